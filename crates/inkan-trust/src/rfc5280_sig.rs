@@ -1,0 +1,74 @@
+//! RFC 5280 §4.1.1.3: checking that an issuer's key signed a certificate.
+//!
+//! The signature covers the DER of `tbsCertificate` exactly as received, so the
+//! bytes are taken from the input rather than re-encoded.
+
+use der::Encode;
+use der::{Decode, Reader, SliceReader};
+use rsa::pkcs1v15::{Signature, VerifyingKey};
+use rsa::pkcs8::DecodePublicKey;
+use rsa::signature::Verifier;
+use rsa::PublicKey as RsaPublicKey;
+use x509_cert::Certificate;
+
+const SHA256_WITH_RSA: &str = "1.2.840.113549.1.1.11";
+const SHA384_WITH_RSA: &str = "1.2.840.113549.1.1.12";
+const SHA512_WITH_RSA: &str = "1.2.840.113549.1.1.13";
+
+/// Why a certificate signature did not verify.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SigError {
+    /// The certificate DER could not be split into tbsCertificate and signature.
+    #[error("malformed certificate: {0}")]
+    Malformed(String),
+    /// The issuer key is not an RSA key Inkan accepts.
+    #[error("issuer public key is not a usable RSA key: {0}")]
+    IssuerKey(String),
+    /// The signature algorithm is not one Inkan accepts for certificates.
+    #[error("unsupported certificate signature algorithm {oid}")]
+    UnsupportedAlgorithm {
+        /// The algorithm OID.
+        oid: String,
+    },
+    /// The signature does not verify with the issuer's key.
+    #[error("the signature does not verify with the issuer's public key")]
+    BadSignature,
+}
+
+/// The DER bytes of `tbsCertificate` inside `cert_der`, exactly as received.
+pub fn tbs_bytes(cert_der: &[u8]) -> Result<&[u8], SigError> {
+    let malformed = |e: der::Error| SigError::Malformed(e.to_string());
+    let mut reader = SliceReader::new(cert_der).map_err(malformed)?;
+    let _outer = der::Header::decode(&mut reader).map_err(malformed)?;
+    reader.tlv_bytes().map_err(malformed)
+}
+
+/// Verifies that `issuer`'s subject public key signed `cert` (whose DER is `cert_der`).
+pub fn verify_issued_by(
+    cert_der: &[u8],
+    cert: &Certificate,
+    issuer: &Certificate,
+) -> Result<(), SigError> {
+    let tbs = tbs_bytes(cert_der)?;
+    let spki_der = issuer
+        .tbs_certificate()
+        .subject_public_key_info()
+        .to_der()
+        .map_err(|e| SigError::IssuerKey(e.to_string()))?;
+    let key = RsaPublicKey::from_public_key_der(&spki_der)
+        .map_err(|e| SigError::IssuerKey(e.to_string()))?;
+    let sig_bytes = cert
+        .signature()
+        .as_bytes()
+        .ok_or_else(|| SigError::Malformed("signature BIT STRING has unused bits".into()))?;
+    let sig = Signature::try_from(sig_bytes).map_err(|_| SigError::BadSignature)?;
+    let oid = cert.signature_algorithm().oid.to_string();
+    let ok = match oid.as_str() {
+        SHA256_WITH_RSA => VerifyingKey::<sha2::Sha256>::new(key).verify(tbs, &sig),
+        SHA384_WITH_RSA => VerifyingKey::<sha2::Sha384>::new(key).verify(tbs, &sig),
+        SHA512_WITH_RSA => VerifyingKey::<sha2::Sha512>::new(key).verify(tbs, &sig),
+        _ => return Err(SigError::UnsupportedAlgorithm { oid }),
+    };
+    ok.map_err(|_| SigError::BadSignature)
+}

@@ -1,0 +1,99 @@
+# Shared by scripts/run-app.sh and scripts/test-all.sh. Every step is
+# idempotent: it checks what is present and installs only what is missing.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Tools are built once and cached outside the checkout, so a fresh clone (CI)
+# reuses them; a new machine builds them once.
+INKAN_CACHE="${INKAN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/inkan}"
+TOOLS="$INKAN_CACHE/tools"
+export PATH="$TOOLS/bin:$HOME/.cargo/bin:$PATH"
+# One target directory for the app, the CLI and every test, shared by every
+# clone on this machine (CI tests a fresh clone: it must not rebuild Tauri).
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$INKAN_CACHE/target}"
+
+TRUNK_VERSION=0.21.14
+TAURI_DRIVER_VERSION=2.1.0
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Debian/Ubuntu packages needed to build and run the app.
+APT_APP=(build-essential pkg-config file libssl-dev libwebkit2gtk-4.1-dev libxdo-dev
+         libayatana-appindicator3-dev librsvg2-dev pcscd libpcsclite-dev vsmartcard-vpcd
+         openssl ca-certificates curl fonts-ipafont-gothic)
+# ...and what the tests need on top: a virtual X server and the WebKit WebDriver.
+APT_TEST=(xvfb xauth webkit2gtk-driver)
+
+ensure_apt() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null || die "apt-get not found: install ${missing[*]} with your package manager"
+  log "installing Debian packages: ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q -o DPkg::Lock::Timeout=600
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600 \
+    --no-install-recommends "${missing[@]}"
+}
+
+ensure_rust() {
+  if ! command -v cargo >/dev/null; then
+    die "cargo not found: install Rust with rustup (https://rustup.rs), then run this again"
+  fi
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    log "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if [ "${1:-}" = "with-lint" ]; then
+    rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+    rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+  fi
+}
+
+# cargo_tool BIN CRATE VERSION [--locked]: installs CRATE@VERSION into $TOOLS unless
+# BIN --version already reports VERSION.
+cargo_tool() {
+  local bin=$1 crate=$2 version=$3 locked=${4:-}
+  if [ -x "$TOOLS/bin/$bin" ] && "$TOOLS/bin/$bin" --version 2>/dev/null | grep -qF "$version"; then
+    return 0
+  fi
+  log "installing $crate $version into $TOOLS (once per machine; takes a few minutes)"
+  mkdir -p "$TOOLS"
+  # The tools are built with their own target dir so they never invalidate ours.
+  CARGO_TARGET_DIR="$INKAN_CACHE/tool-build" cargo install "$crate" --version "=$version" \
+    $locked --root "$TOOLS" --force
+}
+
+locked_version() {
+  awk -v n="$1" '$0 == "name = \"" n "\"" { getline; gsub(/version = |"/, ""); print; exit }' \
+    "$ROOT/Cargo.lock"
+}
+
+ensure_ui_tools() {
+  cargo_tool trunk trunk "$TRUNK_VERSION" --locked
+  local wbg
+  wbg=$(locked_version wasm-bindgen)
+  [ -n "$wbg" ] || die "wasm-bindgen is missing from Cargo.lock"
+  # Without --locked: the crates index reachable here lacks a patch release its lock pins.
+  cargo_tool wasm-bindgen wasm-bindgen-cli "$wbg"
+}
+
+ensure_test_tools() {
+  cargo_tool tauri-driver tauri-driver "$TAURI_DRIVER_VERSION" --locked
+}
+
+build_ui() {
+  log "building the UI (trunk, wasm)"
+  (cd "$ROOT/ui" && trunk build --release)
+}
+
+build_app() {
+  log "building the app and the CLI"
+  (cd "$ROOT" && cargo build --workspace --bins)
+}

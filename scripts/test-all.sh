@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs whatever is missing, then runs every check and test of Inkan:
+# formatting, clippy, unit tests and the end-to-end suite (real pcscd + vpcd,
+# the real Tauri window under Xvfb driven by WebDriver).
+source "$(dirname "$0")/lib.sh"
+start=$(date +%s)
+
+ensure_apt "${APT_APP[@]}" "${APT_TEST[@]}"
+ensure_rust with-lint
+ensure_ui_tools
+ensure_test_tools
+
+cd "$ROOT"
+log "cargo fmt --check"
+cargo fmt --all --check
+
+# The app embeds ui/dist at compile time, so the UI comes first.
+build_ui
+
+log "cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p inkan-ui --target wasm32-unknown-unknown -- -D warnings
+
+build_app
+
+log "unit and integration tests"
+cargo test --workspace --exclude inkan-e2e
+
+log "end-to-end tests (pcscd, vpcd, Tauri window under Xvfb)"
+# One pcscd per machine: the end-to-end tests run one at a time.
+cargo test -p inkan-e2e -- --test-threads=1
+
+log "all checks passed in $(( $(date +%s) - start )) s"

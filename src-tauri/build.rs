@@ -1,0 +1,8 @@
+fn main() {
+    // Only the commands listed here exist for the UI; the capability file
+    // grants them to the main window and nothing else.
+    let manifest =
+        tauri_build::AppManifest::new().commands(&["app_info", "list_readers", "trust_anchors"]);
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
+        .unwrap_or_else(|e| panic!("tauri build script failed: {e:#}"));
+}

@@ -1,0 +1,88 @@
+//! The end-to-end harness.
+//!
+//! It starts real processes — `pcscd` with a `vsmartcard-vpcd` reader, `Xvfb`,
+//! `tauri-driver` (which starts `WebKitWebDriver` and the app) — and stops each
+//! one by its pid when its guard drops, which also happens when a test panics.
+//! There is one pcscd socket per machine, so [`exclusive`] serializes tests.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+// A harness fails loudly: panicking with the reason is its error handling.
+#![allow(clippy::unwrap_used)]
+
+pub mod pcscd;
+pub mod process;
+pub mod webdriver;
+pub mod xvfb;
+
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+
+static MACHINE: Mutex<()> = Mutex::new(());
+
+/// Holds the machine-wide resources (the pcscd socket, the screen) for one test.
+pub fn exclusive() -> MutexGuard<'static, ()> {
+    // A previous test that panicked poisons the lock; its guards have cleaned up.
+    MACHINE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// `target/` of this build, found from the test executable (`target/debug/deps/…`).
+pub fn target_profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let deps = exe.parent().expect("deps dir");
+    deps.parent().expect("profile dir").to_path_buf()
+}
+
+/// A binary built by this workspace (`inkan`, `inkan-app`), or an explicit
+/// override from `INKAN_<NAME>_BIN`.
+pub fn workspace_bin(name: &str) -> PathBuf {
+    let var = format!("INKAN_{}_BIN", name.to_ascii_uppercase().replace('-', "_"));
+    if let Some(p) = std::env::var_os(&var) {
+        return PathBuf::from(p);
+    }
+    let path = target_profile_dir().join(name);
+    assert!(
+        path.exists(),
+        "{} is not built: run `cargo build --workspace --bins` first (or set {var})",
+        path.display()
+    );
+    path
+}
+
+/// Where tests put artifacts such as screenshots: `target/test-output/e2e`.
+pub fn output_dir() -> PathBuf {
+    let dir = target_profile_dir()
+        .parent()
+        .expect("target dir")
+        .join("test-output/e2e");
+    std::fs::create_dir_all(&dir).expect("create test output dir");
+    dir
+}
+
+/// A fresh, empty directory under the test output directory.
+pub fn fresh_dir(name: &str) -> PathBuf {
+    let dir = output_dir().join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create fresh dir");
+    dir
+}
+
+/// A free TCP port on loopback (the OS picks it).
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    l.local_addr().expect("local addr").port()
+}
+
+/// Polls `f` every 100 ms until it returns `Some`, or panics after `secs` with `what`.
+pub fn wait_for<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {secs} s waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

@@ -1,0 +1,196 @@
+//! A small W3C WebDriver client for the Tauri window, over
+//! `tauri-driver` -> `WebKitWebDriver` -> the app.
+
+use crate::process::Proc;
+use base64::Engine;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A running `tauri-driver` on a free port, stopped with SIGTERM on drop.
+#[derive(Debug)]
+pub struct TauriDriver {
+    proc: Proc,
+    /// The WebDriver endpoint, `http://127.0.0.1:<port>`.
+    pub url: String,
+}
+
+impl TauriDriver {
+    /// Starts tauri-driver on `display` and waits until it accepts connections.
+    /// The app it launches keeps its state (WebKit storage, settings) under
+    /// `data_home`, so each test starts from a clean profile unless it reuses one.
+    pub fn start(display: &str, data_home: &Path) -> TauriDriver {
+        let port = crate::free_port();
+        let native = crate::free_port();
+        let mut cmd = Command::new("tauri-driver");
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native.to_string(),
+        ])
+        .env("DISPLAY", display)
+        .env("XDG_DATA_HOME", data_home.join("data"))
+        .env("XDG_CONFIG_HOME", data_home.join("config"))
+        .env("XDG_CACHE_HOME", data_home.join("cache"));
+        let mut proc = Proc::spawn("tauri-driver", cmd);
+        crate::wait_for(20, "tauri-driver to listen", || {
+            assert!(proc.running(), "tauri-driver exited:\n{}", proc.log());
+            std::net::TcpStream::connect(("127.0.0.1", port))
+                .ok()
+                .map(|_| ())
+        });
+        TauriDriver {
+            proc,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// tauri-driver's log (it includes WebKitWebDriver's and the app's output).
+    pub fn log(&self) -> String {
+        self.proc.log()
+    }
+}
+
+/// One WebDriver session = one app window. Deleted (the app closed) on drop.
+#[derive(Debug)]
+pub struct Session {
+    agent: ureq::Agent,
+    base: String,
+}
+
+/// A WebDriver element reference.
+#[derive(Debug, Clone)]
+pub struct Element(String);
+
+impl Session {
+    /// Starts the app at `application` through the driver.
+    pub fn new(driver: &TauriDriver, application: &Path) -> Session {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(90)))
+            .build()
+            .into();
+        let caps = json!({
+            "capabilities": { "alwaysMatch": {
+                "browserName": "wry",
+                "tauri:options": { "application": application }
+            }}
+        });
+        let v = post(&agent, &format!("{}/session", driver.url), &caps)
+            .unwrap_or_else(|e| panic!("new session failed: {e}\n{}", driver.log()));
+        let id = v["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no sessionId in {v}"))
+            .to_string();
+        Session {
+            agent,
+            base: format!("{}/session/{id}", driver.url),
+        }
+    }
+
+    fn get(&self, path: &str) -> Result<Value, String> {
+        let url = format!("{}{path}", self.base);
+        let mut resp = self.agent.get(&url).call().map_err(|e| e.to_string())?;
+        unwrap_value(resp.body_mut().read_json().map_err(|e| e.to_string())?)
+    }
+
+    fn post(&self, path: &str, body: &Value) -> Result<Value, String> {
+        post(&self.agent, &format!("{}{path}", self.base), body)
+    }
+
+    /// The document title.
+    pub fn title(&self) -> String {
+        self.get("/title")
+            .expect("title")
+            .as_str()
+            .unwrap_or_default()
+            .into()
+    }
+
+    /// The first element matching a CSS selector, if any.
+    pub fn find(&self, css: &str) -> Option<Element> {
+        let v = self
+            .post("/element", &json!({"using": "css selector", "value": css}))
+            .ok()?;
+        v[ELEMENT_KEY].as_str().map(|s| Element(s.into()))
+    }
+
+    /// The rendered text of an element.
+    pub fn text(&self, e: &Element) -> Option<String> {
+        self.get(&format!("/element/{}/text", e.0))
+            .ok()?
+            .as_str()
+            .map(String::from)
+    }
+
+    /// Waits until the element matching `css` has text satisfying `pred`; returns it.
+    pub fn wait_text(&self, css: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
+        let mut last = String::new();
+        let what = format!("text of `{css}`");
+        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            crate::wait_for(secs, &what, || {
+                let t = self.find(css).and_then(|e| self.text(&e))?;
+                last.clone_from(&t);
+                pred(&t).then_some(t)
+            })
+        }));
+        match found {
+            Ok(t) => t,
+            Err(_) => panic!("timed out after {secs} s waiting for `{css}`; last text: {last:?}"),
+        }
+    }
+
+    /// Clicks an element.
+    pub fn click(&self, e: &Element) {
+        self.post(&format!("/element/{}/click", e.0), &json!({}))
+            .expect("click");
+    }
+
+    /// Runs an async script; its last argument is the completion callback.
+    pub fn execute_async(&self, script: &str) -> Value {
+        self.post("/execute/async", &json!({"script": script, "args": []}))
+            .expect("execute async script")
+    }
+
+    /// Saves a PNG screenshot of the window to `path`, after letting WebKit paint
+    /// (two animation frames: WebKit paints late).
+    pub fn screenshot(&self, path: &Path) {
+        self.execute_async(
+            "const done = arguments[arguments.length - 1];\
+             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+        );
+        let b64 = self.get("/screenshot").expect("screenshot");
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str().unwrap_or_default())
+            .expect("screenshot is base64");
+        assert!(png.starts_with(b"\x89PNG"), "screenshot is not a PNG");
+        std::fs::write(path, png).expect("write screenshot");
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.agent.delete(&self.base).call();
+    }
+}
+
+fn post(agent: &ureq::Agent, url: &str, body: &Value) -> Result<Value, String> {
+    let mut resp = agent.post(url).send_json(body).map_err(|e| e.to_string())?;
+    unwrap_value(resp.body_mut().read_json().map_err(|e| e.to_string())?)
+}
+
+/// WebDriver wraps results in `{"value": …}`; errors carry `value.error`.
+fn unwrap_value(v: Value) -> Result<Value, String> {
+    let value = v.get("value").cloned().unwrap_or(Value::Null);
+    if let Some(err) = value.get("error").and_then(|e| e.as_str()) {
+        return Err(format!(
+            "{err}: {}",
+            value.get("message").and_then(|m| m.as_str()).unwrap_or("")
+        ));
+    }
+    Ok(value)
+}

@@ -1,0 +1,54 @@
+//! Calls into the Rust side. Only the commands granted in
+//! `src-tauri/capabilities/main.json` exist.
+
+use inkan_l10n::Message;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "core"], catch)]
+    async fn invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// Mirrors `inkan_app::commands::AppInfo`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct AppInfo {
+    pub version: String,
+    pub tauri: String,
+    pub os: String,
+}
+
+/// Mirrors `inkan_card::ReaderInfo`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ReaderInfo {
+    pub name: String,
+    pub card_present: bool,
+    pub atr: Option<String>,
+    pub exclusive: bool,
+}
+
+#[derive(Serialize)]
+struct NoArgs {}
+
+/// Invokes `cmd` without arguments. A rejected call carries a [`Message`];
+/// anything else (the bridge missing, a shape mismatch) becomes one too, so the
+/// UI always has something specific to show.
+pub async fn call<T: DeserializeOwned>(cmd: &str) -> Result<T, Message> {
+    let args =
+        serde_wasm_bindgen::to_value(&NoArgs {}).map_err(|e| bridge_error(cmd, &e.to_string()))?;
+    match invoke(cmd, args).await {
+        Ok(v) => serde_wasm_bindgen::from_value(v).map_err(|e| bridge_error(cmd, &e.to_string())),
+        Err(e) => Err(serde_wasm_bindgen::from_value::<Message>(e.clone())
+            .unwrap_or_else(|_| bridge_error(cmd, &format!("{e:?}")))),
+    }
+}
+
+fn bridge_error(cmd: &str, detail: &str) -> Message {
+    Message {
+        code: "ui.bridge".into(),
+        ja: format!("アプリ内部の呼び出し（{cmd}）に失敗しました: {detail}"),
+        en: format!("The internal call {cmd} failed: {detail}"),
+    }
+}
