@@ -18,12 +18,6 @@ impl Failure {
         }
     }
 
-    /// The same failure with another exit code (e.g. a verdict).
-    pub fn with_exit_code(mut self, code: u8) -> Self {
-        self.exit_code = code;
-        self
-    }
-
     /// The process exit code.
     pub fn exit_code(&self) -> u8 {
         self.exit_code
