@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod anchors;
+pub mod iso17090;
 pub mod rfc5280_sig;
 
 pub use anchors::{shipped, AnchorError, CaRole, ShippedCert, MHLW_HPKI_ROOT_CA_V2_SHA256};

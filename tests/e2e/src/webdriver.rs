@@ -37,11 +37,12 @@ impl TauriDriver {
         .env("XDG_CONFIG_HOME", data_home.join("config"))
         .env("XDG_CACHE_HOME", data_home.join("cache"));
         let mut proc = Proc::spawn("tauri-driver", cmd);
-        crate::wait_for(20, "tauri-driver to listen", || {
+        // Both tauri-driver and the WebKitWebDriver it starts must listen
+        // before a session can be created; the second one comes up later.
+        crate::wait_for(20, "tauri-driver and WebKitWebDriver to listen", || {
             assert!(proc.running(), "tauri-driver exited:\n{}", proc.log());
-            std::net::TcpStream::connect(("127.0.0.1", port))
-                .ok()
-                .map(|_| ())
+            let up = |p: u16| std::net::TcpStream::connect(("127.0.0.1", p)).is_ok();
+            (up(port) && up(native)).then_some(())
         });
         TauriDriver {
             proc,
@@ -80,8 +81,20 @@ impl Session {
                 "tauri:options": { "application": application }
             }}
         });
-        let v = post(&agent, &format!("{}/session", driver.url), &caps)
-            .unwrap_or_else(|e| panic!("new session failed: {e}\n{}", driver.log()));
+        // Session creation starts the app; a driver that is still settling
+        // refuses the first connection now and then, so try a few times.
+        let mut attempt = 0;
+        let v = loop {
+            attempt += 1;
+            match post(&agent, &format!("{}/session", driver.url), &caps) {
+                Ok(v) => break v,
+                Err(e) if attempt < 4 => {
+                    eprintln!("new session attempt {attempt} failed: {e}; retrying");
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+                Err(e) => panic!("new session failed: {e}\n{}", driver.log()),
+            }
+        };
         let id = v["sessionId"]
             .as_str()
             .unwrap_or_else(|| panic!("no sessionId in {v}"))

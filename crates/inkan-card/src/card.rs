@@ -1,0 +1,276 @@
+//! An HPKI card in a PC/SC reader: connection, transactions, reconnection
+//! after removal, and the operations the CLI and the app use.
+
+use crate::error::CardError;
+use crate::holder::{self, Holder};
+use crate::hpki::{self, Apdus, CardLayout, Transport};
+use crate::pin::{LastTry, Pin, PinStatus};
+use rsa::pkcs1v15::{Signature, VerifyingKey};
+use rsa::signature::hazmat::PrehashVerifier;
+use std::ffi::CString;
+
+/// What was read from a card when it was opened.
+#[derive(Debug, Clone)]
+pub struct OpenedCard {
+    /// The reader.
+    pub reader: String,
+    /// The card's ATR, hex.
+    pub atr: String,
+    /// The signing application's layout.
+    pub layout: CardLayout,
+    /// The signing (end-entity) certificate, DER.
+    pub certificate: Vec<u8>,
+    /// CA certificates on the card, DER.
+    pub ca_certificates: Vec<Vec<u8>>,
+    /// Who the card belongs to.
+    pub holder: Holder,
+    /// RSA modulus length in bytes.
+    pub modulus_len: usize,
+    /// APDUs used to open the card.
+    pub apdus: usize,
+}
+
+/// A signature made by the card and checked against its certificate.
+#[derive(Debug, Clone)]
+pub struct CardSignature {
+    /// The RSA PKCS#1 v1.5 signature.
+    pub signature: Vec<u8>,
+    /// APDUs exchanged for this signature.
+    pub apdus: usize,
+}
+
+struct Tx<'a>(pcsc::Transaction<'a>);
+
+impl Transport for Tx<'_> {
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, CardError> {
+        let mut buf = vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED];
+        let out = self
+            .0
+            .transmit(apdu, &mut buf)
+            .map_err(CardError::pcsc("SCardTransmit"))?;
+        Ok(out.to_vec())
+    }
+}
+
+/// An HPKI card in a named reader. Operations reconnect after a removal.
+pub struct PcscCard {
+    ctx: pcsc::Context,
+    reader: CString,
+    card: Option<pcsc::Card>,
+    opened: Option<OpenedCard>,
+    extended: bool,
+}
+
+impl std::fmt::Debug for PcscCard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PcscCard")
+            .field("reader", &self.reader)
+            .field("connected", &self.card.is_some())
+            .finish()
+    }
+}
+
+impl PcscCard {
+    /// Uses the named reader, or the first reader with a card in it.
+    pub fn new(reader: Option<&str>) -> Result<PcscCard, CardError> {
+        let ctx = pcsc::Context::establish(pcsc::Scope::User)
+            .map_err(CardError::pcsc("SCardEstablishContext"))?;
+        let readers = crate::pcsc_readers::list_readers().map_err(|e| match e {
+            crate::ReaderError::NoService => CardError::NoService,
+            crate::ReaderError::Pcsc { operation, source } => CardError::Pcsc { operation, source },
+        })?;
+        let name = match reader {
+            Some(want) => readers
+                .iter()
+                .find(|r| r.name == want)
+                .map(|r| r.name.clone())
+                .ok_or_else(|| CardError::NoReader {
+                    reader: want.to_string(),
+                })?,
+            None if readers.is_empty() => {
+                return Err(CardError::NoReader {
+                    reader: String::new(),
+                })
+            }
+            None => readers
+                .iter()
+                .find(|r| r.card_present)
+                .map(|r| r.name.clone())
+                .ok_or(CardError::NoCard)?,
+        };
+        let reader = CString::new(name).map_err(|_| CardError::NoReader {
+            reader: "<invalid name>".into(),
+        })?;
+        Ok(PcscCard {
+            ctx,
+            reader,
+            card: None,
+            opened: None,
+            extended: true,
+        })
+    }
+
+    /// The reader name.
+    pub fn reader(&self) -> String {
+        self.reader.to_string_lossy().into_owned()
+    }
+
+    fn connect(&mut self) -> Result<(), CardError> {
+        if self.card.is_none() {
+            let card = self
+                .ctx
+                .connect(&self.reader, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
+                .map_err(|e| match e {
+                    pcsc::Error::NoSmartcard | pcsc::Error::RemovedCard => CardError::NoCard,
+                    e => CardError::pcsc("SCardConnect")(e),
+                })?;
+            self.card = Some(card);
+            self.opened = None;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` inside one PC/SC transaction. A removal drops the connection,
+    /// so the next operation reconnects, re-selects and re-reads the card.
+    fn with_tx<R>(
+        &mut self,
+        f: impl FnOnce(&mut Apdus<'_>, Option<&OpenedCard>) -> Result<R, CardError>,
+    ) -> Result<R, CardError> {
+        self.connect()?;
+        let result = {
+            let card = self.card.as_mut().ok_or(CardError::NoCard)?;
+            match card.transaction() {
+                Ok(tx) => {
+                    let mut t = Tx(tx);
+                    let mut a = Apdus::new(&mut t);
+                    f(&mut a, self.opened.as_ref())
+                }
+                Err(e) => Err(CardError::pcsc("SCardBeginTransaction")(e)),
+            }
+        };
+        if let Err(e) = &result {
+            if e.is_removal() {
+                self.card = None;
+                self.opened = None;
+            }
+        }
+        result
+    }
+
+    /// Selects the signing application, discovers the layout and reads the
+    /// certificates (no PIN). Cached until the card is removed.
+    pub fn open(&mut self) -> Result<&OpenedCard, CardError> {
+        if self.opened.is_none() {
+            let reader = self.reader();
+            let atr = self
+                .card
+                .as_ref()
+                .and_then(|c| c.get_attribute_owned(pcsc::Attribute::AtrString).ok())
+                .unwrap_or_default();
+            let opened = self.with_tx(|a, _| {
+                let aid = hpki::select_signing_app(a)?;
+                let layout = hpki::discover(a, aid)?;
+                let certificate = hpki::read_file(a, layout.ee_cert)?;
+                let mut ca_certificates = Vec::new();
+                for f in &layout.ca_certs {
+                    match hpki::read_file(a, *f) {
+                        Ok(c) if !c.is_empty() => ca_certificates.push(c),
+                        // Optional CA files (e.g. an absent extra CA) are skipped.
+                        Ok(_) | Err(CardError::Status { .. }) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                let holder = holder::summarize(&certificate)?;
+                let key = holder::rsa_public_key(&certificate)?;
+                let modulus_len = rsa::traits::PublicKeyParts::size(&key);
+                Ok(OpenedCard {
+                    reader,
+                    atr: String::new(),
+                    layout,
+                    certificate,
+                    ca_certificates,
+                    holder,
+                    modulus_len,
+                    apdus: a.sent(),
+                })
+            })?;
+            let atr = if atr.is_empty() {
+                self.card
+                    .as_ref()
+                    .and_then(|c| c.get_attribute_owned(pcsc::Attribute::AtrString).ok())
+                    .unwrap_or_default()
+            } else {
+                atr
+            };
+            self.opened = Some(OpenedCard {
+                atr: atr.iter().map(|b| format!("{b:02X}")).collect(),
+                ..opened
+            });
+        }
+        self.opened.as_ref().ok_or(CardError::NoCard)
+    }
+
+    /// The PIN state (empty VERIFY; spends no try).
+    pub fn pin_status(&mut self) -> Result<PinStatus, CardError> {
+        self.open()?;
+        self.with_tx(|a, opened| {
+            let layout = &opened.ok_or(CardError::NoCard)?.layout;
+            status_selecting_if_needed(a, layout)
+        })
+    }
+
+    /// Signs a SHA-256 digest with the card's signing key: the PIN is sent once
+    /// (never retried), then the signature is checked against the card's
+    /// certificate before it is returned.
+    pub fn sign_sha256(
+        &mut self,
+        pin: &Pin,
+        last_try: LastTry,
+        digest: &[u8; 32],
+    ) -> Result<CardSignature, CardError> {
+        self.open()?;
+        let extended = self.extended;
+        let sig = self.with_tx(|a, opened| {
+            let opened = opened.ok_or(CardError::NoCard)?;
+            let status = status_selecting_if_needed(a, &opened.layout)?;
+            hpki::verify_pin(a, &opened.layout, pin, status, last_try)?;
+            let signature =
+                hpki::compute_signature(a, &opened.layout, digest, opened.modulus_len, extended)?;
+            Ok(CardSignature {
+                signature,
+                apdus: a.sent(),
+            })
+        })?;
+        let opened = self.opened.as_ref().ok_or(CardError::NoCard)?;
+        verify_with_certificate(&opened.certificate, digest, &sig.signature)?;
+        Ok(sig)
+    }
+}
+
+/// Empty VERIFY; if another application changed the current DF since the card
+/// was opened, select the signing application again and ask once more.
+fn status_selecting_if_needed(
+    a: &mut Apdus<'_>,
+    layout: &CardLayout,
+) -> Result<PinStatus, CardError> {
+    match hpki::pin_status(a, layout) {
+        Err(CardError::Status { sw, .. }) if matches!(sw.0, 0x6A82 | 0x6A88 | 0x6986 | 0x6A86) => {
+            hpki::select_signing_app(a)?;
+            hpki::pin_status(a, layout)
+        }
+        other => other,
+    }
+}
+
+/// Checks an RSA PKCS#1 v1.5 SHA-256 signature against a certificate's key.
+pub fn verify_with_certificate(
+    cert_der: &[u8],
+    digest: &[u8; 32],
+    signature: &[u8],
+) -> Result<(), CardError> {
+    let key = holder::rsa_public_key(cert_der)?;
+    let sig = Signature::try_from(signature).map_err(|_| CardError::BadSignature)?;
+    VerifyingKey::<sha2::Sha256>::new(key)
+        .verify_prehash(digest, &sig)
+        .map_err(|_| CardError::BadSignature)
+}

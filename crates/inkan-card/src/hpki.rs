@@ -1,0 +1,453 @@
+//! The HPKI signing application (JAHIS HPKI対応ICカードガイドライン): selecting
+//! it, discovering its layout, reading certificates, PIN status and VERIFY,
+//! and signing. Everything here runs over a [`Transport`] inside one PC/SC
+//! transaction held by the caller.
+
+use crate::apdu::{Command, Response, StatusWord};
+use crate::error::CardError;
+use crate::iso7816_15::{self, FileRef};
+use crate::pin::{self, LastTry, Pin, PinStatus};
+use crate::profile::{self, CardProfile, SignMode, HPKI_AUTH_AID, HPKI_RID, HPKI_SIGNING_AID};
+
+/// Bytes in, bytes out: one APDU exchange. PC/SC implements it; tests can
+/// drive a card model in-process.
+pub trait Transport {
+    /// Sends a command APDU and returns the raw response (data + status word).
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, CardError>;
+}
+
+/// An APDU channel that counts exchanges and reads status words.
+pub struct Apdus<'t> {
+    t: &'t mut dyn Transport,
+    sent: usize,
+}
+
+impl std::fmt::Debug for Apdus<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Apdus({} sent)", self.sent)
+    }
+}
+
+impl<'t> Apdus<'t> {
+    /// Wraps a transport.
+    pub fn new(t: &'t mut dyn Transport) -> Self {
+        Apdus { t, sent: 0 }
+    }
+
+    /// How many APDUs were exchanged.
+    pub fn sent(&self) -> usize {
+        self.sent
+    }
+
+    /// Sends a command (encoded short or extended as needed) and returns its
+    /// response, fetching `61 xx` remainders with GET RESPONSE.
+    pub fn send(&mut self, cmd: &Command) -> Result<Response, CardError> {
+        let raw = cmd.encode().map_err(|e| CardError::Protocol {
+            detail: e.to_string(),
+        })?;
+        let mut r = self.exchange(&raw)?;
+        let mut data = std::mem::take(&mut r.data);
+        while r.sw.sw1() == 0x61 {
+            let le = if r.sw.sw2() == 0 {
+                256
+            } else {
+                usize::from(r.sw.sw2())
+            };
+            let get = Command::new(0x00, 0xC0, 0x00, 0x00).with_le(le);
+            let raw = get.encode_short().map_err(|e| CardError::Protocol {
+                detail: e.to_string(),
+            })?;
+            r = self.exchange(&raw)?;
+            data.append(&mut r.data);
+        }
+        Ok(Response { data, sw: r.sw })
+    }
+
+    fn exchange(&mut self, raw: &[u8]) -> Result<Response, CardError> {
+        let out = self.t.transmit(raw)?;
+        self.sent += 1;
+        // vpcd (and some readers) answer a vanished card with an empty success.
+        Response::parse(&out).ok_or(CardError::CardRemoved)
+    }
+
+    /// Sends and requires `90 00` (or a `61 xx` chain ending in it).
+    pub fn send_ok(&mut self, name: &'static str, cmd: &Command) -> Result<Vec<u8>, CardError> {
+        let r = self.send(cmd)?;
+        if r.sw == StatusWord::OK {
+            Ok(r.data)
+        } else {
+            Err(CardError::from_sw(name, r.sw))
+        }
+    }
+}
+
+/// Where the layout came from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", content = "profile", rename_all = "snake_case")]
+pub enum LayoutSource {
+    /// The card's own ISO/IEC 7816-15 directory files.
+    Directory,
+    /// A known profile, because the directory files are missing.
+    Profile(&'static str),
+}
+
+/// What Inkan needs to know to use a card's signing application.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CardLayout {
+    /// The selected application's AID (DF name).
+    pub aid: Vec<u8>,
+    /// Where this layout came from.
+    pub source: LayoutSource,
+    /// VERIFY P2.
+    pub pin_p2: u8,
+    /// Minimum PIN length.
+    pub pin_min: usize,
+    /// Maximum PIN length.
+    pub pin_max: usize,
+    /// `MSE SET DST` data.
+    pub mse_dst: Vec<u8>,
+    /// How the card signs.
+    pub sign_mode: SignMode,
+    /// The signing certificate's file.
+    pub ee_cert: FileRef,
+    /// CA certificate files.
+    pub ca_certs: Vec<FileRef>,
+}
+
+/// SELECT the signing application: full AID first, then the partial RID.
+pub fn select_signing_app(a: &mut Apdus<'_>) -> Result<Vec<u8>, CardError> {
+    let select = |aid: &[u8], p2: u8| {
+        Command::new(0x00, 0xA4, 0x04, p2)
+            .with_data(aid.to_vec())
+            .with_le(256)
+    };
+    let r = a.send(&select(&HPKI_SIGNING_AID, 0x00))?;
+    if r.sw == StatusWord::OK {
+        return Ok(HPKI_SIGNING_AID.to_vec());
+    }
+    // Partial name: first occurrence, then "next" until a non-authentication DF.
+    for p2 in [0x00, 0x02, 0x02, 0x02] {
+        let r = a.send(&select(&HPKI_RID, p2))?;
+        if r.sw != StatusWord::OK {
+            break;
+        }
+        let name = df_name(&r.data).unwrap_or_else(|| HPKI_RID.to_vec());
+        if name != HPKI_AUTH_AID {
+            return Ok(name);
+        }
+    }
+    Err(CardError::NotHpkiCard)
+}
+
+/// The DF name (tag 84) in an FCI (tag 6F).
+fn df_name(fci: &[u8]) -> Option<Vec<u8>> {
+    let top = iso7816_15::parse_tlvs(fci).ok()?;
+    let fci = top.into_iter().find(|t| t.tag == 0x6F)?;
+    let inner = iso7816_15::parse_tlvs(fci.value).ok()?;
+    inner
+        .into_iter()
+        .find(|t| t.tag == 0x84)
+        .map(|t| t.value.to_vec())
+}
+
+/// Reads a whole EF. Certificates are sized by their DER header; the first
+/// read is one extended-length READ BINARY, falling back to 256-byte reads at
+/// increasing offsets when the card or reader refuses extended length.
+pub fn read_file(a: &mut Apdus<'_>, file: FileRef) -> Result<Vec<u8>, CardError> {
+    let (p1, p2) = match file {
+        FileRef::Sfi(sfi) => (0x80 | sfi, 0x00),
+        FileRef::Fid(fid) => {
+            let sel = Command::new(0x00, 0xA4, 0x02, 0x0C).with_data(fid.to_be_bytes().to_vec());
+            a.send_ok("SELECT EF", &sel)?;
+            (0x00, 0x00)
+        }
+    };
+    let first = a.send(&Command::new(0x00, 0xB0, p1, p2).with_le(65_536))?;
+    let mut data = match first.sw.0 {
+        0x9000 | 0x6282 => first.data,
+        // Extended length refused: start again with short reads.
+        0x6700 | 0x6D00 | 0x6E00 => {
+            let r = a.send(&Command::new(0x00, 0xB0, p1, p2).with_le(256))?;
+            match r.sw.0 {
+                0x9000 | 0x6282 => r.data,
+                _ => return Err(CardError::from_sw("READ BINARY", r.sw)),
+            }
+        }
+        _ => return Err(CardError::from_sw("READ BINARY", first.sw)),
+    };
+    let want = der_total_len(&data);
+    // Continue with 15-bit offsets on the (now current) EF.
+    while want.is_some_and(|w| data.len() < w)
+        || (want.is_none() && data.len() % 256 == 0 && !data.is_empty())
+    {
+        let off = data.len();
+        if off > 0x7FFF {
+            return Err(CardError::Protocol {
+                detail: format!("file larger than 32 KiB ({off} bytes read)"),
+            });
+        }
+        let need = want.map_or(256, |w| (w - off).min(256));
+        let r = a.send(&Command::new(0x00, 0xB0, (off >> 8) as u8, off as u8).with_le(need))?;
+        match r.sw.0 {
+            0x9000 | 0x6282 if !r.data.is_empty() => data.extend_from_slice(&r.data),
+            // End of file reached exactly at a 256-byte boundary.
+            0x6B00 | 0x6282 | 0x9000 if want.is_none() => break,
+            _ => return Err(CardError::from_sw("READ BINARY", r.sw)),
+        }
+    }
+    if let Some(w) = want {
+        data.truncate(w);
+    }
+    Ok(data)
+}
+
+/// The total length of a DER element from its header, if `data` starts with
+/// a SEQUENCE (a certificate).
+fn der_total_len(data: &[u8]) -> Option<usize> {
+    if data.first() != Some(&0x30) {
+        return None;
+    }
+    let l0 = *data.get(1)?;
+    if l0 < 0x80 {
+        return Some(2 + usize::from(l0));
+    }
+    let n = usize::from(l0 & 0x7F);
+    if n == 0 || n > 3 {
+        return None;
+    }
+    let len = data
+        .get(2..2 + n)?
+        .iter()
+        .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+    Some(2 + n + len)
+}
+
+/// Discovers the layout from the directory files, or from a known profile
+/// whose certificate file is readable when the directory files are missing.
+pub fn discover(a: &mut Apdus<'_>, aid: Vec<u8>) -> Result<CardLayout, CardError> {
+    match discover_directory(a, &aid) {
+        Ok(layout) => Ok(layout),
+        Err(CardError::Status {
+            sw: StatusWord(0x6A82),
+            ..
+        }) => probe_profiles(a, aid),
+        Err(e) => Err(e),
+    }
+}
+
+fn discover_directory(a: &mut Apdus<'_>, aid: &[u8]) -> Result<CardLayout, CardError> {
+    let od = iso7816_15::parse_od(&read_file(a, FileRef::Sfi(0x11))?)?;
+    let missing = |f: &'static str| CardError::Directory {
+        file: "EF.OD",
+        detail: format!("no entry for {f}"),
+    };
+    let aod = iso7816_15::parse_aod(&read_file(a, od.aod.ok_or_else(|| missing("EF.AOD"))?)?)?;
+    let prkd = iso7816_15::parse_prkd(&read_file(a, od.prkd.ok_or_else(|| missing("EF.PrKD"))?)?)?;
+    let cd = iso7816_15::parse_cd(&read_file(a, od.cd.ok_or_else(|| missing("EF.CD"))?)?)?;
+    let key = prkd
+        .iter()
+        .find(|k| k.non_repudiation)
+        .or_else(|| prkd.first())
+        .ok_or_else(|| CardError::Directory {
+            file: "EF.PrKD",
+            detail: "no private key".into(),
+        })?;
+    let pin = aod.first().ok_or_else(|| CardError::Directory {
+        file: "EF.AOD",
+        detail: "no PIN object".into(),
+    })?;
+    let ee = cd
+        .iter()
+        .find(|c| c.id == key.id && !c.authority)
+        .or_else(|| cd.iter().find(|c| !c.authority))
+        .ok_or_else(|| CardError::Directory {
+            file: "EF.CD",
+            detail: "no end-entity certificate".into(),
+        })?;
+    let fid = key.path.fid().to_be_bytes();
+    Ok(CardLayout {
+        aid: aid.to_vec(),
+        source: LayoutSource::Directory,
+        pin_p2: pin.reference,
+        pin_min: pin.min_len,
+        pin_max: pin.max_len,
+        mse_dst: vec![0x81, 0x02, fid[0], fid[1]],
+        sign_mode: SignMode::PsoCdsHostPadded,
+        ee_cert: ee.path,
+        ca_certs: cd.iter().filter(|c| c.authority).map(|c| c.path).collect(),
+    })
+}
+
+fn probe_profiles(a: &mut Apdus<'_>, aid: Vec<u8>) -> Result<CardLayout, CardError> {
+    for p in profile::KNOWN_PROFILES {
+        match read_file(a, p.ee_cert) {
+            Ok(cert) if !cert.is_empty() => return Ok(layout_from_profile(&p, aid)),
+            Ok(_) => continue,
+            Err(CardError::Status { .. }) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(CardError::Directory {
+        file: "EF.OD",
+        detail: "missing, and no known card profile matches this card".into(),
+    })
+}
+
+/// The layout a profile describes.
+pub fn layout_from_profile(p: &CardProfile, aid: Vec<u8>) -> CardLayout {
+    CardLayout {
+        aid,
+        source: LayoutSource::Profile(p.id),
+        pin_p2: p.pin_p2,
+        pin_min: pin::PIN_MIN,
+        pin_max: pin::PIN_MAX,
+        mse_dst: p.mse_dst.to_vec(),
+        sign_mode: p.sign_mode,
+        ee_cert: p.ee_cert,
+        ca_certs: p.ca_certs.to_vec(),
+    }
+}
+
+/// The PIN state, from an empty VERIFY (spends no try).
+pub fn pin_status(a: &mut Apdus<'_>, layout: &CardLayout) -> Result<PinStatus, CardError> {
+    let r = a.send(&Command::new(0x00, 0x20, 0x00, layout.pin_p2))?;
+    Ok(match r.sw.0 {
+        0x9000 => PinStatus::Verified,
+        0x63C0 | 0x6983 | 0x6984 => PinStatus::Blocked,
+        s if s & 0xFFF0 == 0x63C0 => PinStatus::Tries {
+            tries_left: (s & 0x0F) as u8,
+        },
+        0x6300 => PinStatus::Unknown,
+        _ => return Err(CardError::from_sw("VERIFY", r.sw)),
+    })
+}
+
+/// VERIFY with the PIN, after checking the counter against `last_try`.
+/// The PIN is sent at most once; a wrong PIN is an error carrying the new count.
+pub fn verify_pin(
+    a: &mut Apdus<'_>,
+    layout: &CardLayout,
+    pin: &Pin,
+    status: PinStatus,
+    last_try: LastTry,
+) -> Result<(), CardError> {
+    pin::may_send(status, last_try)?;
+    let len = pin.bytes().len();
+    if len < layout.pin_min || len > layout.pin_max {
+        return Err(CardError::PinFormat {
+            reason: "length outside the card's limits / カードの桁数制限外",
+        });
+    }
+    let cmd = Command::new(0x00, 0x20, 0x00, layout.pin_p2).with_data(pin.bytes().to_vec());
+    let r = a.send(&cmd)?;
+    if r.sw == StatusWord::OK {
+        Ok(())
+    } else {
+        Err(CardError::from_sw("VERIFY", r.sw))
+    }
+}
+
+/// DER of `DigestInfo { sha256, digest }` (RFC 8017 §9.2 note 1).
+pub fn sha256_digest_info(digest: &[u8; 32]) -> Vec<u8> {
+    let mut di = vec![
+        0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+        0x05, 0x00, 0x04, 0x20,
+    ];
+    di.extend_from_slice(digest);
+    di
+}
+
+/// EMSA-PKCS1-v1_5 encoding (RFC 8017 §9.2): `00 01 FF…FF 00 || DigestInfo`,
+/// `k` bytes long (the modulus size).
+pub fn emsa_pkcs1_v1_5(digest_info: &[u8], k: usize) -> Result<Vec<u8>, CardError> {
+    if k < digest_info.len() + 11 {
+        return Err(CardError::Protocol {
+            detail: format!("RSA modulus of {k} bytes is too short for PKCS#1 v1.5"),
+        });
+    }
+    let mut em = vec![0xFF; k];
+    em[0] = 0x00;
+    em[1] = 0x01;
+    let sep = k - digest_info.len() - 1;
+    em[sep] = 0x00;
+    em[sep + 1..].copy_from_slice(digest_info);
+    Ok(em)
+}
+
+/// Signs a SHA-256 digest: MSE SET DST, then PSO CDS over the host-padded
+/// block (or the profile's `80 2A` command). The PIN must have been verified
+/// in this transaction. `k` is the modulus length in bytes; `extended` says
+/// whether extended-length APDUs may be used (else command chaining).
+pub fn compute_signature(
+    a: &mut Apdus<'_>,
+    layout: &CardLayout,
+    digest: &[u8; 32],
+    k: usize,
+    extended: bool,
+) -> Result<Vec<u8>, CardError> {
+    let mse = Command::new(0x00, 0x22, 0x41, 0xB6).with_data(layout.mse_dst.clone());
+    a.send_ok("MSE SET", &mse)?;
+    let di = sha256_digest_info(digest);
+    let sig = match layout.sign_mode {
+        SignMode::PsoCdsHostPadded => {
+            let block = emsa_pkcs1_v1_5(&di, k)?;
+            let pso = Command::new(0x00, 0x2A, 0x9E, 0x9A).with_data(block);
+            if extended {
+                a.send_ok("PSO COMPUTE DIGITAL SIGNATURE", &pso.with_le(65_536))?
+            } else {
+                let parts = pso.with_le(256).chain(255);
+                let mut out = Vec::new();
+                for part in &parts {
+                    out = a.send_ok("PSO COMPUTE DIGITAL SIGNATURE", part)?;
+                }
+                out
+            }
+        }
+        SignMode::DigestInfoCardPads => {
+            let cmd = Command::new(0x80, 0x2A, 0x00, 0x80)
+                .with_data(di)
+                .with_le(256);
+            a.send_ok("SIGN (80 2A)", &cmd)?
+        }
+    };
+    if sig.len() != k {
+        return Err(CardError::Protocol {
+            detail: format!("signature of {} bytes, expected {k}", sig.len()),
+        });
+    }
+    Ok(sig)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emsa_block_matches_rfc_8017_layout() {
+        let di = sha256_digest_info(&[0xAA; 32]);
+        assert_eq!(di.len(), 51);
+        let em = emsa_pkcs1_v1_5(&di, 256).expect("fits");
+        assert_eq!(em.len(), 256);
+        assert_eq!(&em[..2], &[0x00, 0x01]);
+        assert!(em[2..256 - 52].iter().all(|b| *b == 0xFF));
+        assert_eq!(em[256 - 52], 0x00);
+        assert_eq!(&em[256 - 51..], &di[..]);
+        assert!(emsa_pkcs1_v1_5(&di, 61).is_err());
+    }
+
+    #[test]
+    fn der_length_of_a_certificate_header() {
+        assert_eq!(der_total_len(&[0x30, 0x82, 0x05, 0x1A, 0]), Some(4 + 0x51A));
+        assert_eq!(der_total_len(&[0x30, 0x10]), Some(18));
+        assert_eq!(der_total_len(&[0x04, 0x10]), None);
+        assert_eq!(der_total_len(&[0x30]), None);
+    }
+
+    #[test]
+    fn df_name_is_read_from_the_fci() {
+        let mut fci = vec![0x6F, 0x12, 0x84, 0x10];
+        fci.extend_from_slice(&HPKI_SIGNING_AID);
+        assert_eq!(df_name(&fci), Some(HPKI_SIGNING_AID.to_vec()));
+        assert_eq!(df_name(&[0x6F, 0x05]), None);
+    }
+}
