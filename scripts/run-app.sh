@@ -20,23 +20,28 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 readers=$("$CARGO_TARGET_DIR/debug/inkan" readers --json 2>/dev/null || echo "no-service")
-if [ "$readers" = "no-service" ] || [ "$readers" = "[]" ]; then
-  if [ "$readers" = "no-service" ]; then
-    demo_dir="$INKAN_CACHE/demo"
-    mkdir -p "$demo_dir/pcsc"
-    cat > "$demo_dir/pcsc/reader.conf" <<CONF
+if [ "$readers" = "no-service" ]; then
+  # No PC/SC service: run our own pcscd with a virtual reader holding the
+  # simulated TEST card (a TEST identity from a generated TEST PKI, PIN 1234).
+  demo_dir="$INKAN_CACHE/demo"
+  mkdir -p "$demo_dir/pcsc"
+  port=35904
+  cat > "$demo_dir/pcsc/reader.conf" <<CONF
 FRIENDLYNAME "Inkan Simulated Reader"
-DEVICENAME /dev/null:0x8C40
+DEVICENAME /dev/null:0x$(printf '%04X' $port)
 LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so
-CHANNELID 0x8C40
+CHANNELID 0x$(printf '%04X' $port)
 CONF
-    log "pcscd is not running: starting it with the simulated reader (port 35904)"
-    as_root pcscd --foreground --config "$demo_dir/pcsc/reader.conf" >"$demo_dir/pcscd.log" 2>&1 &
-    started+=($!)
-    sleep 1
-  else
-    log "pcscd runs but no reader is connected: the window will say so"
-  fi
+  [ -f "$demo_dir/pki/doctor.pem" ] || "$CARGO_TARGET_DIR/debug/inkan" testpki generate --out "$demo_dir/pki" >/dev/null
+  log "no PC/SC service: starting pcscd with the simulated TEST card (PIN 1234)"
+  as_root pcscd --foreground --config "$demo_dir/pcsc" >"$demo_dir/pcscd.log" 2>&1 &
+  started+=($!)
+  sleep 1
+  "$CARGO_TARGET_DIR/debug/inkan-card-sim" --vpcd-port $port --pki "$demo_dir/pki" --identity doctor \
+    >"$demo_dir/card-sim.log" 2>&1 &
+  started+=($!)
+elif [ "$readers" = "[]" ]; then
+  log "pcscd runs but no reader is connected: the window will say so"
 fi
 
 log "starting Inkan"

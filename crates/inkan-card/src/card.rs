@@ -162,11 +162,7 @@ impl PcscCard {
     pub fn open(&mut self) -> Result<&OpenedCard, CardError> {
         if self.opened.is_none() {
             let reader = self.reader();
-            let atr = self
-                .card
-                .as_ref()
-                .and_then(|c| c.get_attribute_owned(pcsc::Attribute::AtrString).ok())
-                .unwrap_or_default();
+            let mut extended = true;
             let opened = self.with_tx(|a, _| {
                 let aid = hpki::select_signing_app(a)?;
                 let layout = hpki::discover(a, aid)?;
@@ -180,6 +176,7 @@ impl PcscCard {
                         Err(e) => return Err(e),
                     }
                 }
+                extended = !a.extended_refused();
                 let holder = holder::summarize(&certificate)?;
                 let key = holder::rsa_public_key(&certificate)?;
                 let modulus_len = rsa::traits::PublicKeyParts::size(&key);
@@ -194,14 +191,13 @@ impl PcscCard {
                     apdus: a.sent(),
                 })
             })?;
-            let atr = if atr.is_empty() {
-                self.card
-                    .as_ref()
-                    .and_then(|c| c.get_attribute_owned(pcsc::Attribute::AtrString).ok())
-                    .unwrap_or_default()
-            } else {
-                atr
-            };
+            let atr = self
+                .card
+                .as_ref()
+                .and_then(|c| c.status2_owned().ok())
+                .map(|st| st.atr().to_vec())
+                .unwrap_or_default();
+            self.extended = extended;
             self.opened = Some(OpenedCard {
                 atr: atr.iter().map(|b| format!("{b:02X}")).collect(),
                 ..opened

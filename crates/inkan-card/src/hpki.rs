@@ -20,6 +20,7 @@ pub trait Transport {
 pub struct Apdus<'t> {
     t: &'t mut dyn Transport,
     sent: usize,
+    extended_refused: bool,
 }
 
 impl std::fmt::Debug for Apdus<'_> {
@@ -31,7 +32,17 @@ impl std::fmt::Debug for Apdus<'_> {
 impl<'t> Apdus<'t> {
     /// Wraps a transport.
     pub fn new(t: &'t mut dyn Transport) -> Self {
-        Apdus { t, sent: 0 }
+        Apdus {
+            t,
+            sent: 0,
+            extended_refused: false,
+        }
+    }
+
+    /// Whether the card or reader refused an extended-length APDU (the
+    /// signature then goes by command chaining).
+    pub fn extended_refused(&self) -> bool {
+        self.extended_refused
     }
 
     /// How many APDUs were exchanged.
@@ -150,10 +161,17 @@ fn df_name(fci: &[u8]) -> Option<Vec<u8>> {
         .map(|t| t.value.to_vec())
 }
 
-/// Reads a whole EF. Certificates are sized by their DER header; the first
-/// read is one extended-length READ BINARY, falling back to 256-byte reads at
-/// increasing offsets when the card or reader refuses extended length.
+/// Reads a certificate EF: one DER element, sized by its header.
 pub fn read_file(a: &mut Apdus<'_>, file: FileRef) -> Result<Vec<u8>, CardError> {
+    read_ef(a, file, true)
+}
+
+/// Reads an EF. With `single_der` the file holds one DER element (a
+/// certificate) and is sized by its header; otherwise (directory files, a
+/// sequence of objects plus padding) it is read to its end. The first read is
+/// one extended-length READ BINARY, falling back to 256-byte reads at
+/// increasing offsets when the card or reader refuses extended length.
+pub fn read_ef(a: &mut Apdus<'_>, file: FileRef, single_der: bool) -> Result<Vec<u8>, CardError> {
     let (p1, p2) = match file {
         FileRef::Sfi(sfi) => (0x80 | sfi, 0x00),
         FileRef::Fid(fid) => {
@@ -167,6 +185,7 @@ pub fn read_file(a: &mut Apdus<'_>, file: FileRef) -> Result<Vec<u8>, CardError>
         0x9000 | 0x6282 => first.data,
         // Extended length refused: start again with short reads.
         0x6700 | 0x6D00 | 0x6E00 => {
+            a.extended_refused = true;
             let r = a.send(&Command::new(0x00, 0xB0, p1, p2).with_le(256))?;
             match r.sw.0 {
                 0x9000 | 0x6282 => r.data,
@@ -175,7 +194,11 @@ pub fn read_file(a: &mut Apdus<'_>, file: FileRef) -> Result<Vec<u8>, CardError>
         }
         _ => return Err(CardError::from_sw("READ BINARY", first.sw)),
     };
-    let want = der_total_len(&data);
+    let want = if single_der {
+        der_total_len(&data)
+    } else {
+        None
+    };
     // Continue with 15-bit offsets on the (now current) EF.
     while want.is_some_and(|w| data.len() < w)
         || (want.is_none() && data.len() % 256 == 0 && !data.is_empty())
@@ -236,14 +259,22 @@ pub fn discover(a: &mut Apdus<'_>, aid: Vec<u8>) -> Result<CardLayout, CardError
 }
 
 fn discover_directory(a: &mut Apdus<'_>, aid: &[u8]) -> Result<CardLayout, CardError> {
-    let od = iso7816_15::parse_od(&read_file(a, FileRef::Sfi(0x11))?)?;
+    let od = iso7816_15::parse_od(&read_ef(a, FileRef::Sfi(0x11), false)?)?;
     let missing = |f: &'static str| CardError::Directory {
         file: "EF.OD",
         detail: format!("no entry for {f}"),
     };
-    let aod = iso7816_15::parse_aod(&read_file(a, od.aod.ok_or_else(|| missing("EF.AOD"))?)?)?;
-    let prkd = iso7816_15::parse_prkd(&read_file(a, od.prkd.ok_or_else(|| missing("EF.PrKD"))?)?)?;
-    let cd = iso7816_15::parse_cd(&read_file(a, od.cd.ok_or_else(|| missing("EF.CD"))?)?)?;
+    let aod = iso7816_15::parse_aod(&read_ef(
+        a,
+        od.aod.ok_or_else(|| missing("EF.AOD"))?,
+        false,
+    )?)?;
+    let prkd = iso7816_15::parse_prkd(&read_ef(
+        a,
+        od.prkd.ok_or_else(|| missing("EF.PrKD"))?,
+        false,
+    )?)?;
+    let cd = iso7816_15::parse_cd(&read_ef(a, od.cd.ok_or_else(|| missing("EF.CD"))?, false)?)?;
     let key = prkd
         .iter()
         .find(|k| k.non_repudiation)

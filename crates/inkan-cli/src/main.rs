@@ -4,8 +4,10 @@
 //! 2 usage error (from clap).
 #![forbid(unsafe_code)]
 
+mod card;
 mod letter;
 mod output;
+mod testpki;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use inkan_l10n::Lang;
@@ -50,6 +52,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The HPKI card: status, certificates, PIN tries, signing diagnostics
+    Card {
+        #[command(subcommand)]
+        command: card::CardCommand,
+    },
+    /// Generate a TEST PKI mirroring the HPKI profile (for tests and the demo card)
+    Testpki {
+        #[command(subcommand)]
+        command: testpki::TestpkiCommand,
+    },
     /// Referral letters (診療情報提供書): create, show and check HS008 / HS038 files
     Letter {
         #[command(subcommand)]
@@ -72,6 +84,8 @@ fn main() -> ExitCode {
         Command::Readers { json } => readers(lang, json),
         Command::Trust { json } => trust(lang, json),
         Command::Letter { command } => letter::run(command, lang),
+        Command::Card { command } => card::run(command, lang),
+        Command::Testpki { command } => testpki::run(command, lang),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -66,6 +66,24 @@ pub fn fresh_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// `n` vpcd reader ports, two apart: vpcd binds each entry's port P for slot
+/// `00 00` and P+1 for slot `00 01`, so every port up to `first + 2n - 1` must be free.
+pub fn vpcd_ports(n: usize) -> Vec<u16> {
+    for _ in 0..100 {
+        let base = free_port();
+        let Some(last) = base.checked_add((2 * n) as u16) else {
+            continue;
+        };
+        let held: Vec<_> = (base..last)
+            .map_while(|p| std::net::TcpListener::bind(("0.0.0.0", p)).ok())
+            .collect();
+        if held.len() == 2 * n {
+            return (0..n).map(|i| base + 2 * i as u16).collect();
+        }
+    }
+    panic!("no run of free ports for vpcd");
+}
+
 /// A free TCP port on loopback (the OS picks it).
 pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");

@@ -19,14 +19,15 @@ fn inkan(args: &[&str]) -> (i32, String, String) {
 #[test]
 fn cli_lists_two_vpcd_readers_as_four_slots() {
     let _machine = exclusive();
+    let ports = inkan_e2e::vpcd_ports(2);
     let readers = [
         VpcdReader {
             name: "Inkan Reader A".into(),
-            port: inkan_e2e::free_port(),
+            port: ports[0],
         },
         VpcdReader {
             name: "Inkan Reader B".into(),
-            port: inkan_e2e::free_port(),
+            port: ports[1],
         },
     ];
     let _pcscd = Pcscd::start(&readers);

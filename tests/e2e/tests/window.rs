@@ -18,7 +18,7 @@ fn window_shows_japanese_ui_with_the_reader_list() {
     let _machine = exclusive();
     let reader = VpcdReader {
         name: "Inkan Test Reader".into(),
-        port: inkan_e2e::free_port(),
+        port: inkan_e2e::vpcd_ports(1)[0],
     };
     let _pcscd = Pcscd::start(std::slice::from_ref(&reader));
     let (_x, _driver, s) = open_window();

@@ -1,0 +1,438 @@
+//! The HPKI card through a real pcscd: vpcd readers, the simulated card, and
+//! Inkan's card crate and CLI.
+
+use inkan_card::{CardError, LastTry, PcscCard, Pin, PinStatus};
+use inkan_card_sim::{spawn, CardConfig, Fault, SimCard, SimHandle, SimProfile};
+use inkan_e2e::pcscd::{Pcscd, VpcdReader};
+use inkan_e2e::{exclusive, workspace_bin};
+use sha2::Digest;
+use std::net::SocketAddr;
+use std::sync::{Arc, MutexGuard};
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+fn pki() -> Arc<inkan_testpki::TestPki> {
+    inkan_testpki::cached(&inkan_testpki::PkiConfig::default())
+}
+
+fn config(identity: &str, profile: SimProfile) -> CardConfig {
+    let pki = pki();
+    let id = pki.identity(identity).expect("identity in the test PKI");
+    let cas = vec![
+        pki.ca(inkan_testpki::CaId::Root).cert_der.clone(),
+        pki.ca(inkan_testpki::CaId::SigningCa).cert_der.clone(),
+    ];
+    let mut cfg = CardConfig::new(id.key.clone(), id.cert_der.clone(), cas);
+    cfg.profile = profile;
+    cfg
+}
+
+/// pcscd with one vpcd reader and a simulated card inserted in it.
+struct Rig {
+    card: SimHandle,
+    reader: String,
+    _pcscd: Pcscd,
+    _machine: MutexGuard<'static, ()>,
+}
+
+fn rig(cfg: CardConfig) -> Rig {
+    let machine = exclusive();
+    let reader = VpcdReader {
+        name: "Inkan Card Reader".into(),
+        port: inkan_e2e::vpcd_ports(1)[0],
+    };
+    let pcscd = Pcscd::start(std::slice::from_ref(&reader));
+    let card = spawn(
+        SocketAddr::from(([127, 0, 0, 1], reader.port)),
+        SimCard::new(cfg),
+    );
+    assert!(
+        card.wait_connected(Duration::from_secs(10)),
+        "card never reached vpcd"
+    );
+    let name = format!("{} 00 00", reader.name);
+    wait_present(&name);
+    Rig {
+        card,
+        reader: name,
+        _pcscd: pcscd,
+        _machine: machine,
+    }
+}
+
+fn wait_present(reader: &str) {
+    inkan_e2e::wait_for(10, "pcscd to see the card", || {
+        inkan_card::list_readers()
+            .ok()?
+            .iter()
+            .any(|r| r.name == reader && r.card_present)
+            .then_some(())
+    });
+}
+
+fn pin(s: &str) -> Pin {
+    Pin::new(Zeroizing::new(s.to_string())).expect("well-formed PIN")
+}
+
+fn digest() -> [u8; 32] {
+    sha2::Sha256::digest(b"referral letter").into()
+}
+
+#[test]
+fn jahis_card_certificates_are_read_without_pin() {
+    let r = rig(config("doctor", SimProfile::Jahis));
+    let mut card = PcscCard::new(Some(&r.reader)).expect("reader");
+    let opened = card.open().expect("open").clone();
+    assert_eq!(
+        opened.certificate,
+        pki().identity("doctor").expect("doctor").cert_der
+    );
+    assert_eq!(
+        opened.ca_certificates.len(),
+        2,
+        "root and issuing CA on the card"
+    );
+    assert_eq!(
+        opened.holder.role.as_ref().map(|r| r.display_ja()),
+        Some("医師")
+    );
+    assert!(opened.holder.is_test);
+    assert!(!opened.atr.is_empty());
+    assert!(
+        matches!(
+            opened.layout.source,
+            inkan_card::hpki::LayoutSource::Directory
+        ),
+        "{:?}",
+        opened.layout.source
+    );
+    assert_eq!(opened.layout.pin_p2, 0x96);
+    // Nothing in the log is a VERIFY with data.
+    assert!(r.card.log().iter().all(|l| l.command.get(1) != Some(&0x20)));
+}
+
+#[test]
+fn jma_card_is_read_through_its_profile() {
+    let r = rig(config("dentist", SimProfile::Jma));
+    let mut card = PcscCard::new(Some(&r.reader)).expect("reader");
+    let opened = card.open().expect("open").clone();
+    assert_eq!(
+        opened.layout.source,
+        inkan_card::hpki::LayoutSource::Profile("jma")
+    );
+    assert_eq!(
+        opened.holder.role.as_ref().map(|r| r.display_ja()),
+        Some("歯科医師")
+    );
+    let sig = card
+        .sign_sha256(&pin("1234"), LastTry::NotConfirmed, &digest())
+        .expect("JMA card signs with 80 2A");
+    assert!(sig.apdus <= 4, "{} APDUs", sig.apdus);
+    assert!(r
+        .card
+        .log()
+        .iter()
+        .any(|l| l.command.starts_with(&[0x80, 0x2A])));
+}
+
+#[test]
+fn card_without_ef_od_falls_back_to_the_jahis_profile() {
+    let mut cfg = config("doctor", SimProfile::Jahis);
+    cfg.omit_directory = true;
+    let r = rig(cfg);
+    let mut card = PcscCard::new(Some(&r.reader)).expect("reader");
+    let opened = card.open().expect("open").clone();
+    assert_eq!(
+        opened.layout.source,
+        inkan_card::hpki::LayoutSource::Profile("jahis")
+    );
+    card.sign_sha256(&pin("1234"), LastTry::NotConfirmed, &digest())
+        .expect("signs with the profile's layout");
+}
+
+#[test]
+fn sign_takes_four_apdus_and_verifies() {
+    let r = rig(config("doctor", SimProfile::Jahis));
+    let mut card = PcscCard::new(Some(&r.reader)).expect("reader");
+    card.open().expect("open");
+    assert_eq!(
+        card.pin_status().expect("status"),
+        PinStatus::Tries { tries_left: 15 }
+    );
+    r.card.clear_log();
+    let sig = card
+        .sign_sha256(&pin("1234"), LastTry::NotConfirmed, &digest())
+        .expect("sign");
+    assert_eq!(sig.apdus, 4, "empty VERIFY, VERIFY, MSE SET, PSO CDS");
+    assert_eq!(r.card.log().len(), 4);
+    assert_eq!(sig.signature.len(), 256);
+    // The PIN never appears in the card's log.
+    assert!(r
+        .card
+        .log()
+        .iter()
+        .all(|l| !l.command.windows(4).any(|w| w == b"1234")));
+    inkan_card::card::verify_with_certificate(
+        &pki().identity("doctor").expect("doctor").cert_der,
+        &digest(),
+        &sig.signature,
+    )
+    .expect("signature verifies with the certificate");
+}
+
+#[test]
+fn wrong_pin_decrements_the_counter_and_is_not_retried() {
+    let r = rig(config("doctor", SimProfile::Jahis));
+    let mut card = PcscCard::new(Some(&r.reader)).expect("reader");
+    r.card.clear_log();
+    let e = card
+        .sign_sha256(&pin("0000"), LastTry::NotConfirmed, &digest())
+        .expect_err("wrong PIN");
+    assert!(
+        matches!(
+            e,
+            CardError::WrongPin {
+                tries_left: Some(14)
+            }
+        ),
+        "{e:?}"
+    );
+    let verifies = r
+        .card
+        .log()
+        .iter()
+        .filter(|l| l.command.get(1) == Some(&0x20) && l.command.len() > 4)
+        .count();
+    assert_eq!(verifies, 1, "the PIN was sent exactly once");
+    assert_eq!(
+        card.pin_status().expect("status"),
+        PinStatus::Tries { tries_left: 14 }
+    );
+    // A correct PIN resets the counter.
+    card.sign_sha256(&pin("1234"), LastTry::NotConfirmed, &digest())
+        .expect("sign");
+    assert_eq!(
+        card.pin_status().expect("status"),
+        PinStatus::Tries { tries_left: 15 }
+    );
+}
+
+#[test]
+fn last_try_is_refused_without_confirmation_and_the_card_locks_at_fifteen() {
+    let r = rig(config("doctor", SimProfile::Jahis));
+    let mut card = PcscCard::new(Some(&r.reader)).expect("reader");
+    for left in (1..15).rev() {
+        let e = card
+            .sign_sha256(&pin("0000"), LastTry::NotConfirmed, &digest())
+            .expect_err("wrong PIN");
+        assert!(
+            matches!(e, CardError::WrongPin { tries_left: Some(n) } if n == left),
+            "{e:?}"
+        );
+    }
+    assert_eq!(r.card.tries_left(), 1);
+    let sent_before = r.card.log().len();
+    let e = card
+        .sign_sha256(&pin("1234"), LastTry::NotConfirmed, &digest())
+        .expect_err("refused");
+    assert!(matches!(e, CardError::LastTryNotConfirmed), "{e:?}");
+    assert!(
+        r.card.log()[sent_before..]
+            .iter()
+            .all(|l| !(l.command.get(1) == Some(&0x20) && l.command.len() > 4)),
+        "no PIN was sent"
+    );
+    assert_eq!(r.card.tries_left(), 1);
+    let e = card
+        .sign_sha256(&pin("0000"), LastTry::Confirmed, &digest())
+        .expect_err("last try wrong");
+    assert!(
+        matches!(
+            e,
+            CardError::PinBlocked
+                | CardError::WrongPin {
+                    tries_left: Some(0)
+                }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(card.pin_status().expect("status"), PinStatus::Blocked);
+    let e = card
+        .sign_sha256(&pin("1234"), LastTry::Confirmed, &digest())
+        .expect_err("locked");
+    assert!(matches!(e, CardError::PinBlocked), "{e:?}");
+}
+
+#[test]
+fn card_vanishing_mid_sign_is_card_removed_and_no_signature() {
+    let r = rig(config("doctor", SimProfile::Jahis));
+    let mut card = PcscCard::new(Some(&r.reader)).expect("reader");
+    card.open().expect("open");
+    // Vanish on the PSO CDS (4th APDU): the PIN was accepted, no signature comes back.
+    r.card.inject(Fault::VanishOnApdu(4));
+    let e = card
+        .sign_sha256(&pin("1234"), LastTry::NotConfirmed, &digest())
+        .expect_err("card vanished");
+    assert!(matches!(e, CardError::CardRemoved), "{e:?}");
+    assert_eq!(
+        r.card.log().last().and_then(|l| l.sw),
+        None,
+        "the PSO got no answer"
+    );
+    // The next operation does not reuse a half-open session: it reports the card gone.
+    let e = card.pin_status().expect_err("card is out");
+    assert!(e.is_removal(), "{e:?}");
+}
+
+#[test]
+fn chaining_is_used_when_extended_length_is_refused() {
+    let mut cfg = config("doctor", SimProfile::Jahis);
+    cfg.extended_length = false;
+    let r = rig(cfg);
+    let mut card = PcscCard::new(Some(&r.reader)).expect("reader");
+    card.open().expect("certificate read in 256-byte chunks");
+    r.card.clear_log();
+    card.sign_sha256(&pin("1234"), LastTry::NotConfirmed, &digest())
+        .expect("sign with command chaining");
+    assert!(
+        r.card
+            .log()
+            .iter()
+            .any(|l| l.command.first() == Some(&0x10)),
+        "a chained PSO CDS was sent"
+    );
+}
+
+#[test]
+fn two_readers_two_cards_at_once() {
+    let _machine = exclusive();
+    // One vpcd entry exposes two PC/SC readers: slot 00 00 on port P, 00 01 on P+1.
+    let reader = VpcdReader {
+        name: "Inkan Dual Reader".into(),
+        port: inkan_e2e::vpcd_ports(1)[0],
+    };
+    let _pcscd = Pcscd::start(std::slice::from_ref(&reader));
+    let a = spawn(
+        SocketAddr::from(([127, 0, 0, 1], reader.port)),
+        SimCard::new(config("doctor", SimProfile::Jahis)),
+    );
+    let b = spawn(
+        SocketAddr::from(([127, 0, 0, 1], reader.port + 1)),
+        SimCard::new(config("pharmacist", SimProfile::Jahis)),
+    );
+    assert!(a.wait_connected(Duration::from_secs(10)) && b.wait_connected(Duration::from_secs(10)));
+    wait_present("Inkan Dual Reader 00 00");
+    wait_present("Inkan Dual Reader 00 01");
+    let mut one = PcscCard::new(Some("Inkan Dual Reader 00 00")).expect("reader one");
+    let mut two = PcscCard::new(Some("Inkan Dual Reader 00 01")).expect("reader two");
+    assert_eq!(
+        one.open()
+            .expect("open")
+            .holder
+            .role
+            .as_ref()
+            .map(|r| r.text.clone()),
+        Some("Medical Doctor".into())
+    );
+    assert_eq!(
+        two.open()
+            .expect("open")
+            .holder
+            .role
+            .as_ref()
+            .map(|r| r.text.clone()),
+        Some("Pharmacist".into())
+    );
+    one.sign_sha256(&pin("1234"), LastTry::NotConfirmed, &digest())
+        .expect("sign one");
+    two.sign_sha256(&pin("1234"), LastTry::NotConfirmed, &digest())
+        .expect("sign two");
+}
+
+#[test]
+fn cli_card_commands_with_the_simulator_binary() {
+    let _machine = exclusive();
+    let dir = inkan_e2e::fresh_dir("cli-pki");
+    let inkan = workspace_bin("inkan");
+    let out = std::process::Command::new(&inkan)
+        .args(["testpki", "generate", "--out"])
+        .arg(&dir)
+        .output()
+        .expect("run inkan testpki");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reader = VpcdReader {
+        name: "Inkan CLI Reader".into(),
+        port: inkan_e2e::vpcd_ports(1)[0],
+    };
+    let _pcscd = Pcscd::start(std::slice::from_ref(&reader));
+    let mut sim = std::process::Command::new(workspace_bin("inkan-card-sim"));
+    sim.args([
+        "--vpcd-port",
+        &reader.port.to_string(),
+        "--identity",
+        "doctor",
+        "--pki",
+    ])
+    .arg(&dir);
+    let _sim = inkan_e2e::process::Proc::spawn("inkan-card-sim", sim);
+    wait_present("Inkan CLI Reader 00 00");
+    let run = |args: &[&str], stdin: &str| {
+        use std::io::Write;
+        let mut child = std::process::Command::new(&inkan)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn inkan");
+        if let Some(mut i) = child.stdin.take() {
+            let _ = i.write_all(stdin.as_bytes());
+        }
+        let o = child.wait_with_output().expect("inkan output");
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(&["card", "status", "--lang", "ja"], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("医師") && out.contains("テスト") && out.contains("TEST"),
+        "{out}"
+    );
+    let (code, out, _) = run(&["card", "pin-status", "--lang", "en"], "");
+    assert_eq!(code, 0);
+    assert!(out.contains("15"), "{out}");
+    let (code, out, err) = run(
+        &["card", "sign-digest", "--pin-stdin", "--lang", "en"],
+        "1234\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("verifies") && out.contains("4 APDUs"), "{out}");
+    let (code, _, err) = run(
+        &["card", "sign-digest", "--pin-stdin", "--lang", "en"],
+        "4321\n",
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("card.pin_wrong") && err.contains("14"),
+        "{err}"
+    );
+    let certs = inkan_e2e::fresh_dir("cli-certs");
+    let (code, _, err) = run(
+        &[
+            "card",
+            "certs",
+            "--out",
+            certs.to_str().expect("utf-8 path"),
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(certs.join("signing.pem").exists() && certs.join("ca-2.pem").exists());
+}
