@@ -190,6 +190,9 @@ impl PkiConfig {
             if !seen.insert(id) {
                 return bad(format!("duplicate identity id {id:?}"));
             }
+            if spec.defect == Defect::MalformedHcRole && spec.role.is_none() {
+                return bad(format!("{id}: a malformed hcRole needs a role text"));
+            }
             let printable = |s: &str| {
                 s.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b" '()+,-./:=?".contains(&b))

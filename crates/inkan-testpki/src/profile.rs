@@ -180,10 +180,9 @@ fn hc_role_with_text(text_tlv: &[u8]) -> Vec<u8> {
 /// its container holds, so any DER decoder of `HCActor` must fail.
 pub fn hc_role_malformed(role: &str) -> Vec<u8> {
     let mut text = utf8(role);
-    // Keep the outer lengths consistent with the real content, corrupt only the inner length.
-    if text.len() >= 2 && text[1] < 0x7f {
-        text[1] = 0x7f;
-    }
+    // Keep the outer lengths consistent with the real content, corrupt only the
+    // inner length: 0x7f octets (short form), or a 4-octet long form made of text.
+    text[1] = if text[1] < 0x7f { 0x7f } else { 0x84 };
     hc_role_with_text(&text)
 }
 

@@ -1,7 +1,6 @@
 //! A loopback HTTP server for the CRLs, so tests can exercise CRL fetching
-//! from the cRLDistributionPoints URLs (RFC 5280 §4.2.1.13; HTTP transport as
-//! in RFC 5280 §4.2.1.13's "http" URI form, served as `application/pkix-crl`,
-//! RFC 2585 §4.2).
+//! from the cRLDistributionPoints `http` URIs (RFC 5280 §4.2.1.13), served as
+//! DER with media type `application/pkix-crl` (RFC 2585 §4.2).
 //!
 //! The port is part of the certificates, so bind first, then generate:
 //!
