@@ -12,7 +12,9 @@ build_app
 
 cd "$ROOT"
 started=()
+app=""
 cleanup() {
+  [ -n "$app" ] && kill -TERM "$app" 2>/dev/null || true
   for pid in "${started[@]}"; do
     as_root kill -TERM "$pid" 2>/dev/null || true
   done
@@ -34,7 +36,13 @@ CHANNELID 0x$(printf '%04X' $port)
 CONF
   [ -f "$demo_dir/pki/doctor.pem" ] || "$CARGO_TARGET_DIR/debug/inkan" testpki generate --out "$demo_dir/pki" >/dev/null
   log "no PC/SC service: starting pcscd with the simulated TEST card (PIN 1234)"
-  as_root pcscd --foreground --config "$demo_dir/pcsc" >"$demo_dir/pcscd.log" 2>&1 &
+  # Started directly (not through a shell function) so that $! is pcscd (or
+  # sudo, which passes SIGTERM on) and the cleanup below really stops it.
+  if [ "$(id -u)" -eq 0 ]; then
+    pcscd --foreground --config "$demo_dir/pcsc" >"$demo_dir/pcscd.log" 2>&1 &
+  else
+    sudo pcscd --foreground --config "$demo_dir/pcsc" >"$demo_dir/pcscd.log" 2>&1 &
+  fi
   started+=($!)
   sleep 1
   "$CARGO_TARGET_DIR/debug/inkan-card-sim" --vpcd-port $port --pki "$demo_dir/pki" --identity doctor \
@@ -45,4 +53,7 @@ elif [ "$readers" = "[]" ]; then
 fi
 
 log "starting Inkan"
-"$CARGO_TARGET_DIR/debug/inkan-app"
+"$CARGO_TARGET_DIR/debug/inkan-app" &
+app=$!
+# Waiting on a background child lets the TERM/INT trap run at once.
+wait "$app" || true
