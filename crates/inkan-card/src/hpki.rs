@@ -106,6 +106,7 @@ pub enum LayoutSource {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CardLayout {
     /// The selected application's AID (DF name).
+    #[serde(serialize_with = "hex_bytes")]
     pub aid: Vec<u8>,
     /// Where this layout came from.
     pub source: LayoutSource,
@@ -116,6 +117,7 @@ pub struct CardLayout {
     /// Maximum PIN length.
     pub pin_max: usize,
     /// `MSE SET DST` data.
+    #[serde(serialize_with = "hex_bytes")]
     pub mse_dst: Vec<u8>,
     /// How the card signs.
     pub sign_mode: SignMode,
@@ -123,6 +125,11 @@ pub struct CardLayout {
     pub ee_cert: FileRef,
     /// CA certificate files.
     pub ca_certs: Vec<FileRef>,
+}
+
+fn hex_bytes<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02X}")).collect();
+    s.serialize_str(&hex.join(" "))
 }
 
 /// SELECT the signing application: full AID first, then the partial RID.

@@ -436,3 +436,60 @@ fn cli_card_commands_with_the_simulator_binary() {
     assert_eq!(code, 0, "{err}");
     assert!(certs.join("signing.pem").exists() && certs.join("ca-2.pem").exists());
 }
+
+#[test]
+fn removed_card_is_seen_again_after_reinsertion() {
+    let r = rig(config("doctor", SimProfile::Jahis));
+    let mut card = PcscCard::new(Some(&r.reader)).expect("reader");
+    card.open().expect("open");
+    r.card.remove();
+    inkan_e2e::wait_for(10, "pcscd to see the removal", || {
+        inkan_card::list_readers()
+            .ok()?
+            .iter()
+            .any(|x| x.name == r.reader && !x.card_present)
+            .then_some(())
+    });
+    let e = card.pin_status().expect_err("no card");
+    assert!(e.is_removal(), "{e:?}");
+    r.card.insert();
+    wait_present(&r.reader);
+    let sig = card
+        .sign_sha256(&pin("1234"), LastTry::NotConfirmed, &digest())
+        .expect("reconnects, re-selects and signs");
+    assert_eq!(sig.signature.len(), 256);
+}
+
+#[test]
+fn watcher_reports_removal_and_insertion() {
+    let r = rig(config("doctor", SimProfile::Jahis));
+    let mut w = inkan_card::watch::Watcher::new().expect("watcher");
+    assert!(w
+        .readers()
+        .iter()
+        .any(|x| x.name == r.reader && x.card_present));
+    let mut seen = Vec::new();
+    let mut wait = |w: &mut inkan_card::watch::Watcher,
+                    want: &dyn Fn(&inkan_card::watch::ReaderEvent) -> bool| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if let Some(events) = w.next(Duration::from_millis(500)).expect("status change") {
+                if events.iter().any(want) {
+                    return;
+                }
+                seen.extend(events);
+            }
+        }
+        panic!("event not seen; got {seen:?}");
+    };
+    r.card.remove();
+    wait(
+        &mut w,
+        &|e| matches!(e, inkan_card::watch::ReaderEvent::Removed(x) if x.name == r.reader),
+    );
+    r.card.insert();
+    wait(
+        &mut w,
+        &|e| matches!(e, inkan_card::watch::ReaderEvent::Inserted(x) if x.name == r.reader && x.atr.is_some()),
+    );
+}
