@@ -30,4 +30,7 @@ log "end-to-end tests (pcscd, vpcd, Tauri window under Xvfb)"
 # One pcscd per machine: the end-to-end tests run one at a time.
 cargo test -p inkan-e2e -- --test-threads=1
 
+log "card benchmark (through pcscd; figures in docs/performance.md)"
+cargo test -p inkan-e2e --bench card
+
 log "all checks passed in $(( $(date +%s) - start )) s"

@@ -37,6 +37,9 @@ pub struct CardConfig {
     /// Accept extended-length APDUs (a reader/card without them forces
     /// chaining and offset reads).
     pub extended_length: bool,
+    /// The authentication application's key and certificate (DER); without
+    /// it the application holds the signing key and no certificate.
+    pub authentication: Option<(PrivateKey, Vec<u8>)>,
 }
 
 impl CardConfig {
@@ -54,6 +57,7 @@ impl CardConfig {
             pin: crate::TEST_PIN.as_bytes().to_vec(),
             omit_directory: false,
             extended_length: true,
+            authentication: None,
         }
     }
 }
@@ -241,12 +245,25 @@ impl SimCard {
                     tries_left: crate::MAX_TRIES,
                 });
                 // The authentication application: same layout, usage {sign},
-                // its own PIN counter; it holds no document-signing certificate.
+                // its own key, certificate and PIN counter.
+                let (auth_key, auth_cert) = match cfg.authentication {
+                    Some((k, c)) => (k, Some(c)),
+                    None => (cfg.signing_key.clone(), None),
+                };
                 let mut auth_files = HashMap::new();
-                for (sfi, data) in
-                    directory_files("Private key of HPKI", &[0x05, 0x20], 0x96, false)
-                {
+                for (sfi, data) in directory_files(
+                    "Private key of HPKI",
+                    &[0x05, 0x20],
+                    0x96,
+                    auth_cert.is_some(),
+                ) {
                     auth_files.insert(Ef::Sfi(sfi), data);
+                }
+                if let Some(c) = auth_cert {
+                    auth_files.insert(Ef::Sfi(0x18), c);
+                    for (i, ca) in cfg.ca_certificates.iter().enumerate().take(3) {
+                        auth_files.insert(Ef::Sfi(0x19 + i as u8), ca.clone());
+                    }
                 }
                 apps.push(App {
                     aid: HPKI_AUTH_AID.to_vec(),
@@ -254,7 +271,7 @@ impl SimCard {
                     secret: vec![Ef::Sfi(0x16), Ef::Sfi(0x17)],
                     pin_p2: 0x96,
                     mse_dst: vec![0x81, 0x02, 0x00, 0x17],
-                    key: cfg.signing_key,
+                    key: auth_key,
                     signing: Signing::PsoHostPadded,
                     tries_left: crate::MAX_TRIES,
                 });

@@ -56,3 +56,18 @@ fn secret_files_are_not_readable() {
     let e = hpki::read_file(&mut a, inkan_card::iso7816_15::FileRef::Sfi(0x17)).expect_err("key");
     assert!(matches!(e, CardError::Status { .. }), "{e:?}");
 }
+
+#[test]
+fn partial_aid_next_skips_to_the_signing_application() {
+    // SELECT by the RID alone finds the first HPKI application; the card
+    // crate must end on the signing one whatever the order.
+    let mut t = card(SimProfile::Jahis);
+    let mut a = Apdus::new(&mut t);
+    let partial = inkan_card::apdu::Command::new(0x00, 0xA4, 0x04, 0x00)
+        .with_data(inkan_card::profile::HPKI_RID.to_vec())
+        .with_le(256);
+    let r = a.send(&partial).expect("select by RID");
+    assert_eq!(r.sw, inkan_card::apdu::StatusWord::OK);
+    let aid = hpki::select_signing_app(&mut a).expect("select");
+    assert_eq!(aid, inkan_card::profile::HPKI_SIGNING_AID);
+}

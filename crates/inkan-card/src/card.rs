@@ -270,3 +270,66 @@ pub fn verify_with_certificate(
         .verify_prehash(digest, &sig)
         .map_err(|_| CardError::BadSignature)
 }
+
+/// The card as the signer of a CMS SignedData: the CAdES builder hashes the
+/// DER signed attributes and asks for a signature over that SHA-256 digest.
+///
+/// It holds the PIN for exactly one signature: the PIN is sent once, and the
+/// signer refuses a second use, so a builder that calls it twice (or a retry
+/// loop) can never spend a second PIN try.
+pub struct CardSigner<'c> {
+    card: &'c mut PcscCard,
+    pin: Option<Pin>,
+    last_try: LastTry,
+    certificate: Vec<u8>,
+    apdus: usize,
+}
+
+impl std::fmt::Debug for CardSigner<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CardSigner")
+            .field("reader", &self.card.reader())
+            .field("pin", &self.pin.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl<'c> CardSigner<'c> {
+    /// Opens the card (reading its certificate) and takes the PIN for one signature.
+    pub fn new(card: &'c mut PcscCard, pin: Pin, last_try: LastTry) -> Result<Self, CardError> {
+        let certificate = card.open()?.certificate.clone();
+        Ok(CardSigner {
+            card,
+            pin: Some(pin),
+            last_try,
+            certificate,
+            apdus: 0,
+        })
+    }
+
+    /// The signing certificate (DER).
+    pub fn certificate(&self) -> &[u8] {
+        &self.certificate
+    }
+
+    /// The card's CA certificates (DER), for the SignedData certificate set.
+    pub fn ca_certificates(&mut self) -> Result<Vec<Vec<u8>>, CardError> {
+        Ok(self.card.open()?.ca_certificates.clone())
+    }
+
+    /// APDUs used by the signature.
+    pub fn apdus(&self) -> usize {
+        self.apdus
+    }
+
+    /// Signs a SHA-256 digest once; the PIN is dropped (and wiped) afterwards,
+    /// whatever the outcome.
+    pub fn sign_sha256(&mut self, digest: &[u8; 32]) -> Result<Vec<u8>, CardError> {
+        let pin = self.pin.take().ok_or(CardError::Protocol {
+            detail: "the PIN was already used for one signature".into(),
+        })?;
+        let sig = self.card.sign_sha256(&pin, self.last_try, digest)?;
+        self.apdus = sig.apdus;
+        Ok(sig.signature)
+    }
+}

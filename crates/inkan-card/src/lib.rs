@@ -23,7 +23,7 @@ pub mod pin;
 pub mod profile;
 pub mod watch;
 
-pub use card::{CardSignature, OpenedCard, PcscCard};
+pub use card::{CardSignature, CardSigner, OpenedCard, PcscCard};
 pub use error::CardError;
 pub use holder::Holder;
 pub use pcsc_readers::{list_readers, ReaderError, ReaderInfo};

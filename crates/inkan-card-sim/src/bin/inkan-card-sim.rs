@@ -61,6 +61,14 @@ fn load(args: &Args) -> Result<CardConfig, String> {
         }
     }
     let mut cfg = CardConfig::new(key, cert, cas);
+    // The authentication application gets the PKI's authentication identity.
+    let auth_cert = args.pki.join("auth.pem");
+    let auth_key = args.pki.join("auth.key.pem");
+    if auth_cert.exists() && auth_key.exists() {
+        let k = rsa::PrivateKey::from_pkcs8_der(&pem_file(&auth_key)?)
+            .map_err(|e| format!("auth.key.pem: {e}"))?;
+        cfg.authentication = Some((k, pem_file(&auth_cert)?));
+    }
     cfg.profile = match args.profile {
         ProfileArg::Jahis => SimProfile::Jahis,
         ProfileArg::Jma => SimProfile::Jma,
