@@ -92,7 +92,8 @@ fn pem(der: &[u8]) -> String {
     out
 }
 
-fn tries_text(lang: Lang, s: PinStatus) -> String {
+/// The PIN state as a line of text.
+pub fn tries_text(lang: Lang, s: PinStatus) -> String {
     match (lang, s) {
         (Lang::Ja, PinStatus::Tries { tries_left }) => format!("PIN 残り試行回数: {tries_left}"),
         (Lang::En, PinStatus::Tries { tries_left }) => format!("PIN tries left: {tries_left}"),

@@ -7,6 +7,7 @@
 mod card;
 mod letter;
 mod output;
+mod signature;
 mod testpki;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -36,6 +37,12 @@ enum LangArg {
     En,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum PathProfile {
+    Hpki,
+    Rfc5280,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Print the version of Inkan
@@ -62,6 +69,87 @@ enum Command {
         #[command(subcommand)]
         command: testpki::TestpkiCommand,
     },
+    /// Sign a file with the HPKI card (CAdES, detached FILE.p7s by default)
+    Sign {
+        /// The document to sign
+        file: std::path::PathBuf,
+        /// Encapsulate the document in the signature (FILE.p7m)
+        #[arg(long)]
+        attached: bool,
+        /// Where to write the signature
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Read the PIN from the first line of standard input (no prompt)
+        #[arg(long)]
+        pin_stdin: bool,
+        /// Reader name (default: the first reader with a card)
+        #[arg(long)]
+        reader: Option<String>,
+        /// Allow using the last PIN try (a wrong PIN then locks the card)
+        #[arg(long)]
+        confirm_last_try: bool,
+        /// Replace an existing signature file
+        #[arg(long)]
+        force: bool,
+    },
+    /// Verify signatures (exit: 0 all valid, 1 indeterminate, 3 invalid, 4 unreadable input)
+    Verify {
+        /// Documents (their FILE.p7s is used) or signature files (.p7s/.p7m)
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// The detached signature of the (single) FILE
+        #[arg(long)]
+        signature: Option<std::path::PathBuf>,
+        /// Trust store: default (the pinned MHLW root) or test:DIR (a TEST PKI)
+        #[arg(long, default_value = "default")]
+        trust: String,
+        /// Validation time (RFC 3339); default: now
+        #[arg(long)]
+        at: Option<String>,
+        /// Do not fetch CRLs over the network (use the signature's and the cache)
+        #[arg(long)]
+        offline: bool,
+        /// Machine-readable report (docs/validation-report.md)
+        #[arg(long)]
+        json: bool,
+        /// Accept any HPKI qualification (default: a referral letter needs 医師 or 歯科医師)
+        #[arg(long)]
+        any_qualification: bool,
+    },
+    /// Show a certificate: holder, qualification (hcRole), issuer, validity
+    Cert {
+        /// PEM or DER certificate file
+        file: std::path::PathBuf,
+        /// Machine-readable JSON output
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate a certificate path (RFC 5280, plus the HPKI checks by default)
+    PathValidate {
+        /// The end-entity certificate (PEM or DER)
+        ee: std::path::PathBuf,
+        /// Trust anchor(s)
+        #[arg(long, required = true)]
+        anchor: Vec<std::path::PathBuf>,
+        /// Certificates to build the path from (may include unrelated ones)
+        #[arg(long)]
+        intermediate: Vec<std::path::PathBuf>,
+        /// CRLs (PEM or DER)
+        #[arg(long)]
+        crl: Vec<std::path::PathBuf>,
+        /// Validation time (RFC 3339); default: now
+        #[arg(long)]
+        at: Option<String>,
+        /// hpki (RFC 5280 + HPKI signing-certificate checks) or rfc5280 (standard inputs only)
+        #[arg(long, value_enum, default_value_t = PathProfile::Hpki)]
+        profile: PathProfile,
+        /// Do not fetch CRLs over the network
+        #[arg(long)]
+        offline: bool,
+        /// Machine-readable JSON output
+        #[arg(long)]
+        json: bool,
+    },
     /// Referral letters (診療情報提供書): create, show and check HS008 / HS038 files
     Letter {
         #[command(subcommand)]
@@ -85,12 +173,71 @@ fn main() -> ExitCode {
         Command::Trust { json } => trust(lang, json),
         Command::Letter { command } => letter::run(command, lang),
         Command::Card { command } => card::run(command, lang),
+        Command::Sign {
+            file,
+            attached,
+            out,
+            pin_stdin,
+            reader,
+            confirm_last_try,
+            force,
+        } => signature::sign(
+            &file,
+            attached,
+            out,
+            pin_stdin,
+            reader.as_deref(),
+            confirm_last_try,
+            force,
+            lang,
+        ),
+        Command::Verify {
+            files,
+            signature,
+            trust,
+            at,
+            offline,
+            json,
+            any_qualification,
+        } => signature::verify(
+            &files,
+            signature.as_deref(),
+            &trust,
+            at.as_deref(),
+            offline,
+            json,
+            any_qualification,
+            lang,
+        ),
+        Command::Cert { file, json } => signature::cert(&file, json, lang),
+        Command::PathValidate {
+            ee,
+            anchor,
+            intermediate,
+            crl,
+            at,
+            profile,
+            offline,
+            json,
+        } => signature::path_validate(
+            &ee,
+            &anchor,
+            &intermediate,
+            &crl,
+            at.as_deref(),
+            matches!(profile, PathProfile::Rfc5280),
+            offline,
+            json,
+            lang,
+        ),
         Command::Testpki { command } => testpki::run(command, lang),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("inkan: {}", failure.render(lang));
+            if !failure.is_silent() {
+                eprintln!("inkan: {}", failure.render(lang));
+            }
             ExitCode::from(failure.exit_code())
         }
     }

@@ -18,6 +18,35 @@ impl Failure {
         }
     }
 
+    /// The same failure with another exit code (a verdict, an input error).
+    pub fn with_exit_code(mut self, code: u8) -> Self {
+        self.exit_code = code;
+        self
+    }
+
+    /// A failure that has already been reported (the verdicts were printed):
+    /// only the exit code remains.
+    pub fn silent(code: u8) -> Self {
+        Failure {
+            message: Message {
+                code: String::new(),
+                ja: String::new(),
+                en: String::new(),
+            },
+            exit_code: code,
+        }
+    }
+
+    /// Whether there is nothing more to print.
+    pub fn is_silent(&self) -> bool {
+        self.message.code.is_empty()
+    }
+
+    /// The message.
+    pub fn message(&self) -> &Message {
+        &self.message
+    }
+
     /// The process exit code.
     pub fn exit_code(&self) -> u8 {
         self.exit_code

@@ -44,13 +44,33 @@ pub fn tbs_bytes(cert_der: &[u8]) -> Result<&[u8], SigError> {
     reader.tlv_bytes().map_err(malformed)
 }
 
+/// OID of sha1WithRSAEncryption, rejected as too weak (CRYPTO_CONSTRAINTS).
+pub const SHA1_WITH_RSA: &str = "1.2.840.113549.1.1.5";
+
 /// Verifies that `issuer`'s subject public key signed `cert` (whose DER is `cert_der`).
 pub fn verify_issued_by(
     cert_der: &[u8],
     cert: &Certificate,
     issuer: &Certificate,
 ) -> Result<(), SigError> {
-    let tbs = tbs_bytes(cert_der)?;
+    verify_signed_by(
+        cert_der,
+        &cert.signature_algorithm().oid.to_string(),
+        cert.signature(),
+        issuer,
+    )
+}
+
+/// Verifies any X.509 `SIGNED{}` structure (a certificate, or a CRL per RFC 5280
+/// §5.1.1.3): the signature `sig` with algorithm `alg_oid` over the first element
+/// of `signed_der`, exactly as received, with `issuer`'s subject public key.
+pub fn verify_signed_by(
+    signed_der: &[u8],
+    alg_oid: &str,
+    sig: &der::asn1::BitString,
+    issuer: &Certificate,
+) -> Result<(), SigError> {
+    let tbs = tbs_bytes(signed_der)?;
     let spki_der = issuer
         .tbs_certificate()
         .subject_public_key_info()
@@ -58,17 +78,19 @@ pub fn verify_issued_by(
         .map_err(|e| SigError::IssuerKey(e.to_string()))?;
     let key = RsaPublicKey::from_public_key_der(&spki_der)
         .map_err(|e| SigError::IssuerKey(e.to_string()))?;
-    let sig_bytes = cert
-        .signature()
+    let sig_bytes = sig
         .as_bytes()
         .ok_or_else(|| SigError::Malformed("signature BIT STRING has unused bits".into()))?;
     let sig = Signature::try_from(sig_bytes).map_err(|_| SigError::BadSignature)?;
-    let oid = cert.signature_algorithm().oid.to_string();
-    let ok = match oid.as_str() {
+    let ok = match alg_oid {
         SHA256_WITH_RSA => VerifyingKey::<sha2::Sha256>::new(key).verify(tbs, &sig),
         SHA384_WITH_RSA => VerifyingKey::<sha2::Sha384>::new(key).verify(tbs, &sig),
         SHA512_WITH_RSA => VerifyingKey::<sha2::Sha512>::new(key).verify(tbs, &sig),
-        _ => return Err(SigError::UnsupportedAlgorithm { oid }),
+        _ => {
+            return Err(SigError::UnsupportedAlgorithm {
+                oid: alg_oid.to_string(),
+            })
+        }
     };
     ok.map_err(|_| SigError::BadSignature)
 }

@@ -92,7 +92,11 @@ fn main() {
                 .lines()
                 .find(|l| l.starts_with("+F2:"))
                 // `+F2:<n>:2048:<sign/s>:<verify/s>` (OpenSSL 3 machine-readable form).
-                .and_then(|l| l.split(':').nth(3).and_then(|s| s.trim().parse::<f64>().ok()))
+                .and_then(|l| {
+                    l.split(':')
+                        .nth(3)
+                        .and_then(|s| s.trim().parse::<f64>().ok())
+                })
                 .filter(|per_sec| *per_sec > 0.0)
                 .map(|per_sec| 1.0 / per_sec)
         });
@@ -108,14 +112,23 @@ fn main() {
         apdus.iter().max().unwrap_or(&0)
     );
     println!("| APDUs to open the card | {open_apdus} |");
-    println!("| time per signature through pcscd (median of 100) | {} |", ms(sign));
-    println!("| in-process RSA-2048 sign, same key (median of 100) | {} |", ms(rsa_in_process));
+    println!(
+        "| time per signature through pcscd (median of 100) | {} |",
+        ms(sign)
+    );
+    println!(
+        "| in-process RSA-2048 sign, same key (median of 100) | {} |",
+        ms(rsa_in_process)
+    );
     println!(
         "| ratio signature-through-pcscd / in-process RSA | {:.2} |",
         sign.as_secs_f64() / rsa_in_process.as_secs_f64()
     );
     if let Some(secs) = openssl {
-        println!("| openssl rsa2048 sign (same run) | {:.2} ms |", secs * 1000.0);
+        println!(
+            "| openssl rsa2048 sign (same run) | {:.2} ms |",
+            secs * 1000.0
+        );
         println!(
             "| ratio signature-through-pcscd / openssl rsa2048 sign | {:.2} |",
             sign.as_secs_f64() / secs

@@ -1,0 +1,424 @@
+//! Integrity checks of a CAdES-BES signature: everything that needs no trust
+//! anchor (RFC 5652 §5.4, §5.6, §11; RFC 5035 §5.4; our signature format's
+//! "must reject" rules).
+
+use std::time::SystemTime;
+
+use der::asn1::ObjectIdentifier;
+use der::{Decode, Encode};
+use rsa::pkcs1v15::{Signature, VerifyingKey};
+use rsa::pkcs8::DecodePublicKey;
+use rsa::signature::hazmat::PrehashVerifier;
+use sha2::Digest;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::SubjectKeyIdentifier;
+use x509_cert::Certificate;
+
+use crate::error::CadesError;
+use crate::ess::SigningCertificateV2;
+use crate::oids;
+use crate::parse::{ParsedSignedData, SignerId, SignerInfoView};
+use crate::sign::cert_issuer_serial;
+use crate::tlv::{self, tag};
+
+/// Minimum RSA modulus size accepted for signers.
+pub const MIN_RSA_BITS: usize = 2048;
+
+/// What [`verify_integrity`] established about a signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IntegrityOk {
+    /// Index of the signer in [`ParsedSignedData::signers`].
+    pub signer_index: usize,
+    /// The signer's certificate (DER).
+    pub signer_cert: Vec<u8>,
+    /// The signer's certificate came from the signature (not from `extra_certs`).
+    pub signer_cert_embedded: bool,
+    /// The signing-time attribute (informational only: not a trusted time).
+    pub signing_time: Option<SystemTime>,
+    /// `SHA-256`, `SHA-384` or `SHA-512`.
+    pub digest_algorithm: &'static str,
+    /// The digest of the content (equal to the message-digest attribute).
+    pub content_digest: Vec<u8>,
+    /// `eContentType`.
+    pub econtent_type: ObjectIdentifier,
+    /// The content was encapsulated (not detached).
+    pub attached: bool,
+    /// The SignatureValue (what a signature time-stamp covers).
+    pub signature_value: Vec<u8>,
+    /// The signer's RSA modulus size in bits.
+    pub key_bits: usize,
+}
+
+#[derive(Clone, Copy)]
+enum Hash {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl Hash {
+    fn from_oid(oid: &ObjectIdentifier) -> Option<Self> {
+        match *oid {
+            oids::SHA256 => Some(Hash::Sha256),
+            oids::SHA384 => Some(Hash::Sha384),
+            oids::SHA512 => Some(Hash::Sha512),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Hash::Sha256 => "SHA-256",
+            Hash::Sha384 => "SHA-384",
+            Hash::Sha512 => "SHA-512",
+        }
+    }
+
+    fn digest(self, data: &[u8]) -> Vec<u8> {
+        match self {
+            Hash::Sha256 => sha2::Sha256::digest(data).to_vec(),
+            Hash::Sha384 => sha2::Sha384::digest(data).to_vec(),
+            Hash::Sha512 => sha2::Sha512::digest(data).to_vec(),
+        }
+    }
+
+    fn rsa_oid(self) -> ObjectIdentifier {
+        match self {
+            Hash::Sha256 => oids::SHA256_WITH_RSA,
+            Hash::Sha384 => oids::SHA384_WITH_RSA,
+            Hash::Sha512 => oids::SHA512_WITH_RSA,
+        }
+    }
+
+    fn verify(self, key: rsa::PublicKey, prehash: &[u8], sig: &Signature) -> bool {
+        match self {
+            Hash::Sha256 => VerifyingKey::<sha2::Sha256>::new(key).verify_prehash(prehash, sig),
+            Hash::Sha384 => VerifyingKey::<sha2::Sha384>::new(key).verify_prehash(prehash, sig),
+            Hash::Sha512 => VerifyingKey::<sha2::Sha512>::new(key).verify_prehash(prehash, sig),
+        }
+        .is_ok()
+    }
+}
+
+/// Checks everything that can be checked without trust, for a SignedData with
+/// exactly one signer (see [`verify_signer_integrity`] for several).
+pub fn verify_integrity(
+    parsed: &ParsedSignedData,
+    detached_content: Option<&[u8]>,
+    extra_certs: &[Vec<u8>],
+) -> Result<IntegrityOk, CadesError> {
+    match parsed.signers.len() {
+        0 => Err(CadesError::NoSigner),
+        1 => verify_signer_integrity(parsed, 0, detached_content, extra_certs),
+        count => Err(CadesError::MultipleSigners { count }),
+    }
+}
+
+/// The single value of the signed attribute `oid`, or `None` when absent.
+///
+/// RFC 5652 §11.1–11.3: content-type, message-digest and signing-time must
+/// appear at most once and with exactly one value.
+fn single<'a>(
+    si: &'a SignerInfoView,
+    oid: &ObjectIdentifier,
+    name: &'static str,
+) -> Result<Option<&'a [u8]>, CadesError> {
+    let instances: Vec<_> = si.signed_attrs.iter().filter(|a| &a.oid == oid).collect();
+    match instances.as_slice() {
+        [] => Ok(None),
+        [a] if a.values.len() == 1 => Ok(Some(&a.values[0])),
+        [a] => Err(CadesError::BadSignedAttribute {
+            attribute: name,
+            reason: format!("{} values instead of one", a.values.len()),
+        }),
+        _ => Err(CadesError::BadSignedAttribute {
+            attribute: name,
+            reason: "present more than once".into(),
+        }),
+    }
+}
+
+/// Verifies signer `index` of `parsed`:
+///
+/// 1. signed attributes are present (CAdES; else `FORMAT_FAILURE`);
+/// 2. the digest algorithm is SHA-256/384/512 (and listed in
+///    `digestAlgorithms`) and the signature algorithm is
+///    RSA PKCS#1 v1.5 (`rsaEncryption` or the matching `shaNNNWithRSAEncryption`);
+/// 3. content-type is present and equals `eContentType` (RFC 5652 §11.1);
+/// 4. message-digest is present (§11.2); signing-time, if present, is a valid `Time` (§11.3);
+/// 5. the content is available: `eContent`, else `detached_content`
+///    (else `SIGNED_DATA_NOT_FOUND`);
+/// 6. the signer certificate is found by `sid` among the embedded certificates,
+///    then `extra_certs` (else `NO_SIGNING_CERTIFICATE_FOUND`);
+/// 7. its key is RSA with at least [`MIN_RSA_BITS`] bits;
+/// 8. signing-certificate-v2 is present and its first `ESSCertIDv2` matches
+///    the signer certificate (hash, and issuerSerial when present; RFC 5035 §5.4);
+/// 9. the content digest equals message-digest (`HASH_FAILURE`);
+/// 10. the signature verifies over the signed attributes *as received*, with the
+///     `[0] IMPLICIT` tag replaced by the `SET OF` tag 0x31 (RFC 5652 §5.4;
+///     `SIG_CRYPTO_FAILURE`).
+///
+/// Trailing data after the DER is rejected by [`crate::parse`] already.
+pub fn verify_signer_integrity(
+    parsed: &ParsedSignedData,
+    index: usize,
+    detached_content: Option<&[u8]>,
+    extra_certs: &[Vec<u8>],
+) -> Result<IntegrityOk, CadesError> {
+    let si = parsed
+        .signers
+        .get(index)
+        .ok_or(CadesError::NoSuchSigner { index })?;
+
+    // 1. Signed attributes.
+    let Some(signed_attrs_der) = si.signed_attrs_der.as_deref() else {
+        return Err(CadesError::NoSignedAttributes);
+    };
+    if si.signed_attrs.is_empty() {
+        return Err(CadesError::NoSignedAttributes);
+    }
+
+    // 2. Algorithms.
+    let hash =
+        Hash::from_oid(&si.digest_algorithm).ok_or_else(|| CadesError::UnsupportedDigest {
+            oid: describe_oid(&si.digest_algorithm),
+        })?;
+    // RFC 5652 §5.1: digestAlgorithms lists the signers' digest algorithms.
+    if !parsed.digest_algorithms.contains(&si.digest_algorithm) {
+        return Err(CadesError::malformed(
+            "SignedData.digestAlgorithms",
+            format!("does not list the signer's {}", hash.name()),
+        ));
+    }
+    let sig_alg = si.signature_algorithm;
+    if sig_alg != oids::RSA_ENCRYPTION && sig_alg != hash.rsa_oid() {
+        return Err(CadesError::UnsupportedSignatureAlgorithm {
+            oid: sig_alg.to_string(),
+        });
+    }
+    match si.signature_algorithm_params.as_deref() {
+        None | Some([0x05, 0x00]) => {}
+        Some(_) => {
+            return Err(CadesError::UnsupportedSignatureAlgorithm {
+                oid: format!("{sig_alg} (unexpected parameters)"),
+            })
+        }
+    }
+
+    // 3. content-type.
+    let ct = single(si, &oids::ID_CONTENT_TYPE, "content-type")?.ok_or(
+        CadesError::BadSignedAttribute {
+            attribute: "content-type",
+            reason: "missing".into(),
+        },
+    )?;
+    let ct_oid = tlv::read_exact(ct)
+        .ok()
+        .filter(|t| t.tag == tag::OID)
+        .and_then(|t| ObjectIdentifier::from_bytes(t.value).ok())
+        .ok_or(CadesError::BadSignedAttribute {
+            attribute: "content-type",
+            reason: "not an OBJECT IDENTIFIER".into(),
+        })?;
+    if ct_oid != parsed.econtent_type {
+        return Err(CadesError::ContentTypeMismatch {
+            attribute: ct_oid.to_string(),
+            econtent_type: parsed.econtent_type.to_string(),
+        });
+    }
+
+    // 4. message-digest, signing-time.
+    let md = single(si, &oids::ID_MESSAGE_DIGEST, "message-digest")?.ok_or(
+        CadesError::BadSignedAttribute {
+            attribute: "message-digest",
+            reason: "missing".into(),
+        },
+    )?;
+    let md = tlv::read_exact(md)
+        .ok()
+        .filter(|t| t.tag == tag::OCTET_STRING)
+        .ok_or(CadesError::BadSignedAttribute {
+            attribute: "message-digest",
+            reason: "not an OCTET STRING".into(),
+        })?
+        .value;
+    let signing_time = single(si, &oids::ID_SIGNING_TIME, "signing-time")?
+        .map(|v| {
+            x509_cert::time::Time::from_der(v)
+                .map(|t| t.to_system_time())
+                .map_err(|e| CadesError::BadSignedAttribute {
+                    attribute: "signing-time",
+                    reason: e.to_string(),
+                })
+        })
+        .transpose()?;
+
+    // 5. Content.
+    let content = match (parsed.econtent.as_deref(), detached_content) {
+        (Some(e), Some(d)) if e != d => return Err(CadesError::ContentMismatch),
+        (Some(e), _) => e,
+        (None, Some(d)) => d,
+        (None, None) => return Err(CadesError::DetachedContentMissing),
+    };
+
+    // 6. Signer certificate.
+    let (signer_cert, embedded) = find_signer_cert(&si.sid, &parsed.certificates)
+        .map(|c| (c, true))
+        .or_else(|| find_signer_cert(&si.sid, extra_certs).map(|c| (c, false)))
+        .ok_or_else(|| CadesError::SignerCertificateNotFound {
+            signer_id: si.sid.to_string(),
+        })?;
+    let cert = Certificate::from_der(signer_cert)
+        .map_err(|e| CadesError::malformed("signer certificate", e))?;
+
+    // 7. Key.
+    let (key, key_bits) = rsa_key(&cert)?;
+    if key_bits < MIN_RSA_BITS {
+        return Err(CadesError::WeakKey {
+            reason: format!("RSA-{key_bits}"),
+        });
+    }
+
+    // 8. signing-certificate-v2.
+    check_signing_certificate_v2(si, signer_cert, &cert)?;
+
+    // 9. Content digest.
+    let content_digest = hash.digest(content);
+    if content_digest != md {
+        return Err(CadesError::ContentDigestMismatch {
+            digest_algorithm: hash.name(),
+        });
+    }
+
+    // 10. Signature over the signed attributes as received, re-tagged as SET OF.
+    let mut to_verify = signed_attrs_der.to_vec();
+    to_verify[0] = tag::SET;
+    let sig = Signature::try_from(si.signature.as_slice()).map_err(|_| CadesError::BadSignature)?;
+    if !hash.verify(key, &hash.digest(&to_verify), &sig) {
+        return Err(CadesError::BadSignature);
+    }
+
+    Ok(IntegrityOk {
+        signer_index: index,
+        signer_cert: signer_cert.to_vec(),
+        signer_cert_embedded: embedded,
+        signing_time,
+        digest_algorithm: hash.name(),
+        content_digest,
+        econtent_type: parsed.econtent_type,
+        attached: parsed.econtent.is_some(),
+        signature_value: si.signature.clone(),
+        key_bits,
+    })
+}
+
+fn describe_oid(oid: &ObjectIdentifier) -> String {
+    match *oid {
+        oids::SHA1 => format!("{oid} (SHA-1)"),
+        _ => oid.to_string(),
+    }
+}
+
+/// The certificate among `certs` that `sid` identifies (RFC 5652 §5.3).
+fn find_signer_cert<'a>(sid: &SignerId, certs: &'a [Vec<u8>]) -> Option<&'a [u8]> {
+    certs.iter().map(Vec::as_slice).find(|c| match sid {
+        SignerId::IssuerAndSerialNumber { issuer, serial } => cert_issuer_serial(c)
+            .map(|(i, s)| i == issuer.as_slice() && s == serial.as_slice())
+            .unwrap_or(false),
+        SignerId::SubjectKeyIdentifier(ski) => Certificate::from_der(c)
+            .ok()
+            .and_then(|cert| {
+                cert.tbs_certificate()
+                    .get_extension::<SubjectKeyIdentifier>()
+                    .ok()
+                    .flatten()
+            })
+            .map(|(_, k)| k.0.as_bytes() == ski.as_slice())
+            .unwrap_or(false),
+    })
+}
+
+/// The signer's RSA public key and its modulus size in bits.
+fn rsa_key(cert: &Certificate) -> Result<(rsa::PublicKey, usize), CadesError> {
+    let spki = cert.tbs_certificate().subject_public_key_info();
+    if spki.algorithm.oid != oids::RSA_ENCRYPTION {
+        return Err(CadesError::WeakKey {
+            reason: format!("not an RSA key (algorithm {})", spki.algorithm.oid),
+        });
+    }
+    let pk_bytes = spki
+        .subject_public_key
+        .as_bytes()
+        .ok_or_else(|| CadesError::malformed("signer public key", "unused bits"))?;
+    let pkcs1 = rsa::pkcs1::RsaPublicKeyRef::from_der(pk_bytes)
+        .map_err(|e| CadesError::malformed("signer public key", e))?;
+    let modulus = pkcs1.modulus.as_bytes();
+    let bits = match modulus.iter().position(|b| *b != 0) {
+        Some(i) => (modulus.len() - i) * 8 - modulus[i].leading_zeros() as usize,
+        None => 0,
+    };
+    if bits < MIN_RSA_BITS {
+        return Err(CadesError::WeakKey {
+            reason: format!("RSA-{bits}"),
+        });
+    }
+    let spki_der = spki
+        .to_der()
+        .map_err(|e| CadesError::malformed("signer public key", e))?;
+    let key = rsa::PublicKey::from_public_key_der(&spki_der)
+        .map_err(|e| CadesError::malformed("signer public key", e))?;
+    Ok((key, bits))
+}
+
+/// RFC 5035 §5.4: the first `ESSCertIDv2` must identify the signer certificate.
+fn check_signing_certificate_v2(
+    si: &SignerInfoView,
+    cert_der: &[u8],
+    cert: &Certificate,
+) -> Result<(), CadesError> {
+    let value = single(
+        si,
+        &oids::ID_AA_SIGNING_CERTIFICATE_V2,
+        "signing-certificate-v2",
+    )?
+    .ok_or(CadesError::SigningCertificateV2Missing)?;
+    let mismatch = |reason: String| CadesError::SigningCertificateV2Mismatch { reason };
+    let scv2 = SigningCertificateV2::from_der(value)
+        .map_err(|e| mismatch(format!("cannot decode the attribute: {e}")))?;
+    let first = scv2
+        .certs
+        .first()
+        .ok_or_else(|| mismatch("no ESSCertIDv2".into()))?;
+    let hash_oid = first
+        .hash_algorithm
+        .as_ref()
+        .map_or(oids::SHA256, |a| a.oid);
+    let hash = Hash::from_oid(&hash_oid)
+        .ok_or_else(|| mismatch(format!("hash algorithm {hash_oid} not accepted")))?;
+    if hash.digest(cert_der) != first.cert_hash.as_bytes() {
+        return Err(mismatch(format!(
+            "the {} certificate hash is not the signer certificate's",
+            hash.name()
+        )));
+    }
+    if let Some(is) = &first.issuer_serial {
+        let (_, serial_tlv) = cert_issuer_serial(cert_der)
+            .map_err(|e| CadesError::malformed("signer certificate", e))?;
+        let serial = tlv::read_exact(serial_tlv)
+            .map_err(|e| CadesError::malformed("signer certificate", e))?
+            .value;
+        if is.serial_number.as_bytes() != serial {
+            return Err(mismatch("issuerSerial.serialNumber differs".into()));
+        }
+        let issuer = cert.tbs_certificate().issuer();
+        let issuer_ok = is
+            .issuer
+            .iter()
+            .any(|gn| matches!(gn, GeneralName::DirectoryName(n) if n == issuer));
+        if !issuer_ok {
+            return Err(mismatch("issuerSerial.issuer differs".into()));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,441 @@
+//! `inkan sign`, `inkan verify`, `inkan cert`, `inkan path-validate`.
+
+use crate::card::read_pin;
+use crate::output::{print_json, Failure};
+use inkan_cades::{ExternalSigner, SignOptions, SignerError};
+use inkan_card::{CardError, CardSigner, LastTry, PcscCard};
+use inkan_l10n::{Lang, Message};
+use inkan_trust::{RevocationConfig, TrustStore, ValidationProfile};
+use inkan_validation::{DocumentPolicy, Indication, Options};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// Exit codes of `verify` and `path-validate`: the worst verdict.
+pub const EXIT_PASSED: u8 = 0;
+/// At least one INDETERMINATE, none TOTAL_FAILED.
+pub const EXIT_INDETERMINATE: u8 = 1;
+/// At least one TOTAL_FAILED.
+pub const EXIT_FAILED: u8 = 3;
+/// An input could not be read at all.
+pub const EXIT_INPUT: u8 = 4;
+
+fn msg(code: &str, ja: String, en: String) -> Failure {
+    Failure::new(Message {
+        code: code.into(),
+        ja,
+        en,
+    })
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| {
+        msg(
+            "io.read",
+            format!("{} を読み取れません: {e}", path.display()),
+            format!("Cannot read {}: {e}", path.display()),
+        )
+        .with_exit_code(EXIT_INPUT)
+    })
+}
+
+/// Parses `--at`: RFC 3339, or a date (00:00 JST).
+pub fn parse_time(s: &str) -> Result<SystemTime, Failure> {
+    inkan_testpki::parse_rfc3339(s).map_err(|e| {
+        msg(
+            "cli.time",
+            format!("時刻の形式が正しくありません（RFC 3339、例 2026-11-24T10:00:00+09:00）: {e}"),
+            format!("Invalid time (RFC 3339, e.g. 2026-11-24T10:00:00+09:00): {e}"),
+        )
+    })
+}
+
+struct CardAdapter<'a, 'c>(&'a mut CardSigner<'c>);
+
+impl ExternalSigner for CardAdapter<'_, '_> {
+    fn certificate(&self) -> &[u8] {
+        self.0.certificate()
+    }
+    fn sign_sha256(&mut self, digest: &[u8; 32]) -> Result<Vec<u8>, SignerError> {
+        self.0.sign_sha256(digest).map_err(SignerError::new)
+    }
+}
+
+fn is_self_signed(der: &[u8]) -> bool {
+    use der::Decode;
+    x509_cert::Certificate::from_der(der)
+        .map(|c| c.tbs_certificate().subject() == c.tbs_certificate().issuer())
+        .unwrap_or(false)
+}
+
+/// `inkan sign FILE`.
+#[allow(clippy::too_many_arguments)]
+pub fn sign(
+    file: &Path,
+    attached: bool,
+    out: Option<PathBuf>,
+    pin_stdin: bool,
+    reader: Option<&str>,
+    confirm_last_try: bool,
+    force: bool,
+    lang: Lang,
+) -> Result<(), Failure> {
+    let content = read(file)?;
+    let out = out.unwrap_or_else(|| {
+        let mut p = file.as_os_str().to_owned();
+        p.push(if attached { ".p7m" } else { ".p7s" });
+        PathBuf::from(p)
+    });
+    if out.exists() && !force {
+        return Err(msg(
+            "cli.exists",
+            format!(
+                "{} は既に存在します（上書きするには --force）",
+                out.display()
+            ),
+            format!(
+                "{} already exists (use --force to replace it)",
+                out.display()
+            ),
+        ));
+    }
+    let mut card = PcscCard::new(reader)?;
+    let status = card.pin_status()?;
+    eprintln!("{}", crate::card::tries_text(lang, status));
+    let pin = read_pin(pin_stdin, lang)?;
+    let last = if confirm_last_try {
+        LastTry::Confirmed
+    } else {
+        LastTry::NotConfirmed
+    };
+    let mut signer = CardSigner::new(&mut card, pin, last)?;
+    let issuing: Vec<Vec<u8>> = signer
+        .ca_certificates()?
+        .into_iter()
+        .filter(|c| !is_self_signed(c))
+        .collect();
+    let opts = SignOptions {
+        attached,
+        signing_time: SystemTime::now(),
+        extra_certificates: issuing,
+    };
+    let sig = {
+        let mut adapter = CardAdapter(&mut signer);
+        inkan_cades::sign(&content, &mut adapter, &opts)
+    };
+    let sig = match sig {
+        Ok(s) => s,
+        // The card's own error (wrong PIN, removed card) is what the user needs.
+        Err(inkan_cades::CadesError::Signer(e)) => {
+            return Err(match e.downcast_ref::<CardError>() {
+                Some(_) => match e.0.downcast::<CardError>() {
+                    Ok(card_err) => Failure::from(*card_err),
+                    Err(other) => msg("card.failure", other.to_string(), other.to_string()),
+                },
+                None => msg("card.failure", e.to_string(), e.to_string()),
+            })
+        }
+        Err(e) => return Err(Failure::from(e)),
+    };
+    inkan_referral::write_atomic(&out, &sig).map_err(|e| {
+        msg(
+            "io.write",
+            format!("{} に書き込めません: {e}", out.display()),
+            format!("Cannot write {}: {e}", out.display()),
+        )
+    })?;
+    match lang {
+        Lang::Ja => println!(
+            "署名しました: {}（APDU {} 回）",
+            out.display(),
+            signer.apdus()
+        ),
+        Lang::En => println!("Signed: {} ({} APDUs)", out.display(), signer.apdus()),
+    }
+    Ok(())
+}
+
+/// Where the trust comes from (`--trust default|test:DIR`).
+pub fn trust_store(spec: &str) -> Result<TrustStore, Failure> {
+    if spec == "default" {
+        return TrustStore::default_store().map_err(Failure::from);
+    }
+    if let Some(dir) = spec.strip_prefix("test:") {
+        return TrustStore::test_from_dir(Path::new(dir)).map_err(Failure::from);
+    }
+    Err(msg(
+        "cli.trust",
+        format!("--trust は default または test:DIR です（{spec}）"),
+        format!("--trust is default or test:DIR (got {spec})"),
+    ))
+}
+
+fn crl_cache_dir() -> Option<PathBuf> {
+    std::env::var_os("INKAN_CRL_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+                .map(|c| c.join("inkan/crl"))
+        })
+}
+
+/// The signature and content files for one `verify` argument.
+fn pair(file: &Path, signature: Option<&Path>) -> (PathBuf, Option<PathBuf>) {
+    if let Some(sig) = signature {
+        return (sig.to_path_buf(), Some(file.to_path_buf()));
+    }
+    let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if matches!(ext, "p7s" | "p7m" | "p7") {
+        let content = file.with_extension("");
+        let content = (ext != "p7m" && content.exists()).then_some(content);
+        return (file.to_path_buf(), content);
+    }
+    let mut s = file.as_os_str().to_owned();
+    s.push(".p7s");
+    (PathBuf::from(s), Some(file.to_path_buf()))
+}
+
+/// `inkan verify FILE...`.
+#[allow(clippy::too_many_arguments)]
+pub fn verify(
+    files: &[PathBuf],
+    signature: Option<&Path>,
+    trust: &str,
+    at: Option<&str>,
+    offline: bool,
+    json: bool,
+    any_qualification: bool,
+    lang: Lang,
+) -> Result<(), Failure> {
+    if signature.is_some() && files.len() != 1 {
+        return Err(msg(
+            "cli.usage",
+            "--signature は検証するファイルが 1 つのときだけ使えます".into(),
+            "--signature needs exactly one FILE".into(),
+        ));
+    }
+    let opts = Options {
+        trust: trust_store(trust)?,
+        at: at.map(parse_time).transpose()?,
+        revocation: RevocationConfig {
+            cache_dir: crl_cache_dir(),
+            fetch: !offline,
+            ..RevocationConfig::default()
+        },
+        policy: if any_qualification {
+            DocumentPolicy::AnyQualification
+        } else {
+            DocumentPolicy::ReferralLetter
+        },
+    };
+    let mut worst = EXIT_PASSED;
+    let mut results = Vec::new();
+    for f in files {
+        let (sig_path, content_path) = pair(f, signature);
+        let loaded = read(&sig_path).and_then(|s| {
+            let c = content_path.as_deref().map(read).transpose()?;
+            Ok((s, c))
+        });
+        let (sig, content) = match loaded {
+            Ok(x) => x,
+            Err(e) => {
+                eprintln!("inkan: {}", e.render(lang));
+                worst = worst.max(EXIT_INPUT);
+                results.push(serde_json::json!({
+                    "file": f, "signature": sig_path, "error": e.message(),
+                }));
+                continue;
+            }
+        };
+        let report = inkan_validation::validate(&sig, content.as_deref(), &opts);
+        worst = worst.max(match report.indication {
+            Indication::TotalPassed => EXIT_PASSED,
+            Indication::Indeterminate => EXIT_INDETERMINATE,
+            Indication::TotalFailed => EXIT_FAILED,
+        });
+        if json {
+            results.push(serde_json::json!({
+                "file": f, "signature": sig_path, "report": report,
+            }));
+        } else {
+            println!("{}", f.display());
+            print!("{}", inkan_validation::render_text(&report, lang));
+        }
+    }
+    if json {
+        print_json(&results);
+    }
+    if worst == EXIT_PASSED {
+        Ok(())
+    } else {
+        Err(Failure::silent(worst))
+    }
+}
+
+/// `inkan cert FILE`.
+pub fn cert(file: &Path, json: bool, lang: Lang) -> Result<(), Failure> {
+    let bytes = read(file)?;
+    let certs = inkan_trust::store::certificates_from_pem_or_der(&bytes).map_err(|e| {
+        msg(
+            "cert.malformed",
+            format!("証明書を読み取れません: {e}"),
+            format!("Cannot read the certificate: {e}"),
+        )
+    })?;
+    let mut out = Vec::new();
+    for der in &certs {
+        let h = inkan_card::holder::summarize(der)?;
+        if json {
+            out.push(serde_json::to_value(&h).unwrap_or_default());
+            continue;
+        }
+        let (l_holder, l_role, l_issuer, l_valid, l_serial) = match lang {
+            Lang::Ja => ("名義", "資格", "発行者", "有効期間", "シリアル"),
+            Lang::En => ("Holder", "Qualification", "Issuer", "Valid", "Serial"),
+        };
+        if h.is_test {
+            println!("*** TEST ***");
+        }
+        match &h.name_kanji {
+            Some(k) => println!("{l_holder}: {k} ({})", h.name),
+            None => println!("{l_holder}: {}", h.name),
+        }
+        let role = match (&h.role, &h.role_error) {
+            (Some(r), _) => match lang {
+                Lang::Ja => r.display_ja().to_string(),
+                Lang::En => r.text.clone(),
+            },
+            (None, Some(e)) => format!("! {e}"),
+            (None, None) => "-".into(),
+        };
+        println!("{l_role}: {role}");
+        println!("{l_issuer}: {}", h.issuer);
+        println!("{l_valid}: {} – {}", h.not_before, h.not_after);
+        println!("{l_serial}: {}", h.serial);
+    }
+    if json {
+        print_json(&out);
+    }
+    Ok(())
+}
+
+/// `inkan path-validate EE --anchor CERT …`.
+#[allow(clippy::too_many_arguments)]
+pub fn path_validate(
+    ee: &Path,
+    anchors: &[PathBuf],
+    intermediates: &[PathBuf],
+    crls: &[PathBuf],
+    at: Option<&str>,
+    rfc5280: bool,
+    offline: bool,
+    json: bool,
+    lang: Lang,
+) -> Result<(), Failure> {
+    let load_certs = |paths: &[PathBuf]| -> Result<Vec<Vec<u8>>, Failure> {
+        let mut all = Vec::new();
+        for p in paths {
+            let certs =
+                inkan_trust::store::certificates_from_pem_or_der(&read(p)?).map_err(|e| {
+                    msg(
+                        "cert.malformed",
+                        format!("{}: 証明書を読み取れません: {e}", p.display()),
+                        format!("{}: cannot read the certificate: {e}", p.display()),
+                    )
+                })?;
+            all.extend(certs);
+        }
+        Ok(all)
+    };
+    let ee_der = load_certs(std::slice::from_ref(&ee.to_path_buf()))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| {
+            msg(
+                "cert.empty",
+                "証明書がありません".into(),
+                "no certificate".into(),
+            )
+        })?;
+    let trust = TrustStore::Test {
+        anchors: load_certs(anchors)?,
+        pool: Vec::new(),
+        label: format!(
+            "--anchor {}",
+            anchors
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let pool = load_certs(intermediates)?;
+    let mut crl_ders = Vec::new();
+    for c in crls {
+        let bytes = read(c)?;
+        crl_ders.push(pem_or_der(&bytes, "X509 CRL"));
+    }
+    let revocation = RevocationConfig {
+        crls: crl_ders,
+        cache_dir: crl_cache_dir(),
+        fetch: !offline,
+        ..RevocationConfig::default()
+    };
+    let at = at
+        .map(parse_time)
+        .transpose()?
+        .unwrap_or_else(SystemTime::now);
+    let report = inkan_trust::validate_path(&inkan_trust::PathInput {
+        end_entity: &ee_der,
+        pool: &pool,
+        trust: &trust,
+        at,
+        profile: if rfc5280 {
+            ValidationProfile::Rfc5280
+        } else {
+            ValidationProfile::Hpki
+        },
+        revocation: &revocation,
+    });
+    if json {
+        print_json(&serde_json::json!({
+            "indication": report.status.indication(),
+            "sub_indication": report.status.sub_indication(),
+            "test_trust": true,
+            "report": report,
+        }));
+    } else {
+        let status = report.status.indication();
+        match report.status.failure() {
+            None => println!("{status}"),
+            Some(f) => {
+                use inkan_l10n::Localized;
+                println!("{status} / {}: {}", f.sub_indication(), f.text().get(lang));
+            }
+        }
+        for c in &report.chain {
+            println!("  {} ({} – {})", c.subject, c.not_before, c.not_after);
+        }
+    }
+    match report.status.indication() {
+        "PASSED" | "TOTAL_PASSED" => Ok(()),
+        "TOTAL_FAILED" => Err(Failure::silent(EXIT_FAILED)),
+        _ => Err(Failure::silent(EXIT_INDETERMINATE)),
+    }
+}
+
+/// DER from a PEM block with `label`, or the bytes as they are.
+fn pem_or_der(bytes: &[u8], label: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(bytes);
+    let begin = format!("-----BEGIN {label}-----");
+    let end = format!("-----END {label}-----");
+    if let (Some(b), Some(e)) = (text.find(&begin), text.find(&end)) {
+        use base64::Engine;
+        let body: String = text[b + begin.len()..e].split_whitespace().collect();
+        if let Ok(der) = base64::engine::general_purpose::STANDARD.decode(body) {
+            return der;
+        }
+    }
+    bytes.to_vec()
+}

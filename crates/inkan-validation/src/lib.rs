@@ -1,0 +1,509 @@
+//! Validation of an Inkan signature, in the model of ETSI EN 319 102-1.
+//!
+//! One function, [`validate`], runs the building blocks in order and stops
+//! at the first that cannot pass:
+//!
+//! 1. **format** — the CMS SignedData parses (RFC 5652), with signed attributes;
+//! 2. **signer identification** — the signer certificate is found and matches
+//!    signing-certificate-v2 (RFC 5035);
+//! 3. **content digest** — message-digest equals the digest of the document;
+//! 4. **signature value** — RSA over the original signed-attribute bytes;
+//! 5. **chain** — RFC 5280 path to the trust anchor at the validation time,
+//!    each certificate's validity, CRL revocation (unknown is INDETERMINATE);
+//! 6. **HPKI profile** — signing policy and nonRepudiation;
+//! 7. **qualification** — the hcRole, and the document policy (a referral
+//!    letter needs 医師 or 歯科医師).
+//!
+//! The same [`ValidationReport`] gives the JSON for machines (schema in
+//! `docs/validation-report.md`) and the text for people, in Japanese and English.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod text;
+
+use inkan_l10n::{Lang, Localized, Text};
+use inkan_trust::{PathInput, PathReport, RevocationConfig, TrustStore, ValidationProfile};
+use serde::Serialize;
+use std::time::SystemTime;
+
+pub use text::render_text;
+
+/// The JSON schema identifier of [`ValidationReport`].
+pub const REPORT_SCHEMA: &str = "inkan-validation-report/1";
+
+/// ETSI EN 319 102-1 main indication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Indication {
+    /// Every check passed.
+    #[serde(rename = "TOTAL_PASSED")]
+    TotalPassed,
+    /// Something could not be decided (missing revocation data, untrusted chain, …).
+    #[serde(rename = "INDETERMINATE")]
+    Indeterminate,
+    /// The signature is invalid.
+    #[serde(rename = "TOTAL_FAILED")]
+    TotalFailed,
+}
+
+impl Indication {
+    /// The ETSI name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Indication::TotalPassed => "TOTAL_PASSED",
+            Indication::Indeterminate => "INDETERMINATE",
+            Indication::TotalFailed => "TOTAL_FAILED",
+        }
+    }
+
+    /// The verdict word the UI shows.
+    pub fn verdict(self) -> Text {
+        match self {
+            Indication::TotalPassed => Text::new("有効", "Valid"),
+            Indication::Indeterminate => Text::new("判定不能", "Indeterminate"),
+            Indication::TotalFailed => Text::new("無効", "Invalid"),
+        }
+    }
+
+    fn from_name(s: &str) -> Indication {
+        match s {
+            "TOTAL_PASSED" | "PASSED" => Indication::TotalPassed,
+            "TOTAL_FAILED" => Indication::TotalFailed,
+            _ => Indication::Indeterminate,
+        }
+    }
+}
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    /// Passed.
+    Passed,
+    /// Failed: the signature is invalid.
+    Failed,
+    /// Could not be decided.
+    Indeterminate,
+    /// Not run, because an earlier check did not pass.
+    Skipped,
+}
+
+/// One building block's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// Stable id: `format`, `signer_identification`, `content_digest`,
+    /// `signature_value`, `chain`, `revocation`, `hpki_profile`, `qualification`,
+    /// `document_policy`.
+    pub id: &'static str,
+    /// Outcome.
+    pub status: CheckStatus,
+    /// What was checked and what was found, in both languages.
+    pub message: Text,
+    /// The machine code of the failure, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// Who signed, from the signer certificate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Signer {
+    /// Romaji name (subject CN).
+    pub name: String,
+    /// Kanji name, when the certificate carries one.
+    pub name_kanji: Option<String>,
+    /// Facility (subject O).
+    pub organization: Option<String>,
+    /// CA-assigned holder id (subject serialNumber).
+    pub holder_id: Option<String>,
+    /// Qualification as the certificate states it (`Medical Doctor`).
+    pub qualification: Option<String>,
+    /// Japanese qualification name (`医師`), when known.
+    pub qualification_ja: Option<String>,
+    /// Issuing CA (short name).
+    pub issuer: String,
+    /// Certificate serial number, hex.
+    pub serial: String,
+    /// Certificate validity.
+    pub not_before: String,
+    /// Certificate validity.
+    pub not_after: String,
+}
+
+/// Which document rules apply on top of the signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentPolicy {
+    /// 診療情報提供書: the signer must be a 医師 or 歯科医師.
+    ReferralLetter,
+    /// Any HPKI signing certificate.
+    AnyQualification,
+}
+
+/// How the validation time was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeSource {
+    /// The current time.
+    Now,
+    /// A time the user gave (`--at`).
+    Explicit,
+}
+
+/// What to validate against.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The trust store (the pinned MHLW root unless a TEST store is selected).
+    pub trust: TrustStore,
+    /// Validation time; `None` = now.
+    pub at: Option<SystemTime>,
+    /// Revocation data sources (CRLs from the signature are added automatically).
+    pub revocation: RevocationConfig,
+    /// Document rules.
+    pub policy: DocumentPolicy,
+}
+
+/// The full result, for people and machines.
+#[derive(Debug, Clone, Serialize)]
+pub struct ValidationReport {
+    /// [`REPORT_SCHEMA`].
+    pub schema: &'static str,
+    /// Main indication.
+    pub indication: Indication,
+    /// Sub-indication (ETSI EN 319 102-1 §5.1.3), when not passed.
+    pub sub_indication: Option<String>,
+    /// The verdict and its reason in both languages.
+    pub summary: Text,
+    /// The trust store used; `TEST` stores are flagged.
+    pub trust: TrustInfo,
+    /// The validation time (RFC 3339) and where it came from.
+    pub validation_time: String,
+    /// See [`TimeSource`].
+    pub time_source: TimeSource,
+    /// The signing-time attribute (claimed by the signer; informational only).
+    pub claimed_signing_time: Option<String>,
+    /// The signer, when identified.
+    pub signer: Option<Signer>,
+    /// The detached content was given / the content was encapsulated.
+    pub attached: Option<bool>,
+    /// Digest algorithm of the signature.
+    pub digest_algorithm: Option<String>,
+    /// The checks in order.
+    pub checks: Vec<Check>,
+    /// Path validation details (chain, revocation per certificate).
+    pub path: Option<PathReport>,
+    /// The document policy applied.
+    pub policy: DocumentPolicy,
+}
+
+/// The trust store, as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrustInfo {
+    /// `default` or `test`.
+    pub store: &'static str,
+    /// True for a TEST store: every output must say TEST.
+    pub test: bool,
+    /// Where it came from.
+    pub label: String,
+}
+
+const ORDER: [&str; 9] = [
+    "format",
+    "signer_identification",
+    "content_digest",
+    "signature_value",
+    "chain",
+    "revocation",
+    "hpki_profile",
+    "qualification",
+    "document_policy",
+];
+
+fn check_for_sub_indication(sub: &str) -> &'static str {
+    match sub {
+        "HASH_FAILURE" | "SIGNED_DATA_NOT_FOUND" => "content_digest",
+        "SIG_CRYPTO_FAILURE" => "signature_value",
+        "NO_SIGNING_CERTIFICATE_FOUND" => "signer_identification",
+        _ => "format",
+    }
+}
+
+struct Builder {
+    checks: Vec<Check>,
+}
+
+impl Builder {
+    fn pass(&mut self, id: &'static str, message: Text) {
+        self.checks.push(Check {
+            id,
+            status: CheckStatus::Passed,
+            message,
+            code: None,
+        });
+    }
+
+    fn fail(&mut self, id: &'static str, status: CheckStatus, message: Text, code: &str) {
+        self.checks.push(Check {
+            id,
+            status,
+            message,
+            code: Some(code.to_string()),
+        });
+    }
+
+    fn skip_rest(&mut self) {
+        for id in ORDER {
+            if !self.checks.iter().any(|c| c.id == id) {
+                let what = passed_text(id);
+                self.checks.push(Check {
+                    id,
+                    status: CheckStatus::Skipped,
+                    message: Text::new(
+                        format!("{}（前の検査が合格しなかったため未実施）", what.ja),
+                        format!("{} (not run: an earlier check did not pass)", what.en),
+                    ),
+                    code: None,
+                });
+            }
+        }
+    }
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    inkan_trust::crl::rfc3339(t)
+}
+
+fn signer_of(cert: &[u8]) -> Option<Signer> {
+    let h = inkan_card::holder::summarize(cert).ok()?;
+    Some(Signer {
+        name: h.name,
+        name_kanji: h.name_kanji,
+        organization: h.organization,
+        holder_id: h.holder_id,
+        qualification: h.role.as_ref().map(|r| r.text.clone()),
+        qualification_ja: h.role.as_ref().and_then(|r| r.ja.map(str::to_string)),
+        issuer: h.issuer_short,
+        serial: h.serial,
+        not_before: h.not_before,
+        not_after: h.not_after,
+    })
+}
+
+/// Validates a signature (`signature` = DER/BER/PEM CMS) over `content`
+/// (`None` for an attached signature).
+pub fn validate(signature: &[u8], content: Option<&[u8]>, opts: &Options) -> ValidationReport {
+    let at = opts.at.unwrap_or_else(SystemTime::now);
+    let mut b = Builder { checks: Vec::new() };
+    let trust = TrustInfo {
+        store: if opts.trust.is_test() {
+            "test"
+        } else {
+            "default"
+        },
+        test: opts.trust.is_test(),
+        label: opts.trust.label(),
+    };
+    let mut report = ValidationReport {
+        schema: REPORT_SCHEMA,
+        indication: Indication::Indeterminate,
+        sub_indication: None,
+        summary: Text::new("", ""),
+        trust,
+        validation_time: rfc3339(at),
+        time_source: if opts.at.is_some() {
+            TimeSource::Explicit
+        } else {
+            TimeSource::Now
+        },
+        claimed_signing_time: None,
+        signer: None,
+        attached: None,
+        digest_algorithm: None,
+        checks: Vec::new(),
+        path: None,
+        policy: opts.policy,
+    };
+    let finish = |mut report: ValidationReport,
+                  mut b: Builder,
+                  ind: Indication,
+                  sub: Option<String>,
+                  why: Text| {
+        b.skip_rest();
+        report.checks = b.checks;
+        report.indication = ind;
+        report.sub_indication = sub;
+        let verdict = ind.verdict();
+        report.summary = Text::new(
+            format!("{}: {}", verdict.ja, why.ja),
+            format!("{}: {}", verdict.en, why.en),
+        );
+        report
+    };
+
+    let parsed = match inkan_cades::parse(signature) {
+        Ok(p) => p,
+        Err(e) => {
+            let ind = Indication::from_name(e.indication().as_str());
+            b.fail("format", status_of(ind), e.text(), e.code());
+            return finish(
+                report,
+                b,
+                ind,
+                Some(e.sub_indication().to_string()),
+                e.text(),
+            );
+        }
+    };
+    let integrity = match inkan_cades::verify_integrity(&parsed, content, &[]) {
+        Ok(i) => i,
+        Err(e) => {
+            let ind = Indication::from_name(e.indication().as_str());
+            let sub = e.sub_indication();
+            let failed_at = check_for_sub_indication(sub);
+            for id in ORDER.iter().take_while(|id| **id != failed_at) {
+                b.pass(id, passed_text(id));
+            }
+            b.fail(failed_at, status_of(ind), e.text(), e.code());
+            return finish(report, b, ind, Some(sub.to_string()), e.text());
+        }
+    };
+    for id in [
+        "format",
+        "signer_identification",
+        "content_digest",
+        "signature_value",
+    ] {
+        b.pass(id, passed_text(id));
+    }
+    report.signer = signer_of(&integrity.signer_cert);
+    report.claimed_signing_time = integrity.signing_time.map(rfc3339);
+    report.attached = Some(integrity.attached);
+    report.digest_algorithm = Some(integrity.digest_algorithm.to_string());
+
+    let mut revocation = opts.revocation.clone();
+    revocation
+        .signature_crls
+        .extend(parsed.crls.iter().cloned());
+    let path = inkan_trust::validate_path(&PathInput {
+        end_entity: &integrity.signer_cert,
+        pool: &parsed.certificates,
+        trust: &opts.trust,
+        at,
+        profile: ValidationProfile::Hpki,
+        revocation: &revocation,
+    });
+    let path_status = path.status.clone();
+    report.path = Some(path);
+    if let Some(f) = path_status.failure() {
+        let ind = Indication::from_name(f.indication());
+        let id = match f.sub_indication() {
+            "REVOKED" | "REVOKED_NO_POE" | "TRY_LATER" | "REVOKED_CA_NO_POE" => "revocation",
+            "CHAIN_CONSTRAINTS_FAILURE" => "hpki_profile",
+            "SIG_CONSTRAINTS_FAILURE" => "qualification",
+            _ => "chain",
+        };
+        for pid in ORDER.iter().skip(4).take_while(|p| **p != id) {
+            b.pass(pid, passed_text(pid));
+        }
+        b.fail(id, status_of(ind), f.text(), f.code());
+        return finish(
+            report,
+            b,
+            ind,
+            Some(f.sub_indication().to_string()),
+            f.text(),
+        );
+    }
+    for id in ["chain", "revocation", "hpki_profile", "qualification"] {
+        b.pass(id, passed_text(id));
+    }
+    if opts.policy == DocumentPolicy::ReferralLetter {
+        let role = report.path.as_ref().and_then(|p| p.role.as_ref());
+        if let Err(f) = inkan_trust::document_policy_referral(role) {
+            let ind = Indication::from_name(f.indication());
+            b.fail("document_policy", status_of(ind), f.text(), f.code());
+            return finish(
+                report,
+                b,
+                ind,
+                Some(f.sub_indication().to_string()),
+                f.text(),
+            );
+        }
+    }
+    b.pass("document_policy", passed_text("document_policy"));
+    let who = report
+        .signer
+        .as_ref()
+        .map(|s| {
+            Text::new(
+                format!(
+                    "{}（{}）が署名し、署名後に改変されていません",
+                    s.name_kanji.clone().unwrap_or_else(|| s.name.clone()),
+                    s.qualification_ja
+                        .clone()
+                        .or(s.qualification.clone())
+                        .unwrap_or_default()
+                ),
+                format!(
+                    "signed by {} ({}) and unchanged since",
+                    s.name,
+                    s.qualification.clone().unwrap_or_default()
+                ),
+            )
+        })
+        .unwrap_or_else(|| Text::new("署名は有効です", "the signature is valid"));
+    finish(report, b, Indication::TotalPassed, None, who)
+}
+
+fn status_of(ind: Indication) -> CheckStatus {
+    match ind {
+        Indication::TotalPassed => CheckStatus::Passed,
+        Indication::Indeterminate => CheckStatus::Indeterminate,
+        Indication::TotalFailed => CheckStatus::Failed,
+    }
+}
+
+fn passed_text(id: &str) -> Text {
+    match id {
+        "format" => Text::new(
+            "署名の形式（CMS SignedData、署名属性あり）",
+            "signature format (CMS SignedData with signed attributes)",
+        ),
+        "signer_identification" => Text::new(
+            "署名者証明書を特定（signing-certificate-v2 一致）",
+            "signer certificate identified (signing-certificate-v2 matches)",
+        ),
+        "content_digest" => Text::new(
+            "文書のハッシュ値が一致（改変なし）",
+            "document digest matches (unchanged)",
+        ),
+        "signature_value" => Text::new(
+            "署名値を署名者の公開鍵で検証",
+            "signature value verified with the signer's public key",
+        ),
+        "chain" => Text::new(
+            "認証パス（ルート認証局まで）と各証明書の有効期間",
+            "certification path to the root and each certificate's validity",
+        ),
+        "revocation" => Text::new(
+            "失効していない（CRL で確認）",
+            "not revoked (checked against CRLs)",
+        ),
+        "hpki_profile" => Text::new(
+            "HPKI 署名用証明書（署名用ポリシー、否認防止）",
+            "HPKI signing certificate (signing policy, nonRepudiation)",
+        ),
+        "qualification" => Text::new("資格情報（hcRole）を確認", "qualification (hcRole) read"),
+        "document_policy" => Text::new(
+            "文書の要件（署名者の資格）を満たす",
+            "document requirements (signer's qualification) met",
+        ),
+        _ => Text::new(id, id),
+    }
+}
+
+impl ValidationReport {
+    /// The summary line in `lang`.
+    pub fn summary(&self, lang: Lang) -> &str {
+        self.summary.get(lang)
+    }
+}

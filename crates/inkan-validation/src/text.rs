@@ -1,0 +1,106 @@
+//! The report as text for people (CLI), in Japanese or English.
+
+use crate::{CheckStatus, TimeSource, ValidationReport};
+use inkan_l10n::Lang;
+use std::fmt::Write;
+
+/// Renders `report` for a terminal. TEST trust stores are announced first.
+pub fn render_text(report: &ValidationReport, lang: Lang) -> String {
+    let ja = lang == Lang::Ja;
+    let mut out = String::new();
+    if report.trust.test {
+        let _ = writeln!(
+            out,
+            "*** TEST *** {}",
+            if ja {
+                format!(
+                    "テスト用トラストストア（{}）で検証しています。実運用の判定ではありません。",
+                    report.trust.label
+                )
+            } else {
+                format!(
+                    "validated against a TEST trust store ({}); not a production verdict.",
+                    report.trust.label
+                )
+            }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{} [{}{}]",
+        report.summary.get(lang),
+        report.indication.as_str(),
+        report
+            .sub_indication
+            .as_deref()
+            .map(|s| format!(" / {s}"))
+            .unwrap_or_default()
+    );
+    if let Some(s) = &report.signer {
+        let name = match (&s.name_kanji, ja) {
+            (Some(k), true) => format!("{k}（{}）", s.name),
+            _ => s.name.clone(),
+        };
+        let q = if ja {
+            s.qualification_ja.clone().or(s.qualification.clone())
+        } else {
+            s.qualification.clone()
+        }
+        .unwrap_or_else(|| "-".into());
+        let (l_signer, l_q, l_issuer, l_serial) = if ja {
+            ("署名者", "資格", "発行認証局", "証明書シリアル")
+        } else {
+            (
+                "Signer",
+                "Qualification",
+                "Issuing CA",
+                "Certificate serial",
+            )
+        };
+        let _ = writeln!(out, "  {l_signer}: {name}");
+        if let Some(o) = &s.organization {
+            let _ = writeln!(out, "  {}: {o}", if ja { "所属" } else { "Organization" });
+        }
+        let _ = writeln!(out, "  {l_q}: {q}");
+        let _ = writeln!(out, "  {l_issuer}: {}", s.issuer);
+        let _ = writeln!(out, "  {l_serial}: {}", s.serial);
+    }
+    if let Some(t) = &report.claimed_signing_time {
+        let _ = writeln!(
+            out,
+            "  {}: {t}",
+            if ja {
+                "署名時刻（署名者の申告）"
+            } else {
+                "Signing time (claimed by the signer)"
+            }
+        );
+    }
+    let src = match (report.time_source, ja) {
+        (TimeSource::Now, true) => "現在時刻",
+        (TimeSource::Now, false) => "current time",
+        (TimeSource::Explicit, true) => "指定時刻",
+        (TimeSource::Explicit, false) => "given time",
+    };
+    let _ = writeln!(
+        out,
+        "  {}: {} ({src})",
+        if ja {
+            "検証時刻"
+        } else {
+            "Validation time"
+        },
+        report.validation_time
+    );
+    let _ = writeln!(out, "  {}:", if ja { "検査" } else { "Checks" });
+    for c in &report.checks {
+        let mark = match c.status {
+            CheckStatus::Passed => "✓",
+            CheckStatus::Failed => "✗",
+            CheckStatus::Indeterminate => "?",
+            CheckStatus::Skipped => "-",
+        };
+        let _ = writeln!(out, "    {mark} {}", c.message.get(lang));
+    }
+    out
+}
