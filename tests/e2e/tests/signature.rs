@@ -126,16 +126,34 @@ fn letter_signed_with_the_card_verifies_in_inkan_and_openssl_and_tampering_is_ha
         "{text}"
     );
 
+    // openssl checks the CRLs too: the root and both CRLs go into the CAfile.
+    let mut ca_and_crls = std::fs::read_to_string(pki_dir.join("root.pem")).expect("root");
+    for crl in ["sign-ca.crl", "arl.crl"] {
+        let pem = Command::new("openssl")
+            .args(["crl", "-inform", "DER", "-in"])
+            .arg(pki_dir.join("crl").join(crl))
+            .output()
+            .expect("openssl crl");
+        ca_and_crls.push_str(&String::from_utf8_lossy(&pem.stdout));
+    }
+    let ca_file = dir.join("ca-and-crls.pem");
+    std::fs::write(&ca_file, ca_and_crls).expect("CA file");
     let openssl = Command::new("openssl")
         .args([
-            "cms", "-verify", "-cades", "-binary", "-inform", "DER", "-purpose", "any",
+            "cms",
+            "-verify",
+            "-cades",
+            "-binary",
+            "-inform",
+            "DER",
+            "-crl_check",
         ])
         .arg("-in")
         .arg(&sig)
         .arg("-content")
         .arg(&letter)
         .arg("-CAfile")
-        .arg(pki_dir.join("root.pem"))
+        .arg(&ca_file)
         .args(["-out", "/dev/null"])
         .output()
         .expect("openssl");
