@@ -34,7 +34,13 @@ DEVICENAME /dev/null:0x$(printf '%04X' $port)
 LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so
 CHANNELID 0x$(printf '%04X' $port)
 CONF
-  [ -f "$demo_dir/pki/doctor.pem" ] || "$CARGO_TARGET_DIR/debug/inkan" testpki generate --out "$demo_dir/pki" >/dev/null
+  # Regenerated at every start: the same keys (same seed), certificates and
+  # 4-day CRLs current for today.
+  "$CARGO_TARGET_DIR/debug/inkan" testpki generate --out "$demo_dir/pki" >/dev/null
+  "$CARGO_TARGET_DIR/debug/inkan" testpki serve-crls --pki "$demo_dir/pki" >"$demo_dir/crl-server.log" 2>&1 &
+  started+=($!)
+  # The window trusts the TEST root only because this is the demo, and says TEST everywhere.
+  export INKAN_TEST_PKI="$demo_dir/pki"
   log "no PC/SC service: starting pcscd with the simulated TEST card (PIN 1234)"
   # Started directly (not through a shell function) so that $! is pcscd (or
   # sudo, which passes SIGTERM on) and the cleanup below really stops it.

@@ -1,8 +1,22 @@
 fn main() {
     // Only the commands listed here exist for the UI; the capability file
     // grants them to the main window and nothing else.
-    let manifest =
-        tauri_build::AppManifest::new().commands(&["app_info", "list_readers", "trust_anchors"]);
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "app_info",
+        "list_readers",
+        "trust_anchors",
+        "card_status",
+        "diagnostics",
+        "letter_example",
+        "letter_preview",
+        "letter_import",
+        "sign_letter",
+        "verify",
+        "verify_folder",
+        "history_list",
+        "export_reports",
+        "trust_mode",
+    ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri build script failed: {e:#}"));
 }

@@ -1,8 +1,17 @@
 //! The Tauri commands the UI may call (see `capabilities/main.json`).
 
 use inkan_card::ReaderInfo;
-use inkan_l10n::Message;
+use inkan_l10n::{Localized, Message};
+use inkan_referral::ReferralLetter;
+use inkan_workflow::{
+    CardView, History, HistoryEntry, ImportedLetter, LetterFormat, LetterJob, Preview, SignRequest,
+    SignedFiles, TrustMode, VerifyConfig, VerifyItem,
+};
 use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tauri::{AppHandle, Emitter, State};
+use zeroize::Zeroizing;
 
 /// Version information for the header and the diagnostics page.
 #[derive(Debug, Serialize)]
@@ -31,11 +40,7 @@ pub fn app_info() -> AppInfo {
 pub async fn list_readers() -> Result<Vec<ReaderInfo>, Message> {
     tauri::async_runtime::spawn_blocking(inkan_card::list_readers)
         .await
-        .map_err(|e| Message {
-            code: "app.task_failed".into(),
-            ja: format!("内部処理に失敗しました: {e}"),
-            en: format!("An internal task failed: {e}"),
-        })?
+        .map_err(task_failed)?
         .map_err(|e| Message::from(&e))
 }
 
@@ -63,4 +68,253 @@ pub fn trust_anchors() -> Result<Vec<AnchorInfo>, Message> {
             })
         })
         .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Issue 6: the sign / verify / history workflows (thin over `inkan-workflow`).
+
+/// What the commands share: the history handle and the app's folders.
+#[derive(Debug)]
+pub struct AppState {
+    /// The one history handle (SQLite in `<app_data_dir>/history.sqlite3`).
+    pub history: Arc<Mutex<History>>,
+    /// `<app_data_dir>`.
+    pub data_dir: PathBuf,
+    /// `<app_cache_dir>/crl`.
+    pub crl_cache: PathBuf,
+}
+
+fn task_failed(e: impl std::fmt::Display) -> Message {
+    Message {
+        code: "app.task_failed".into(),
+        ja: format!("内部処理に失敗しました: {e}"),
+        en: format!("An internal task failed: {e}"),
+    }
+}
+
+/// Runs blocking work (PC/SC, files, SQLite, CRL fetches) off the UI thread.
+async fn blocking<T, F>(f: F) -> Result<T, Message>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, Message> + Send + 'static,
+{
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(task_failed)?
+}
+
+fn msg<E: Localized>(e: E) -> Message {
+    Message::from(&e)
+}
+
+/// A path from the UI: a non-empty absolute path (existence is checked where
+/// it is used, with a `workflow.not_found` message).
+fn ui_path(s: &str) -> Result<PathBuf, Message> {
+    let p = PathBuf::from(s);
+    if s.trim().is_empty() || !p.is_absolute() {
+        return Err(Message {
+            code: "app.path".into(),
+            ja: format!("ファイルの場所は絶対パスで指定してください（「{s}」）"),
+            en: format!("Please give the file's full (absolute) path (got \"{s}\")"),
+        });
+    }
+    Ok(p)
+}
+
+fn parse_letter(letter: serde_json::Value) -> Result<ReferralLetter, Message> {
+    serde_json::from_value(letter).map_err(|e| Message {
+        code: "app.letter_json".into(),
+        ja: format!("紹介状の入力データの形式が正しくありません: {e}"),
+        en: format!("The letter data from the form is malformed: {e}"),
+    })
+}
+
+fn parse_format(format: &str) -> Result<LetterFormat, Message> {
+    match format {
+        "hs008" => Ok(LetterFormat::Hs008),
+        "hs038" => Ok(LetterFormat::Hs038),
+        other => Err(Message {
+            code: "app.format".into(),
+            ja: format!("形式は hs008 または hs038 です（「{other}」）"),
+            en: format!("The format is hs008 or hs038 (got \"{other}\")"),
+        }),
+    }
+}
+
+/// The live card panel: holder, PIN state, expiry, TEST flag.
+#[tauri::command]
+pub async fn card_status(reader: Option<String>) -> Result<CardView, Message> {
+    blocking(move || inkan_workflow::card_view(reader.as_deref()).map_err(msg)).await
+}
+
+/// Everything the diagnostics page shows.
+#[derive(Debug, Serialize)]
+pub struct Diagnostics {
+    app: AppInfo,
+    readers: Option<Vec<ReaderInfo>>,
+    readers_error: Option<Message>,
+    anchors: Vec<AnchorInfo>,
+    anchors_error: Option<Message>,
+    test_trust: Option<String>,
+    data_dir: String,
+}
+
+/// Version, readers, trust anchors, TEST trust, data folder.
+#[tauri::command]
+pub async fn diagnostics(state: State<'_, AppState>) -> Result<Diagnostics, Message> {
+    let data_dir = state.data_dir.display().to_string();
+    let readers = blocking(|| Ok(inkan_card::list_readers())).await?;
+    let (readers, readers_error) = match readers {
+        Ok(r) => (Some(r), None),
+        Err(e) => (None, Some(Message::from(&e))),
+    };
+    let (anchors, anchors_error) = match trust_anchors() {
+        Ok(a) => (a, None),
+        Err(m) => (Vec::new(), Some(m)),
+    };
+    Ok(Diagnostics {
+        app: app_info(),
+        readers,
+        readers_error,
+        anchors,
+        anchors_error,
+        test_trust: std::env::var_os(inkan_workflow::TEST_PKI_ENV)
+            .filter(|v| !v.is_empty())
+            .map(|v| PathBuf::from(v).display().to_string()),
+        data_dir,
+    })
+}
+
+/// The example letter (a starting point for the form).
+#[tauri::command]
+pub fn letter_example() -> ReferralLetter {
+    ReferralLetter::example()
+}
+
+/// The preview of the exact bytes that would be signed, and every problem.
+#[tauri::command]
+pub async fn letter_preview(letter: serde_json::Value, format: String) -> Result<Preview, Message> {
+    let letter = parse_letter(letter)?;
+    let format = parse_format(&format)?;
+    blocking(move || inkan_workflow::preview(&letter, format).map_err(msg)).await
+}
+
+/// Reads an HS008/HS038 letter (or a package's letter) into the form.
+#[tauri::command]
+pub async fn letter_import(path: String) -> Result<ImportedLetter, Message> {
+    let path = ui_path(&path)?;
+    blocking(move || inkan_workflow::import_letter(&path).map_err(msg)).await
+}
+
+/// Signs the letter with the card and writes the outputs (see
+/// `inkan_workflow::sign_letter`). The PIN is never logged.
+#[allow(clippy::too_many_arguments)]
+#[tauri::command]
+pub async fn sign_letter(
+    letter: serde_json::Value,
+    format: String,
+    attachments: Vec<String>,
+    out_dir: String,
+    pin: String,
+    confirm_last_try: bool,
+    reader: Option<String>,
+    state: State<'_, AppState>,
+) -> Result<SignedFiles, Message> {
+    let pin = Zeroizing::new(pin);
+    let letter = parse_letter(letter)?;
+    let format = parse_format(&format)?;
+    let attachments = attachments
+        .iter()
+        .map(|a| ui_path(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let out_dir = ui_path(&out_dir)?;
+    let history = Arc::clone(&state.history);
+    let req = SignRequest {
+        job: LetterJob {
+            letter,
+            format,
+            attachments,
+            out_dir,
+        },
+        pin,
+        confirm_last_try,
+        reader,
+    };
+    blocking(move || inkan_workflow::sign_letter(req, Some(&history)).map_err(msg)).await
+}
+
+fn verify_config(state: &AppState) -> Result<VerifyConfig, Message> {
+    VerifyConfig::from_env(Some(state.crl_cache.clone())).map_err(msg)
+}
+
+/// Verifies documents, signatures and packages.
+#[tauri::command]
+pub async fn verify(
+    paths: Vec<String>,
+    state: State<'_, AppState>,
+) -> Result<Vec<VerifyItem>, Message> {
+    let paths = paths
+        .iter()
+        .map(|p| ui_path(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let cfg = verify_config(&state)?;
+    let history = Arc::clone(&state.history);
+    blocking(move || Ok(inkan_workflow::verify_paths(&paths, &cfg, Some(&history)))).await
+}
+
+/// `verify-progress` event payload.
+#[derive(Debug, Clone, Serialize)]
+struct Progress {
+    done: usize,
+    total: usize,
+}
+
+/// Verifies every signature-bearing file of a folder, emitting
+/// `verify-progress` `{done, total}` after each.
+#[tauri::command]
+pub async fn verify_folder(
+    dir: String,
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> Result<Vec<VerifyItem>, Message> {
+    let dir = ui_path(&dir)?;
+    let cfg = verify_config(&state)?;
+    let history = Arc::clone(&state.history);
+    blocking(move || {
+        inkan_workflow::verify_folder(&dir, &cfg, Some(&history), |done, total| {
+            if let Err(e) = app.emit("verify-progress", Progress { done, total }) {
+                eprintln!("inkan-app: verify-progress: {e}");
+            }
+        })
+        .map_err(msg)
+    })
+    .await
+}
+
+/// The latest history entries, newest first (default 100).
+#[tauri::command]
+pub async fn history_list(
+    limit: Option<u32>,
+    state: State<'_, AppState>,
+) -> Result<Vec<HistoryEntry>, Message> {
+    let history = Arc::clone(&state.history);
+    let limit = limit.unwrap_or(100).min(10_000) as usize;
+    blocking(move || {
+        let h = history.lock().unwrap_or_else(|p| p.into_inner());
+        h.list(limit).map_err(msg)
+    })
+    .await
+}
+
+/// Writes verification results (as `verify` returned them) as pretty JSON.
+#[tauri::command]
+pub async fn export_reports(items: serde_json::Value, path: String) -> Result<(), Message> {
+    let path = ui_path(&path)?;
+    blocking(move || inkan_workflow::export_reports(&items, &path).map_err(msg)).await
+}
+
+/// TEST or production trust, for the badge.
+#[tauri::command]
+pub fn trust_mode() -> TrustMode {
+    inkan_workflow::trust_mode()
 }

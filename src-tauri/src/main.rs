@@ -1,18 +1,75 @@
 //! Inkan desktop application: a Tauri 2 window over the Inkan core crates.
 //!
-//! Every command here is a thin adapter: it calls a core crate and maps typed
-//! errors to [`inkan_l10n::Message`] (code + Japanese + English) for the UI.
+//! Every command here is a thin adapter: it calls a core crate (mostly
+//! `inkan-workflow`) and maps typed errors to [`inkan_l10n::Message`]
+//! (code + Japanese + English) for the UI.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod window_state;
+
+use inkan_workflow::History;
+use std::sync::{Arc, Mutex};
+use tauri::Manager;
+
+/// Opens the history in `<app_data_dir>`; a damaged file is moved aside and a
+/// fresh history started; an unusable folder gives an in-memory history, so
+/// the app always starts.
+fn open_history(data_dir: &std::path::Path) -> Result<History, Box<dyn std::error::Error>> {
+    let path = data_dir.join("history.sqlite3");
+    match History::open_or_recover(&path) {
+        Ok((h, damage)) => {
+            if let Some(d) = damage {
+                eprintln!("inkan-app: {d}");
+            }
+            Ok(h)
+        }
+        Err(e) => {
+            eprintln!("inkan-app: history unavailable, kept in memory only: {e}");
+            Ok(History::open_in_memory()?)
+        }
+    }
+}
+
+fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
+    let data_dir = app.path().app_data_dir()?;
+    if let Err(e) = std::fs::create_dir_all(&data_dir) {
+        eprintln!("inkan-app: cannot create {}: {e}", data_dir.display());
+    }
+    let crl_cache = app.path().app_cache_dir()?.join("crl");
+    if let Err(e) = std::fs::create_dir_all(&crl_cache) {
+        eprintln!("inkan-app: cannot create {}: {e}", crl_cache.display());
+    }
+    let history = open_history(&data_dir)?;
+    app.manage(commands::AppState {
+        history: Arc::new(Mutex::new(history)),
+        data_dir,
+        crl_cache,
+    });
+    window_state::restore(app);
+    Ok(())
+}
 
 fn main() {
     let result = tauri::Builder::default()
+        .setup(setup)
+        .on_window_event(window_state::on_event)
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::list_readers,
-            commands::trust_anchors
+            commands::trust_anchors,
+            commands::card_status,
+            commands::diagnostics,
+            commands::letter_example,
+            commands::letter_preview,
+            commands::letter_import,
+            commands::sign_letter,
+            commands::verify,
+            commands::verify_folder,
+            commands::history_list,
+            commands::export_reports,
+            commands::trust_mode
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

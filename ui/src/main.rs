@@ -1,19 +1,23 @@
 //! Inkan's window: a Yew app talking to the Rust core through Tauri commands.
+//! Japanese first, with an English toggle; every view is reachable by keyboard.
 #![forbid(unsafe_code)]
 
+mod card;
+mod compose;
+mod diag;
+mod form;
+mod history;
 mod i18n;
 mod tauri;
+mod verify;
 
-use gloo_timers::callback::Interval;
-use i18n::{tr, Key};
+use i18n::t;
 use inkan_l10n::{Lang, Message};
-use tauri::{AppInfo, ReaderInfo};
+use serde_json::Value;
+use tauri::AppInfo;
 use yew::prelude::*;
 
 const LANG_KEY: &str = "inkan.lang";
-/// How often the reader list is refreshed. Live insertion events arrive with the
-/// card panel; until then a short poll keeps the status honest.
-const READER_POLL_MS: u32 = 1500;
 
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
@@ -27,75 +31,78 @@ fn load_lang() -> Lang {
 }
 
 fn store_lang(lang: Lang) {
+    let code = if lang == Lang::Ja { "ja" } else { "en" };
     if let Some(s) = storage() {
         // Losing the preference is harmless; the next start shows Japanese.
-        let _ = s.set_item(LANG_KEY, if lang == Lang::Ja { "ja" } else { "en" });
+        let _ = s.set_item(LANG_KEY, code);
     }
     if let Some(root) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.document_element())
     {
-        let _ = root.set_attribute("lang", if lang == Lang::Ja { "ja" } else { "en" });
+        let _ = root.set_attribute("lang", code);
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum Readers {
-    Loading,
-    Ready(Vec<ReaderInfo>),
-    Failed(Message),
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Tab {
+    Card,
+    Compose,
+    Verify,
+    History,
+    Diagnostics,
 }
 
-fn message_text(lang: Lang, m: &Message) -> String {
-    match lang {
-        Lang::Ja => m.ja.clone(),
-        Lang::En => m.en.clone(),
+const TABS: [Tab; 5] = [
+    Tab::Card,
+    Tab::Compose,
+    Tab::Verify,
+    Tab::History,
+    Tab::Diagnostics,
+];
+
+impl Tab {
+    fn id(self) -> &'static str {
+        match self {
+            Tab::Card => "tab-card",
+            Tab::Compose => "tab-compose",
+            Tab::Verify => "tab-verify",
+            Tab::History => "tab-history",
+            Tab::Diagnostics => "tab-diagnostics",
+        }
+    }
+    fn label(self, l: Lang) -> &'static str {
+        match self {
+            Tab::Card => t(l, "カード", "Card"),
+            Tab::Compose => t(l, "作成・署名", "Compose & sign"),
+            Tab::Verify => t(l, "検証", "Verify"),
+            Tab::History => t(l, "履歴", "History"),
+            Tab::Diagnostics => t(l, "診断", "Diagnostics"),
+        }
     }
 }
 
 #[function_component(App)]
 fn app() -> Html {
     let lang = use_state(load_lang);
+    let tab = use_state(|| Tab::Card);
     let info = use_state(|| None::<Result<AppInfo, Message>>);
-    let readers = use_state(|| Readers::Loading);
+    let trust = use_state(|| None::<Value>);
+    let test_card = use_state(|| false);
+    let generation = use_state(|| 0u32);
 
     {
         let lang = *lang;
         use_effect_with(lang, move |_| store_lang(lang));
     }
-
     {
         let info = info.clone();
+        let trust = trust.clone();
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
                 info.set(Some(tauri::call::<AppInfo>("app_info").await));
+                trust.set(tauri::call::<Value>("trust_mode").await.ok());
             });
-        });
-    }
-
-    let refresh = {
-        let readers = readers.clone();
-        Callback::from(move |_: ()| {
-            let readers = readers.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                let next = match tauri::call::<Vec<ReaderInfo>>("list_readers").await {
-                    Ok(list) => Readers::Ready(list),
-                    Err(m) => Readers::Failed(m),
-                };
-                // Avoid re-rendering (and losing focus) when nothing changed.
-                if *readers != next {
-                    readers.set(next);
-                }
-            });
-        })
-    };
-
-    {
-        let refresh = refresh.clone();
-        use_effect_with((), move |_| {
-            refresh.emit(());
-            let timer = Interval::new(READER_POLL_MS, move || refresh.emit(()));
-            move || drop(timer)
         });
     }
 
@@ -110,32 +117,55 @@ fn app() -> Html {
         })
     };
     let l = *lang;
-
-    let reader_body = match &*readers {
-        Readers::Loading => html! { <p class="muted">{ tr(l, Key::Loading) }</p> },
-        Readers::Failed(m) => html! {
-            <p class="status-error" role="alert" data-code={m.code.clone()}>{ message_text(l, m) }</p>
-        },
-        Readers::Ready(list) if list.is_empty() => html! {
-            <p class="status-warn" data-code="pcsc.no_readers">{ tr(l, Key::NoReaders) }</p>
-        },
-        Readers::Ready(list) => html! {
-            <ul class="readers">
-                { for list.iter().map(|r| reader_row(l, r)) }
-            </ul>
-        },
+    let bump = {
+        let generation = generation.clone();
+        Callback::from(move |_: ()| generation.set(*generation + 1))
+    };
+    let on_test_card = {
+        let test_card = test_card.clone();
+        Callback::from(move |v: bool| test_card.set(v))
+    };
+    // Arrow keys move between tabs (WAI-ARIA tabs pattern).
+    let on_tab_key = {
+        let tab = tab.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            let i = TABS.iter().position(|x| *x == *tab).unwrap_or(0);
+            let next = match e.key().as_str() {
+                "ArrowRight" => TABS[(i + 1) % TABS.len()],
+                "ArrowLeft" => TABS[(i + TABS.len() - 1) % TABS.len()],
+                _ => return,
+            };
+            e.prevent_default();
+            tab.set(next);
+            if let Some(el) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id(next.id()))
+                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+            {
+                let _ = el.focus();
+            }
+        })
     };
 
+    let test_trust = trust.as_ref().is_some_and(|v| v["test"] == true);
     let version = match &*info {
         Some(Ok(i)) => format!(
             "{} {} (Tauri {}, {})",
-            tr(l, Key::Version),
+            t(l, "バージョン", "Version"),
             i.version,
             i.tauri,
             i.os
         ),
-        Some(Err(m)) => message_text(l, m),
+        Some(Err(m)) => i18n::msg(l, m),
         None => String::new(),
+    };
+
+    let panel = match *tab {
+        Tab::Card => html! { <card::CardPanel lang={l} on_test_card={on_test_card.clone()} /> },
+        Tab::Compose => html! { <compose::Compose lang={l} on_signed={bump.clone()} /> },
+        Tab::Verify => html! { <verify::Verify lang={l} on_verified={bump.clone()} /> },
+        Tab::History => html! { <history::History lang={l} generation={*generation} /> },
+        Tab::Diagnostics => html! { <diag::Diagnostics lang={l} /> },
     };
 
     html! {
@@ -144,47 +174,43 @@ fn app() -> Html {
             <img class="seal" src="128x128.png" alt="" />
             <div class="titles">
                 <h1>{ "Inkan" }<span class="kanji" lang="ja">{ "印鑑" }</span></h1>
-                <p class="subtitle">{ tr(l, Key::Subtitle) }</p>
+                <p class="subtitle">{ t(l, "HPKIカードによる医療文書の電子署名と検証", "HPKI card signatures for healthcare documents") }</p>
             </div>
+            if test_trust || *test_card {
+                <span id="test-badge" class="badge-test" role="status"
+                    title={ t(l, "テスト用のカードまたはトラストストアを使用中です。実運用の署名・検証ではありません。",
+                              "A TEST card or trust store is in use: not for real documents.") }>
+                    { t(l, "TEST（テスト用）", "TEST") }
+                </span>
+            }
             <button id="lang-toggle" class="lang-toggle" type="button"
-                aria-label={ tr(l, Key::ToggleLabel) } onclick={toggle}>
-                { tr(l, Key::Toggle) }
+                aria-label={ t(l, "表示言語を英語に切り替える", "Switch the display language to Japanese") } onclick={toggle}>
+                { t(l, "English", "日本語") }
             </button>
         </header>
-        <main>
-            <section class="panel" aria-labelledby="readers-heading">
-                <div class="panel-head">
-                    <h2 id="readers-heading">{ tr(l, Key::ReadersHeading) }</h2>
-                    <button type="button" class="secondary" onclick={refresh.reform(|_: MouseEvent| ())}>
-                        { tr(l, Key::Refresh) }
+        <nav class="tabs" role="tablist" aria-label={ t(l, "画面", "Views") } onkeydown={on_tab_key}>
+            { for TABS.iter().map(|x| {
+                let selected = *x == *tab;
+                let tab = tab.clone();
+                let x = *x;
+                html! {
+                    <button id={x.id()} type="button" role="tab" aria-selected={selected.to_string()}
+                        tabindex={ if selected { "0" } else { "-1" } }
+                        class={classes!("tab", selected.then_some("active"))}
+                        onclick={Callback::from(move |_: MouseEvent| tab.set(x))}>
+                        { x.label(l) }
                     </button>
-                </div>
-                <div id="reader-status" aria-live="polite">{ reader_body }</div>
-            </section>
+                }
+            }) }
+        </nav>
+        <main role="tabpanel" aria-labelledby={tab.id()}>
+            { panel }
         </main>
         <footer class="app-footer">
             <span id="app-version">{ version }</span>
-            <span>{ tr(l, Key::Footer) }</span>
+            <span>{ t(l, "文書の検証はこの端末内だけで行います。", "Documents are verified on this computer only.") }</span>
         </footer>
         </>
-    }
-}
-
-fn reader_row(l: Lang, r: &ReaderInfo) -> Html {
-    let (class, state) = match (r.card_present, r.exclusive) {
-        (true, true) => ("dot busy", tr(l, Key::InUse)),
-        (true, false) => ("dot on", tr(l, Key::CardPresent)),
-        (false, _) => ("dot off", tr(l, Key::NoCard)),
-    };
-    html! {
-        <li class="reader">
-            <span class={class} aria-hidden="true"></span>
-            <span class="reader-name">{ r.name.clone() }</span>
-            <span class="reader-state">{ state }</span>
-            if let Some(atr) = &r.atr {
-                <code class="atr" title="ATR">{ atr.clone() }</code>
-            }
-        </li>
     }
 }
 

@@ -10,6 +10,10 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "core"], catch)]
     async fn invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "event"], catch)]
+    async fn listen(event: &str, handler: &Closure<dyn FnMut(JsValue)>)
+        -> Result<JsValue, JsValue>;
 }
 
 /// Mirrors `inkan_app::commands::AppInfo`.
@@ -32,16 +36,39 @@ pub struct ReaderInfo {
 #[derive(Serialize)]
 struct NoArgs {}
 
-/// Invokes `cmd` without arguments. A rejected call carries a [`Message`];
-/// anything else (the bridge missing, a shape mismatch) becomes one too, so the
-/// UI always has something specific to show.
+/// Invokes `cmd` without arguments.
 pub async fn call<T: DeserializeOwned>(cmd: &str) -> Result<T, Message> {
-    let args =
-        serde_wasm_bindgen::to_value(&NoArgs {}).map_err(|e| bridge_error(cmd, &e.to_string()))?;
+    call_with(cmd, &NoArgs {}).await
+}
+
+/// Invokes `cmd` with `args` (camelCase keys). A rejected call carries a
+/// [`Message`]; anything else (the bridge missing, a shape mismatch) becomes
+/// one too, so the UI always has something specific to show.
+pub async fn call_with<A: Serialize, T: DeserializeOwned>(
+    cmd: &str,
+    args: &A,
+) -> Result<T, Message> {
+    let ser = serde_wasm_bindgen::Serializer::json_compatible();
+    let args = args
+        .serialize(&ser)
+        .map_err(|e| bridge_error(cmd, &e.to_string()))?;
     match invoke(cmd, args).await {
         Ok(v) => serde_wasm_bindgen::from_value(v).map_err(|e| bridge_error(cmd, &e.to_string())),
         Err(e) => Err(serde_wasm_bindgen::from_value::<Message>(e.clone())
             .unwrap_or_else(|_| bridge_error(cmd, &format!("{e:?}")))),
+    }
+}
+
+/// Subscribes to a Tauri event for the lifetime of the page.
+pub async fn on_event(event: &str, mut f: impl FnMut(serde_json::Value) + 'static) {
+    let closure = Closure::new(move |v: JsValue| {
+        if let Ok(ev) = serde_wasm_bindgen::from_value::<serde_json::Value>(v) {
+            f(ev.get("payload").cloned().unwrap_or_default());
+        }
+    });
+    if listen(event, &closure).await.is_ok() {
+        // The subscription lives as long as the window.
+        closure.forget();
     }
 }
 

@@ -21,6 +21,10 @@ pub enum Fault {
     /// The card vanishes (socket closed, no answer) when it receives the Nth
     /// APDU from now (1 = the next one). It stays out until [`SimHandle::insert`].
     VanishOnApdu(usize),
+    /// The card vanishes when it receives a command with this INS (e.g.
+    /// `0x2A`, PSO: removed in the middle of signing), wherever it comes in the
+    /// sequence. It stays out until [`SimHandle::insert`].
+    VanishOnIns(u8),
     /// Every answer is delayed.
     Delay(Duration),
     /// Commands with this INS get this status word instead of being processed.
@@ -44,6 +48,7 @@ pub struct LoggedApdu {
 #[derive(Debug, Default)]
 struct Faults {
     vanish_at: Option<usize>,
+    vanish_ins: Option<u8>,
     delay: Option<Duration>,
     force: Vec<(u8, u16)>,
 }
@@ -135,6 +140,7 @@ impl SimHandle {
             Fault::VanishOnApdu(n) => {
                 f.vanish_at = Some(self.shared.apdus.load(Ordering::SeqCst) + n.max(1));
             }
+            Fault::VanishOnIns(ins) => f.vanish_ins = Some(ins),
             Fault::Delay(d) => f.delay = Some(d),
             Fault::ForceStatus { ins, sw } => f.force.push((ins, sw)),
         }
@@ -267,14 +273,19 @@ fn serve(mut stream: TcpStream, s: &Shared) {
                     let forced = payload
                         .get(1)
                         .and_then(|ins| f.force.iter().find(|(i, _)| i == ins).map(|(_, sw)| *sw));
-                    (f.vanish_at == Some(n), f.delay, forced)
+                    let by_ins = f.vanish_ins.is_some() && payload.get(1).copied() == f.vanish_ins;
+                    (f.vanish_at == Some(n) || by_ins, f.delay, forced)
                 };
                 if vanish {
                     lock(&s.log).push(LoggedApdu {
                         command: redact(&payload),
                         sw: None,
                     });
-                    lock(&s.faults).vanish_at = None;
+                    {
+                        let mut f = lock(&s.faults);
+                        f.vanish_at = None;
+                        f.vanish_ins = None;
+                    }
                     s.inserted.store(false, Ordering::SeqCst);
                     break;
                 }

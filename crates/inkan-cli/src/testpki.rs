@@ -23,6 +23,12 @@ pub enum TestpkiCommand {
         #[arg(long)]
         crl_base_url: Option<String>,
     },
+    /// Serve a test PKI's CRLs over HTTP at the base URL its certificates name (until killed)
+    ServeCrls {
+        /// The directory written by `generate`
+        #[arg(long)]
+        pki: PathBuf,
+    },
 }
 
 fn failure(e: inkan_testpki::PkiError) -> Failure {
@@ -67,6 +73,18 @@ pub fn run(command: TestpkiCommand, lang: Lang) -> Result<(), Failure> {
                 ),
             }
             Ok(())
+        }
+        TestpkiCommand::ServeCrls { pki } => {
+            let pki = inkan_testpki::TestPki::load(&pki).map_err(failure)?;
+            let server = inkan_testpki::CrlServer::bind_for(&pki).map_err(failure)?;
+            match lang {
+                Lang::Ja => println!("テスト用CRLを {} で配信しています", server.base_url()),
+                Lang::En => println!("Serving the TEST CRLs at {}", server.base_url()),
+            }
+            // Serve until the process is stopped; the server thread does the work.
+            loop {
+                std::thread::park();
+            }
         }
     }
 }

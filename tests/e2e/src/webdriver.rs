@@ -23,6 +23,12 @@ impl TauriDriver {
     /// The app it launches keeps its state (WebKit storage, settings) under
     /// `data_home`, so each test starts from a clean profile unless it reuses one.
     pub fn start(display: &str, data_home: &Path) -> TauriDriver {
+        Self::start_with_env(display, data_home, &[])
+    }
+
+    /// Like [`TauriDriver::start`], with extra environment for the app
+    /// (e.g. `INKAN_TEST_PKI`).
+    pub fn start_with_env(display: &str, data_home: &Path, env: &[(&str, &str)]) -> TauriDriver {
         let port = crate::free_port();
         let native = crate::free_port();
         let mut cmd = Command::new("tauri-driver");
@@ -36,6 +42,9 @@ impl TauriDriver {
         .env("XDG_DATA_HOME", data_home.join("data"))
         .env("XDG_CONFIG_HOME", data_home.join("config"))
         .env("XDG_CACHE_HOME", data_home.join("cache"));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         let mut proc = Proc::spawn("tauri-driver", cmd);
         // Both tauri-driver and the WebKitWebDriver it starts must listen
         // before a session can be created; the second one comes up later.
@@ -161,6 +170,33 @@ impl Session {
     pub fn click(&self, e: &Element) {
         self.post(&format!("/element/{}/click", e.0), &json!({}))
             .expect("click");
+    }
+
+    /// Runs a script and returns its value.
+    pub fn execute(&self, script: &str, args: Value) -> Value {
+        self.post("/execute/sync", &json!({"script": script, "args": args}))
+            .expect("execute script")
+    }
+
+    /// Sets an input's or textarea's value and fires `input` and `change`, as
+    /// typing and leaving the field would.
+    pub fn set_value(&self, css: &str, value: &str) {
+        let ok = self.execute(
+            "const el = document.querySelector(arguments[0]);\
+             if (!el) { return false; }\
+             el.value = arguments[1];\
+             el.dispatchEvent(new Event('input', { bubbles: true }));\
+             el.dispatchEvent(new Event('change', { bubbles: true }));\
+             return true;",
+            json!([css, value]),
+        );
+        assert_eq!(ok, Value::Bool(true), "no element for `{css}`");
+    }
+
+    /// Clicks the first element matching `css`, waiting up to 10 s for it.
+    pub fn click_css(&self, css: &str) {
+        let e = crate::wait_for(10, &format!("`{css}` to exist"), || self.find(css));
+        self.click(&e);
     }
 
     /// Runs an async script; its last argument is the completion callback.

@@ -1,0 +1,313 @@
+//! Signing a referral letter: validate, serialise (or package), sign, and
+//! only then write every output atomically.
+
+use crate::card::CardAdapter;
+use crate::error::WorkflowError;
+use crate::fsout;
+use crate::history::{record_to, Action, History, NewEntry};
+use crate::letter::{read_limited, LetterFormat};
+use inkan_cades::{ExternalSigner, SignOptions};
+use inkan_card::{CardError, CardSigner, LastTry, PcscCard, Pin};
+use inkan_referral::package::{Attachment, OpenedPackage, Package, MAX_ATTACHMENT_BYTES};
+use inkan_referral::ReferralLetter;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::SystemTime;
+use zeroize::Zeroizing;
+
+/// What to sign and where to put it (everything but the signer).
+#[derive(Debug, Clone)]
+pub struct LetterJob {
+    /// The letter.
+    pub letter: ReferralLetter,
+    /// HS008 or HS038.
+    pub format: LetterFormat,
+    /// Files to send with the letter (PDF/JPEG, named as the letter's 添付
+    /// list names them). With attachments — or when the letter lists any —
+    /// the output is one signed package (`.zip`).
+    pub attachments: Vec<PathBuf>,
+    /// The folder the outputs go to (must exist).
+    pub out_dir: PathBuf,
+}
+
+/// A request to sign with the HPKI card.
+pub struct SignRequest {
+    /// What to sign.
+    pub job: LetterJob,
+    /// The PIN as typed; wiped when dropped.
+    pub pin: Zeroizing<String>,
+    /// The user confirmed spending the last PIN try.
+    pub confirm_last_try: bool,
+    /// The reader, or the first one with a card.
+    pub reader: Option<String>,
+}
+
+impl std::fmt::Debug for SignRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignRequest")
+            .field("job", &self.job)
+            .field("pin", &"<redacted>")
+            .field("confirm_last_try", &self.confirm_last_try)
+            .field("reader", &self.reader)
+            .finish()
+    }
+}
+
+/// What was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignedFiles {
+    /// The letter file; for a package, the package (the letter is inside it).
+    pub letter_path: PathBuf,
+    /// The detached signature (`<letter>.p7s`), when not packaged.
+    pub signature_path: Option<PathBuf>,
+    /// The signed package, when there are attachments.
+    pub package_path: Option<PathBuf>,
+    /// APDUs the card exchanged for the signature (0 for other signers).
+    pub apdus: usize,
+}
+
+enum Plan {
+    Detached {
+        letter_path: PathBuf,
+        signature_path: PathBuf,
+        letter: Vec<u8>,
+    },
+    Package {
+        package_path: PathBuf,
+        opened: Box<OpenedPackage>,
+    },
+}
+
+struct Prepared {
+    /// The exact bytes the signature covers.
+    content: Vec<u8>,
+    plan: Plan,
+}
+
+/// `referral-<document number>[-v<version>]`: safe as a file name (the
+/// document number is `[A-Za-z0-9-]`, checked by validation first).
+fn base_name(letter: &ReferralLetter) -> String {
+    let number: String = letter
+        .document_number
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    if letter.version > 1 {
+        format!("referral-{number}-v{}", letter.version)
+    } else {
+        format!("referral-{number}")
+    }
+}
+
+fn attachment_name(path: &Path) -> Result<String, WorkflowError> {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_owned)
+        .ok_or_else(|| WorkflowError::NotFound {
+            path: path.to_path_buf(),
+        })
+}
+
+/// Everything that can fail before the card is touched.
+fn prepare(job: &LetterJob) -> Result<Prepared, WorkflowError> {
+    let letter_bytes = job.format.write(&job.letter)?;
+    match std::fs::metadata(&job.out_dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(WorkflowError::NotADirectory {
+                path: job.out_dir.clone(),
+            })
+        }
+        Err(e) => return Err(WorkflowError::read(&job.out_dir, e)),
+    }
+    let base = base_name(&job.letter);
+    let letter_name = format!("{base}.{}", job.format.extension());
+    if job.attachments.is_empty() && job.letter.attachments.is_empty() {
+        let letter_path = job.out_dir.join(&letter_name);
+        let signature_path = job.out_dir.join(format!("{letter_name}.p7s"));
+        fsout::refuse_existing(&[&letter_path, &signature_path])?;
+        return Ok(Prepared {
+            content: letter_bytes.clone(),
+            plan: Plan::Detached {
+                letter_path,
+                signature_path,
+                letter: letter_bytes,
+            },
+        });
+    }
+    let package_path = job.out_dir.join(format!("{base}.zip"));
+    fsout::refuse_existing(&[&package_path])?;
+    let mut attachments = Vec::new();
+    for path in &job.attachments {
+        attachments.push(Attachment {
+            name: attachment_name(path)?,
+            bytes: read_limited(path, MAX_ATTACHMENT_BYTES)?,
+        });
+    }
+    let unsigned = Package::create(&letter_name, &letter_bytes, &attachments)
+        .map_err(WorkflowError::Package)?;
+    let opened = Package::open(&unsigned).map_err(WorkflowError::Package)?;
+    Ok(Prepared {
+        content: opened.manifest_bytes().to_vec(),
+        plan: Plan::Package {
+            package_path,
+            opened: Box::new(opened),
+        },
+    })
+}
+
+fn signer_name(cert: &[u8]) -> Option<String> {
+    inkan_card::holder::summarize(cert)
+        .ok()
+        .map(|h| h.name_kanji.unwrap_or(h.name))
+}
+
+/// Writes the outputs (all or none) and records the history entry.
+fn finish(
+    prepared: Prepared,
+    signature: &[u8],
+    apdus: usize,
+    signer: Option<String>,
+    history: Option<&Mutex<History>>,
+) -> Result<SignedFiles, WorkflowError> {
+    let files = match prepared.plan {
+        Plan::Detached {
+            letter_path,
+            signature_path,
+            letter,
+        } => {
+            fsout::write_all_new(&[
+                (letter_path.clone(), &letter),
+                (signature_path.clone(), signature),
+            ])?;
+            SignedFiles {
+                letter_path,
+                signature_path: Some(signature_path),
+                package_path: None,
+                apdus,
+            }
+        }
+        Plan::Package {
+            package_path,
+            opened,
+        } => {
+            let zip = opened
+                .with_signature(signature)
+                .map_err(WorkflowError::Package)?;
+            fsout::write_all_new(&[(package_path.clone(), &zip)])?;
+            SignedFiles {
+                letter_path: package_path.clone(),
+                signature_path: None,
+                package_path: Some(package_path),
+                apdus,
+            }
+        }
+    };
+    record_to(
+        history,
+        NewEntry {
+            action: Action::Signed,
+            file: files
+                .package_path
+                .as_ref()
+                .unwrap_or(&files.letter_path)
+                .display()
+                .to_string(),
+            verdict: None,
+            signer,
+        },
+    );
+    Ok(files)
+}
+
+fn cades_error(e: inkan_cades::CadesError) -> WorkflowError {
+    match e {
+        // The card's own error (wrong PIN, removed card) is what the user needs.
+        inkan_cades::CadesError::Signer(e) => match e.0.downcast::<CardError>() {
+            Ok(card) => WorkflowError::Card(*card),
+            Err(other) => WorkflowError::Signer {
+                detail: other.to_string(),
+            },
+        },
+        other => WorkflowError::Cades(other),
+    }
+}
+
+fn options(extra_certificates: &[Vec<u8>]) -> SignOptions {
+    SignOptions {
+        attached: false,
+        signing_time: SystemTime::now(),
+        extra_certificates: extra_certificates.to_vec(),
+    }
+}
+
+/// Signs `job` with any [`ExternalSigner`] (tests, or a signer that is not a
+/// PC/SC card). `extra_certificates` go into the SignedData (the issuing CA).
+///
+/// The letter is validated and every output checked for absence before the
+/// signer is asked; the outputs are written only after the signature succeeded.
+pub fn sign_letter_with(
+    job: &LetterJob,
+    signer: &mut dyn ExternalSigner,
+    extra_certificates: &[Vec<u8>],
+    history: Option<&Mutex<History>>,
+) -> Result<SignedFiles, WorkflowError> {
+    let prepared = prepare(job)?;
+    let sig = inkan_cades::sign(&prepared.content, signer, &options(extra_certificates))
+        .map_err(cades_error)?;
+    let name = signer_name(signer.certificate());
+    finish(prepared, &sig, 0, name, history)
+}
+
+fn is_self_signed(der: &[u8]) -> bool {
+    use der::Decode;
+    x509_cert::Certificate::from_der(der)
+        .map(|c| c.tbs_certificate().subject() == c.tbs_certificate().issuer())
+        .unwrap_or(false)
+}
+
+/// Signs `content` (detached CAdES-BES) with the card; the card's CA
+/// certificates except the root go into the SignedData. A card failure comes
+/// back as the [`CardError`] (wrong PIN, blocked, removed …).
+pub fn sign_with_card(
+    content: &[u8],
+    signer: &mut CardSigner<'_>,
+) -> Result<Vec<u8>, WorkflowError> {
+    let issuing: Vec<Vec<u8>> = signer
+        .ca_certificates()?
+        .into_iter()
+        .filter(|c| !is_self_signed(c))
+        .collect();
+    let opts = options(&issuing);
+    let mut adapter = CardAdapter(signer);
+    inkan_cades::sign(content, &mut adapter, &opts).map_err(cades_error)
+}
+
+/// Signs a letter with the HPKI card (see [`sign_letter_with`] for the
+/// guarantees). The PIN is sent once; with one try left only when
+/// `confirm_last_try`.
+pub fn sign_letter(
+    req: SignRequest,
+    history: Option<&Mutex<History>>,
+) -> Result<SignedFiles, WorkflowError> {
+    let SignRequest {
+        job,
+        pin,
+        confirm_last_try,
+        reader,
+    } = req;
+    let prepared = prepare(&job)?;
+    let pin = Pin::new(pin)?;
+    let last = if confirm_last_try {
+        LastTry::Confirmed
+    } else {
+        LastTry::NotConfirmed
+    };
+    let mut card = PcscCard::new(reader.as_deref())?;
+    let mut signer = CardSigner::new(&mut card, pin, last)?;
+    let sig = sign_with_card(&prepared.content, &mut signer)?;
+    let apdus = signer.apdus();
+    let name = signer_name(signer.certificate());
+    finish(prepared, &sig, apdus, name, history)
+}

@@ -1,0 +1,260 @@
+//! The physician's and the receiving doctor's work in the real Inkan window:
+//! WebKit via tauri-driver under Xvfb, the simulated HPKI card through a real
+//! pcscd, CRLs from a loopback server. Every screen is saved as a screenshot.
+
+use inkan_card_sim::{spawn, CardConfig, Fault, SimCard, SimHandle};
+use inkan_e2e::pcscd::{Pcscd, VpcdReader};
+use inkan_e2e::webdriver::{Session, TauriDriver};
+use inkan_e2e::xvfb::Xvfb;
+use inkan_e2e::{exclusive, fresh_dir, output_dir, workspace_bin};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::MutexGuard;
+use std::time::Duration;
+
+struct Rig {
+    s: Session,
+    card: SimHandle,
+    dir: PathBuf,
+    _driver: TauriDriver,
+    _x: Xvfb,
+    _crls: inkan_testpki::CrlServer,
+    _pcscd: Pcscd,
+    _machine: MutexGuard<'static, ()>,
+}
+
+fn rig(name: &str) -> Rig {
+    let machine = exclusive();
+    let dir = fresh_dir(name);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let pki = inkan_testpki::generate(&inkan_testpki::PkiConfig::default().with_crl_port(port))
+        .expect("test PKI");
+    let pki_dir = dir.join("pki");
+    pki.write_to(&pki_dir).expect("write PKI");
+    let crls = inkan_testpki::CrlServer::start(listener, &pki).expect("CRL server");
+    let reader = VpcdReader {
+        name: "Inkan Window Reader".into(),
+        port: inkan_e2e::vpcd_ports(1)[0],
+    };
+    let pcscd = Pcscd::start(std::slice::from_ref(&reader));
+    let id = pki.identity("doctor").expect("doctor");
+    let card = spawn(
+        SocketAddr::from(([127, 0, 0, 1], reader.port)),
+        SimCard::new(CardConfig::new(
+            id.key.clone(),
+            id.cert_der.clone(),
+            vec![
+                pki.ca(inkan_testpki::CaId::Root).cert_der.clone(),
+                pki.ca(inkan_testpki::CaId::SigningCa).cert_der.clone(),
+            ],
+        )),
+    );
+    assert!(card.wait_connected(Duration::from_secs(10)));
+    let x = Xvfb::start();
+    let pki_str = pki_dir.to_str().expect("utf-8 path").to_string();
+    let driver = TauriDriver::start_with_env(
+        &x.display,
+        &dir.join("profile"),
+        &[("INKAN_TEST_PKI", pki_str.as_str())],
+    );
+    let s = Session::new(&driver, &workspace_bin("inkan-app"));
+    std::fs::create_dir_all(dir.join("out")).expect("out dir");
+    Rig {
+        s,
+        card,
+        dir,
+        _driver: driver,
+        _x: x,
+        _crls: crls,
+        _pcscd: pcscd,
+        _machine: machine,
+    }
+}
+
+fn shot(s: &Session, name: &str) {
+    s.screenshot(&output_dir().join(format!("{name}.png")));
+}
+
+fn path(p: &Path) -> String {
+    p.to_str().expect("utf-8 path").to_string()
+}
+
+/// Opens Compose, waits for the example letter's preview, sets the output folder.
+fn compose(r: &Rig) {
+    r.s.click_css("#tab-compose");
+    r.s.wait_text("#letter-preview", 20, |t| t.contains("診療情報提供書"));
+    r.s.wait_text("#problem-count", 10, |t| t.contains("問題はありません"));
+    r.s.set_value("#out-dir", &path(&r.dir.join("out")));
+}
+
+fn open_pin_dialog(r: &Rig) -> String {
+    r.s.click_css("#sign-button");
+    r.s.wait_text("#pin-dialog-tries", 15, |t| {
+        t.contains("残り試行回数") && !t.contains("確認中")
+    })
+}
+
+fn enter_pin(r: &Rig, pin: &str) {
+    r.s.set_value("#pin-input", pin);
+    r.s.click_css("#pin-submit");
+}
+
+fn out_files(r: &Rig) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(r.dir.join("out"))
+        .expect("out dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn compose_sign_verify_shows_valid_then_tampered_shows_invalid() {
+    let r = rig("wf-sign-verify");
+    r.s.wait_text("#holder-role", 20, |t| t.contains("医師"));
+    r.s.wait_text("#test-badge", 10, |t| t.contains("TEST"));
+    shot(&r.s, "01-card-panel");
+
+    compose(&r);
+    shot(&r.s, "02-compose");
+    let tries = open_pin_dialog(&r);
+    assert!(tries.contains("15"), "{tries}");
+    shot(&r.s, "03-pin-dialog");
+    enter_pin(&r, "1234");
+    let done =
+        r.s.wait_text("#sign-result", 30, |t| t.contains("署名しました"));
+    shot(&r.s, "04-signed");
+    let files = out_files(&r);
+    assert_eq!(files.len(), 2, "letter + signature: {files:?} ({done})");
+    let letter = r.dir.join("out").join(
+        files
+            .iter()
+            .find(|f| !f.ends_with(".p7s"))
+            .expect("letter file"),
+    );
+    assert!(r
+        .dir
+        .join("out")
+        .join(format!(
+            "{}.p7s",
+            letter.file_name().expect("name").to_string_lossy()
+        ))
+        .exists());
+
+    r.s.click_css("#tab-verify");
+    r.s.set_value("#verify-path", &path(&letter));
+    r.s.click_css("#verify-button");
+    let banner = r.s.wait_text(".banner", 30, |t| {
+        t.contains("有効") || t.contains("無効") || t.contains("判定不能")
+    });
+    assert!(
+        banner.contains("有効") && banner.contains("TEST"),
+        "{banner}"
+    );
+    let facts = r.s.wait_text(".verify-result .facts", 5, |t| !t.is_empty());
+    assert!(facts.contains("医師"), "{facts}");
+    shot(&r.s, "05-verify-valid");
+
+    // One byte changed on disk.
+    let mut bytes = std::fs::read(&letter).expect("letter");
+    let i = bytes.len() / 2;
+    bytes[i] ^= 0x01;
+    std::fs::write(&letter, bytes).expect("tamper");
+    r.s.click_css("#verify-button");
+    let banner = r.s.wait_text(".banner", 30, |t| t.contains("無効"));
+    assert!(banner.contains("HASH_FAILURE"), "{banner}");
+    shot(&r.s, "06-verify-tampered");
+
+    r.s.click_css("#tab-history");
+    let hist = r.s.wait_text("#history-table", 10, |t| {
+        t.contains("署名") && t.contains("無効")
+    });
+    assert!(hist.contains("有効"), "{hist}");
+    shot(&r.s, "07-history");
+}
+
+#[test]
+fn wrong_pin_shows_the_tries_left_going_down_and_writes_nothing() {
+    let r = rig("wf-wrong-pin");
+    compose(&r);
+    let tries = open_pin_dialog(&r);
+    assert!(tries.contains("15"), "{tries}");
+    enter_pin(&r, "9999");
+    let err = r.s.wait_text("#pin-error", 20, |t| !t.is_empty());
+    assert!(err.contains("残り 14 回"), "{err}");
+    let tries = r.s.wait_text("#pin-dialog-tries", 10, |t| t.contains("14"));
+    assert!(tries.contains("14"), "{tries}");
+    shot(&r.s, "08-wrong-pin");
+    enter_pin(&r, "8888");
+    r.s.wait_text("#pin-dialog-tries", 20, |t| t.contains("13"));
+    assert!(out_files(&r).is_empty(), "nothing written after wrong PINs");
+    assert_eq!(r.card.tries_left(), 13);
+}
+
+#[test]
+fn card_removed_during_signing_shows_the_error_and_writes_no_file() {
+    let r = rig("wf-removed");
+    compose(&r);
+    open_pin_dialog(&r);
+    // The card goes away when it receives PSO COMPUTE DIGITAL SIGNATURE.
+    r.card.inject(Fault::VanishOnIns(0x2A));
+    enter_pin(&r, "1234");
+    let err = r.s.wait_text("#pin-error", 30, |t| !t.is_empty());
+    assert!(err.contains("取り外され"), "{err}");
+    shot(&r.s, "09-card-removed");
+    assert!(
+        out_files(&r).is_empty(),
+        "no file after removal: {:?}",
+        out_files(&r)
+    );
+}
+
+#[test]
+fn batch_verification_of_twenty_files_shows_progress_and_the_table() {
+    let r = rig("wf-batch");
+    let pki = inkan_testpki::TestPki::load(&r.dir.join("pki")).expect("load PKI");
+    let folder = r.dir.join("received");
+    std::fs::create_dir_all(&folder).expect("folder");
+    let doctor = pki.identity("doctor").expect("doctor");
+    let mut signer = inkan_cades::SoftwareSigner::new(doctor.cert_der.clone(), doctor.key.clone());
+    let opts = inkan_cades::SignOptions {
+        attached: false,
+        signing_time: std::time::SystemTime::now(),
+        extra_certificates: vec![pki.ca(inkan_testpki::CaId::SigningCa).cert_der.clone()],
+    };
+    for i in 0..20 {
+        let name = format!("letter-{i:02}.xml");
+        let content = format!("<letter n=\"{i}\">紹介状</letter>");
+        let sig = inkan_cades::sign(content.as_bytes(), &mut signer, &opts).expect("sign");
+        // Letter 07 is changed after signing.
+        let on_disk = if i == 7 {
+            content.replace("紹介状", "改ざん")
+        } else {
+            content
+        };
+        std::fs::write(folder.join(&name), on_disk).expect("write");
+        std::fs::write(folder.join(format!("{name}.p7s")), sig).expect("write sig");
+    }
+    r.s.click_css("#tab-verify");
+    r.s.set_value("#verify-dir", &path(&folder));
+    r.s.click_css("#verify-folder-button");
+    let table =
+        r.s.wait_text("#batch-table", 60, |t| t.contains("letter-19"));
+    assert_eq!(table.matches("有効").count(), 19, "{table}");
+    assert_eq!(table.matches("無効").count(), 1, "{table}");
+    let progress = r.s.wait_text("#batch-progress-text", 10, |t| !t.is_empty());
+    assert_eq!(progress.trim(), "20 / 20");
+    shot(&r.s, "10-batch");
+    let export = r.dir.join("reports.json");
+    r.s.set_value("#export-path", &path(&export));
+    r.s.execute(
+        "document.querySelector('#export-path').form.requestSubmit(); return true;",
+        serde_json::json!([]),
+    );
+    inkan_e2e::wait_for(10, "the exported reports", || export.exists().then_some(()));
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&export).expect("export")).expect("JSON");
+    assert_eq!(v.as_array().map(Vec::len), Some(20));
+}

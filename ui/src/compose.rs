@@ -1,0 +1,561 @@
+//! Compose and sign: the 様式11 form, inline validation, the preview of the
+//! exact bytes that will be signed, and the PIN dialog.
+
+use crate::card::pin_line;
+use crate::form::{self, Field, Kind, SECTIONS};
+use crate::i18n::{msg, t, text};
+use crate::tauri;
+use gloo_timers::callback::Timeout;
+use inkan_l10n::{Lang, Message};
+use serde::Serialize;
+use serde_json::Value;
+use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub lang: Lang,
+    /// Told after each signature, so other views can refresh.
+    pub on_signed: Callback<()>,
+}
+
+#[derive(Serialize)]
+struct PreviewArgs<'a> {
+    letter: &'a Value,
+    format: &'a str,
+}
+
+#[derive(Serialize)]
+struct ImportArgs<'a> {
+    path: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SignArgs<'a> {
+    letter: &'a Value,
+    format: &'a str,
+    attachments: &'a [String],
+    out_dir: &'a str,
+    pin: String,
+    confirm_last_try: bool,
+}
+
+#[derive(Serialize)]
+struct NoArgs {}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Dialog {
+    Closed,
+    /// Asking for the PIN; the card's PIN state as last read.
+    Pin {
+        pin_state: Option<Result<Value, Message>>,
+        error: Option<Message>,
+    },
+    Signing,
+}
+
+fn media_type(path: &str) -> &'static str {
+    let lower = path.to_ascii_lowercase();
+    if lower.ends_with(".pdf") {
+        "application/pdf"
+    } else {
+        "image/jpeg"
+    }
+}
+
+fn file_name(path: &str) -> String {
+    path.rsplit(['/', '\\']).next().unwrap_or(path).to_string()
+}
+
+#[function_component(Compose)]
+pub fn compose(props: &Props) -> Html {
+    let l = props.lang;
+    let letter = use_state(|| Value::Null);
+    let format = use_state(|| "hs008".to_string());
+    let problems = use_state(Vec::<Value>::new);
+    let preview = use_state(String::new);
+    let bytes_len = use_state(|| 0u64);
+    let out_dir = use_state(String::new);
+    let attachments = use_state(Vec::<String>::new);
+    let attach_input = use_node_ref();
+    let import_input = use_node_ref();
+    let pin_input = use_node_ref();
+    let last_try_ok = use_state(|| false);
+    let dialog = use_state(|| Dialog::Closed);
+    let result = use_state(|| None::<Result<Value, Message>>);
+    let timer = use_mut_ref(|| None::<Timeout>);
+
+    // Re-render the preview (and the problems) shortly after the last edit.
+    let refresh = {
+        let (problems, preview, bytes_len) = (problems.clone(), preview.clone(), bytes_len.clone());
+        let timer = timer.clone();
+        Callback::from(move |(letter, format): (Value, String)| {
+            let (problems, preview, bytes_len) =
+                (problems.clone(), preview.clone(), bytes_len.clone());
+            let t = Timeout::new(250, move || {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let args = PreviewArgs {
+                        letter: &letter,
+                        format: &format,
+                    };
+                    match tauri::call_with::<_, Value>("letter_preview", &args).await {
+                        Ok(v) => {
+                            preview.set(v["html"].as_str().unwrap_or_default().to_string());
+                            bytes_len.set(v["bytes_len"].as_u64().unwrap_or(0));
+                            problems.set(v["problems"].as_array().cloned().unwrap_or_default());
+                        }
+                        Err(m) => {
+                            preview.set(String::new());
+                            problems.set(vec![
+                                serde_json::json!({"path": "", "ja": m.ja, "en": m.en}),
+                            ]);
+                        }
+                    }
+                });
+            });
+            *timer.borrow_mut() = Some(t);
+        })
+    };
+
+    // Start from the complete example so a newcomer sees a finished letter.
+    {
+        let letter = letter.clone();
+        let refresh = refresh.clone();
+        let format = format.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(mut v) = tauri::call::<Value>("letter_example").await {
+                    // The example names attachment files that do not exist here.
+                    v["attachments"] = Value::Array(Vec::new());
+                    refresh.emit((v.clone(), (*format).clone()));
+                    letter.set(v);
+                }
+            });
+        });
+    }
+
+    let on_field = {
+        let letter = letter.clone();
+        let refresh = refresh.clone();
+        let format = format.clone();
+        move |field: Field| {
+            let letter = letter.clone();
+            let refresh = refresh.clone();
+            let format = format.clone();
+            Callback::from(move |e: Event| {
+                let value = if let Some(i) = e.target_dyn_into::<HtmlInputElement>() {
+                    i.value()
+                } else if let Some(a) = e.target_dyn_into::<HtmlTextAreaElement>() {
+                    a.value()
+                } else if let Some(s) = e.target_dyn_into::<HtmlSelectElement>() {
+                    s.value()
+                } else {
+                    return;
+                };
+                let mut next = (*letter).clone();
+                form::set(&mut next, &field, &value);
+                refresh.emit((next.clone(), (*format).clone()));
+                letter.set(next);
+            })
+        }
+    };
+
+    let problems_for = |field: &Field| -> Vec<String> {
+        problems
+            .iter()
+            .filter(|p| {
+                let path = p["path"].as_str().unwrap_or_default();
+                path == field.path
+                    || path.starts_with(&format!("{}.", field.path))
+                    || path.starts_with(&format!("{}[", field.path))
+            })
+            .map(|p| text(l, p))
+            .collect()
+    };
+
+    let field_html = |field: &Field| -> Html {
+        let id = form::input_id(field);
+        let value = form::get(&letter, field);
+        let errs = problems_for(field);
+        let invalid = if errs.is_empty() { "false" } else { "true" };
+        let err_id = format!("{id}-err");
+        let onchange = on_field(*field);
+        let label = t(l, field.ja, field.en);
+        let input = match field.kind {
+            Kind::Area | Kind::Lines | Kind::Diagnoses => html! {
+                <textarea id={id.clone()} rows="3" value={value} onchange={onchange}
+                    aria-invalid={invalid} aria-describedby={err_id.clone()} />
+            },
+            Kind::Category => html! {
+                <select id={id.clone()} onchange={onchange}>
+                    <option value="outpatient" selected={value == "outpatient"}>{ t(l, "外来", "Outpatient") }</option>
+                    <option value="discharge" selected={value == "discharge"}>{ t(l, "退院時", "Discharge") }</option>
+                </select>
+            },
+            Kind::Sex => html! {
+                <select id={id.clone()} onchange={onchange}>
+                    <option value="male" selected={value == "male"}>{ t(l, "男", "Male") }</option>
+                    <option value="female" selected={value == "female"}>{ t(l, "女", "Female") }</option>
+                    <option value="other" selected={value == "other"}>{ t(l, "その他", "Other") }</option>
+                    <option value="unknown" selected={value == "unknown"}>{ t(l, "不明", "Unknown") }</option>
+                </select>
+            },
+            Kind::Date => html! {
+                <input id={id.clone()} type="date" value={value} onchange={onchange}
+                    aria-invalid={invalid} aria-describedby={err_id.clone()} />
+            },
+            Kind::Text | Kind::DateTime => html! {
+                <input id={id.clone()} type="text" value={value} onchange={onchange}
+                    aria-invalid={invalid} aria-describedby={err_id.clone()} />
+            },
+        };
+        html! {
+            <div class={classes!("field", (!errs.is_empty()).then_some("has-error"))}>
+                <label for={id}>{ label }{ if field.required { html!{<span class="req" aria-hidden="true">{" *"}</span>} } else { html!{} } }</label>
+                { input }
+                <div id={err_id} class="field-error" role={ if errs.is_empty() { None } else { Some("alert") } }>
+                    { for errs.iter().map(|e| html!{ <p>{ e.clone() }</p> }) }
+                </div>
+            </div>
+        }
+    };
+
+    let on_format = {
+        let format = format.clone();
+        let refresh = refresh.clone();
+        let letter = letter.clone();
+        Callback::from(move |e: Event| {
+            if let Some(i) = e.target_dyn_into::<HtmlInputElement>() {
+                format.set(i.value());
+                refresh.emit(((*letter).clone(), i.value()));
+            }
+        })
+    };
+
+    let on_import = {
+        let letter = letter.clone();
+        let format = format.clone();
+        let refresh = refresh.clone();
+        let import_input = import_input.clone();
+        let result = result.clone();
+        Callback::from(move |_: MouseEvent| {
+            let Some(input) = import_input.cast::<HtmlInputElement>() else {
+                return;
+            };
+            let path = input.value();
+            let (letter, format, refresh, result) = (
+                letter.clone(),
+                format.clone(),
+                refresh.clone(),
+                result.clone(),
+            );
+            wasm_bindgen_futures::spawn_local(async move {
+                match tauri::call_with::<_, Value>("letter_import", &ImportArgs { path: &path })
+                    .await
+                {
+                    Ok(v) => {
+                        let f = v["format"].as_str().unwrap_or("hs008").to_string();
+                        let mut lt = v["letter"].clone();
+                        lt["attachments"] = Value::Array(Vec::new());
+                        refresh.emit((lt.clone(), f.clone()));
+                        format.set(f);
+                        letter.set(lt);
+                        result.set(None);
+                    }
+                    Err(m) => result.set(Some(Err(m))),
+                }
+            });
+        })
+    };
+
+    let on_attach = {
+        let attachments = attachments.clone();
+        let attach_input = attach_input.clone();
+        Callback::from(move |_: MouseEvent| {
+            let Some(input) = attach_input.cast::<HtmlInputElement>() else {
+                return;
+            };
+            let p = input.value().trim().to_string();
+            if !p.is_empty() {
+                let mut next = (*attachments).clone();
+                next.push(p);
+                attachments.set(next);
+                input.set_value("");
+            }
+        })
+    };
+
+    let on_out_dir = {
+        let out_dir = out_dir.clone();
+        Callback::from(move |e: Event| {
+            if let Some(i) = e.target_dyn_into::<HtmlInputElement>() {
+                out_dir.set(i.value());
+            }
+        })
+    };
+
+    let open_dialog = {
+        let dialog = dialog.clone();
+        let last_try_ok = last_try_ok.clone();
+        let pin_input = pin_input.clone();
+        Callback::from(move |_: MouseEvent| {
+            last_try_ok.set(false);
+            dialog.set(Dialog::Pin {
+                pin_state: None,
+                error: None,
+            });
+            let dialog = dialog.clone();
+            let pin_input = pin_input.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let st = tauri::call_with::<_, Value>("card_status", &NoArgs {}).await;
+                dialog.set(Dialog::Pin {
+                    pin_state: Some(st),
+                    error: None,
+                });
+                if let Some(i) = pin_input.cast::<web_sys::HtmlElement>() {
+                    let _ = i.focus();
+                }
+            });
+        })
+    };
+
+    let close_dialog = {
+        let dialog = dialog.clone();
+        let pin_input = pin_input.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(i) = pin_input.cast::<HtmlInputElement>() {
+                i.set_value("");
+            }
+            dialog.set(Dialog::Closed);
+        })
+    };
+
+    let do_sign = {
+        let dialog = dialog.clone();
+        let pin_input = pin_input.clone();
+        let letter = letter.clone();
+        let format = format.clone();
+        let attachments = attachments.clone();
+        let out_dir = out_dir.clone();
+        let last_try_ok = last_try_ok.clone();
+        let result = result.clone();
+        let on_signed = props.on_signed.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let Some(input) = pin_input.cast::<HtmlInputElement>() else {
+                return;
+            };
+            // The PIN leaves the UI at once: the field is cleared before the call.
+            let pin = input.value();
+            input.set_value("");
+            let mut lt = (*letter).clone();
+            lt["attachments"] = Value::Array(
+                attachments
+                    .iter()
+                    .map(|p| {
+                        serde_json::json!({
+                            "file_name": file_name(p),
+                            "media_type": media_type(p),
+                            "description": file_name(p),
+                        })
+                    })
+                    .collect(),
+            );
+            let (format, atts, out_dir, confirm) = (
+                (*format).clone(),
+                (*attachments).clone(),
+                (*out_dir).clone(),
+                *last_try_ok,
+            );
+            let (dialog, result, on_signed) = (dialog.clone(), result.clone(), on_signed.clone());
+            let prev_state = match &*dialog {
+                Dialog::Pin { pin_state, .. } => pin_state.clone(),
+                _ => None,
+            };
+            dialog.set(Dialog::Signing);
+            wasm_bindgen_futures::spawn_local(async move {
+                let args = SignArgs {
+                    letter: &lt,
+                    format: &format,
+                    attachments: &atts,
+                    out_dir: &out_dir,
+                    pin,
+                    confirm_last_try: confirm,
+                };
+                match tauri::call_with::<_, Value>("sign_letter", &args).await {
+                    Ok(v) => {
+                        dialog.set(Dialog::Closed);
+                        result.set(Some(Ok(v)));
+                        on_signed.emit(());
+                    }
+                    Err(m) => {
+                        // Show the card's answer and the new count of tries.
+                        let st = tauri::call_with::<_, Value>("card_status", &NoArgs {})
+                            .await
+                            .ok();
+                        let pin_state = st.map(Ok).or(prev_state);
+                        dialog.set(Dialog::Pin {
+                            pin_state,
+                            error: Some(m),
+                        });
+                    }
+                }
+            });
+        })
+    };
+
+    let on_last_try = {
+        let last_try_ok = last_try_ok.clone();
+        Callback::from(move |e: Event| {
+            if let Some(i) = e.target_dyn_into::<HtmlInputElement>() {
+                last_try_ok.set(i.checked());
+            }
+        })
+    };
+
+    let on_dialog_key = {
+        let dialog = dialog.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Escape" && matches!(*dialog, Dialog::Pin { .. }) {
+                dialog.set(Dialog::Closed);
+            }
+        })
+    };
+
+    let dialog_html = match &*dialog {
+        Dialog::Closed => html! {},
+        Dialog::Signing => html! {
+            <div class="modal-backdrop">
+                <div class="modal" role="dialog" aria-modal="true" aria-labelledby="signing-title">
+                    <h2 id="signing-title">{ t(l, "署名中", "Signing") }</h2>
+                    <p id="signing-progress" class="progress-text" role="status">
+                        <span class="spinner" aria-hidden="true"></span>
+                        { t(l, "カードで署名しています。カードを抜かないでください…", "The card is signing. Do not remove the card…") }
+                    </p>
+                </div>
+            </div>
+        },
+        Dialog::Pin { pin_state, error } => {
+            let pin = pin_state
+                .as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map(|c| c["pin"].clone());
+            let tries = pin.as_ref().and_then(|p| p["tries_left"].as_u64());
+            let blocked = pin.as_ref().is_some_and(|p| p["state"] == "blocked") || tries == Some(0);
+            let last = tries == Some(1);
+            let card_err = pin_state.as_ref().and_then(|r| r.as_ref().err()).cloned();
+            html! {
+                <div class="modal-backdrop" onkeydown={on_dialog_key}>
+                    <form class="modal" role="dialog" aria-modal="true" aria-labelledby="pin-title" onsubmit={do_sign}>
+                        <h2 id="pin-title">{ t(l, "PIN を入力して署名", "Enter the PIN to sign") }</h2>
+                        <p id="pin-dialog-tries" class={classes!(if last || blocked {"status-error"} else {"muted"})}>
+                            { match &pin { Some(p) => pin_line(l, p), None => t(l, "PIN の残り回数を確認中…", "Reading the PIN tries left…").to_string() } }
+                        </p>
+                        if let Some(m) = card_err { <p class="status-error" role="alert">{ msg(l, &m) }</p> }
+                        if let Some(m) = error { <p id="pin-error" class="status-error" role="alert" data-code={m.code.clone()}>{ msg(l, m) }</p> }
+                        if !blocked {
+                            <label for="pin-input">{ t(l, "PIN（4〜16文字）", "PIN (4–16 characters)") }</label>
+                            <input id="pin-input" ref={pin_input.clone()} type="password" autocomplete="off"
+                                minlength="4" maxlength="16" required=true />
+                            if last {
+                                <p class="status-error" role="alert">
+                                    { t(l, "残り 1 回です。間違えるとカードがロックされ、再発行（有料）が必要になります。",
+                                        "One try left. A wrong PIN locks the card, which then needs a (paid) reissue.") }
+                                </p>
+                                <label class="check">
+                                    <input id="last-try-confirm" type="checkbox" onchange={on_last_try} checked={*last_try_ok} />
+                                    { t(l, "最後の 1 回であることを理解したうえで署名します", "I understand this is the last try") }
+                                </label>
+                            }
+                        }
+                        <div class="actions">
+                            <button type="button" class="secondary" onclick={close_dialog}>{ t(l, "キャンセル", "Cancel") }</button>
+                            if !blocked {
+                                <button id="pin-submit" type="submit" disabled={last && !*last_try_ok}>{ t(l, "署名する", "Sign") }</button>
+                            }
+                        </div>
+                    </form>
+                </div>
+            }
+        }
+    };
+
+    let result_html = match &*result {
+        None => html! {},
+        Some(Ok(v)) => {
+            let paths: Vec<String> = ["letter_path", "signature_path", "package_path"]
+                .iter()
+                .filter_map(|k| v[*k].as_str().map(str::to_string))
+                .collect();
+            html! {
+                <div id="sign-result" class="banner banner-ok" role="status">
+                    <strong>{ t(l, "署名しました", "Signed") }</strong>
+                    <ul>{ for paths.iter().map(|p| html!{ <li><code>{ p.clone() }</code></li> }) }</ul>
+                </div>
+            }
+        }
+        Some(Err(m)) => html! { <div class="banner banner-fail" role="alert">{ msg(l, m) }</div> },
+    };
+
+    let fmt = (*format).clone();
+    html! {
+        <section class="panel compose" aria-labelledby="compose-heading">
+            <h2 id="compose-heading">{ t(l, "診療情報提供書の作成と署名", "Compose and sign a referral letter") }</h2>
+            <div class="toolbar">
+                <fieldset class="format">
+                    <legend>{ t(l, "形式", "Format") }</legend>
+                    <label><input type="radio" name="format" value="hs008" checked={fmt == "hs008"} onchange={on_format.clone()} />{ "HS008（CDA）" }</label>
+                    <label><input type="radio" name="format" value="hs038" checked={fmt == "hs038"} onchange={on_format} />{ "HS038（FHIR）" }</label>
+                </fieldset>
+                <div class="inline">
+                    <label for="import-path">{ t(l, "既存の文書を読み込む（パス）", "Import a letter (path)") }</label>
+                    <input id="import-path" ref={import_input} type="text" placeholder="/path/letter.xml" />
+                    <button type="button" class="secondary" onclick={on_import}>{ t(l, "読み込む", "Import") }</button>
+                </div>
+            </div>
+            <div class="compose-grid">
+                <div class="form-col">
+                    { for SECTIONS.iter().map(|s| html! {
+                        <fieldset class="form-section">
+                            <legend>{ t(l, s.ja, s.en) }</legend>
+                            { for s.fields.iter().map(field_html) }
+                        </fieldset>
+                    }) }
+                    <fieldset class="form-section">
+                        <legend>{ t(l, "添付（PDF・JPEG）", "Attachments (PDF, JPEG)") }</legend>
+                        <ul id="attachment-list">{ for attachments.iter().map(|a| html!{ <li><code>{ a.clone() }</code></li> }) }</ul>
+                        <div class="inline">
+                            <label for="attach-path">{ t(l, "ファイルのパス", "File path") }</label>
+                            <input id="attach-path" ref={attach_input} type="text" placeholder="/path/result.pdf" />
+                            <button type="button" class="secondary" onclick={on_attach}>{ t(l, "追加", "Add") }</button>
+                        </div>
+                    </fieldset>
+                </div>
+                <div class="preview-col">
+                    <h3>{ t(l, "プレビュー（署名される内容）", "Preview (exactly what is signed)") }</h3>
+                    <p class="muted">{ match l { Lang::Ja => format!("{} バイト", *bytes_len), Lang::En => format!("{} bytes", *bytes_len) } }</p>
+                    <div id="letter-preview" class="letter-preview">{ Html::from_html_unchecked(AttrValue::from((*preview).clone())) }</div>
+                </div>
+            </div>
+            <div class="sign-bar">
+                <label for="out-dir">{ t(l, "保存先フォルダ", "Save to folder") }</label>
+                <input id="out-dir" type="text" value={(*out_dir).clone()} onchange={on_out_dir} placeholder="/home/user/Documents" />
+                <span id="problem-count" class={ if problems.is_empty() { "muted" } else { "status-error" } }>
+                    { match (l, problems.len()) {
+                        (Lang::Ja, 0) => "入力内容に問題はありません".to_string(),
+                        (Lang::En, 0) => "No problems".to_string(),
+                        (Lang::Ja, n) => format!("要修正 {n} 件"),
+                        (Lang::En, n) => format!("{n} problem(s) to fix"),
+                    } }
+                </span>
+                <button id="sign-button" type="button" onclick={open_dialog}
+                    disabled={!problems.is_empty() || out_dir.trim().is_empty()}>
+                    { t(l, "カードで署名…", "Sign with the card…") }
+                </button>
+            </div>
+            { result_html }
+            { dialog_html }
+        </section>
+    }
+}
