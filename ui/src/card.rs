@@ -191,6 +191,10 @@ fn card_details(l: Lang, c: &Value) -> Html {
                 <dt>{ t(l, "有効期間", "Valid") }</dt><dd>{ format!("{} – {}", s(&h["not_before"]), s(&h["not_after"])) }</dd>
                 <dt>{ "PIN" }</dt><dd id="pin-tries">{ pin_line(l, &c["pin"]) }</dd>
             </dl>
+            if c["test"] == true {
+                <p class="muted">{ t(l, "これはデモ用の TEST カードです（PIN は 1234）。実際の文書には使えません。",
+                                     "This is the demo TEST card (PIN 1234); it cannot sign real documents.") }</p>
+            }
             { expiry }
         </div>
     }

@@ -286,6 +286,26 @@ pub fn compose(props: &Props) -> Html {
         })
     };
 
+    // PDF/JPEG files dropped on the window become attachments.
+    {
+        let attachments = attachments.clone();
+        use_effect_with((), move |_| {
+            let sub = tauri::on_event("tauri://drag-drop", move |p| {
+                let mut next = (*attachments).clone();
+                for x in p["paths"].as_array().into_iter().flatten() {
+                    if let Some(path) = x.as_str() {
+                        let lower = path.to_ascii_lowercase();
+                        if [".pdf", ".jpg", ".jpeg"].iter().any(|e| lower.ends_with(e)) {
+                            next.push(path.to_string());
+                        }
+                    }
+                }
+                attachments.set(next);
+            });
+            move || drop(sub)
+        });
+    }
+
     let on_out_dir = {
         let out_dir = out_dir.clone();
         Callback::from(move |e: Event| {
@@ -453,6 +473,9 @@ pub fn compose(props: &Props) -> Html {
                             { match &pin { Some(p) => pin_line(l, p), None => t(l, "PIN の残り回数を確認中…", "Reading the PIN tries left…").to_string() } }
                         </p>
                         if let Some(m) = card_err { <p class="status-error" role="alert">{ msg(l, &m) }</p> }
+                        if pin_state.as_ref().and_then(|r| r.as_ref().ok()).is_some_and(|c| c["test"] == true) {
+                            <p class="muted">{ t(l, "TEST カード（デモ用）の PIN は 1234 です。", "The PIN of the TEST (demo) card is 1234.") }</p>
+                        }
                         if let Some(m) = error { <p id="pin-error" class="status-error" role="alert" data-code={m.code.clone()}>{ msg(l, m) }</p> }
                         if !blocked {
                             <label for="pin-input">{ t(l, "PIN（4〜16文字）", "PIN (4–16 characters)") }</label>
@@ -523,7 +546,7 @@ pub fn compose(props: &Props) -> Html {
                         </fieldset>
                     }) }
                     <fieldset class="form-section">
-                        <legend>{ t(l, "添付（PDF・JPEG）", "Attachments (PDF, JPEG)") }</legend>
+                        <legend>{ t(l, "添付（PDF・JPEG、ウィンドウにドロップでも追加）", "Attachments (PDF, JPEG; or drop them on the window)") }</legend>
                         <ul id="attachment-list">{ for attachments.iter().map(|a| html!{ <li><code>{ a.clone() }</code></li> }) }</ul>
                         <div class="inline">
                             <label for="attach-path">{ t(l, "ファイルのパス", "File path") }</label>

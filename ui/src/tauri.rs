@@ -5,6 +5,7 @@ use inkan_l10n::Message;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 #[wasm_bindgen]
 extern "C" {
@@ -59,16 +60,46 @@ pub async fn call_with<A: Serialize, T: DeserializeOwned>(
     }
 }
 
-/// Subscribes to a Tauri event for the lifetime of the page.
-pub async fn on_event(event: &str, mut f: impl FnMut(serde_json::Value) + 'static) {
-    let closure = Closure::new(move |v: JsValue| {
+/// A Tauri event subscription; dropping it unsubscribes.
+pub struct Subscription {
+    unlisten: std::rc::Rc<std::cell::RefCell<Option<js_sys::Function>>>,
+    _closure: std::rc::Rc<Closure<dyn FnMut(JsValue)>>,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some(f) = self.unlisten.borrow_mut().take() {
+            let _ = f.call0(&JsValue::NULL);
+        }
+    }
+}
+
+/// Subscribes to a Tauri event until the returned [`Subscription`] is dropped
+/// (a component's cleanup), so remounted views never stack listeners.
+pub fn on_event(event: &str, mut f: impl FnMut(serde_json::Value) + 'static) -> Subscription {
+    let closure: Closure<dyn FnMut(JsValue)> = Closure::new(move |v: JsValue| {
         if let Ok(ev) = serde_wasm_bindgen::from_value::<serde_json::Value>(v) {
             f(ev.get("payload").cloned().unwrap_or_default());
         }
     });
-    if listen(event, &closure).await.is_ok() {
-        // The subscription lives as long as the window.
-        closure.forget();
+    let closure = std::rc::Rc::new(closure);
+    let unlisten = std::rc::Rc::new(std::cell::RefCell::new(None::<js_sys::Function>));
+    let (c, u, name) = (closure.clone(), unlisten.clone(), event.to_string());
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Ok(stop) = listen(&name, &c).await {
+            if let Ok(stop) = stop.dyn_into::<js_sys::Function>() {
+                // Subscribed after the view went away: unsubscribe at once.
+                if std::rc::Rc::strong_count(&u) == 1 {
+                    let _ = stop.call0(&JsValue::NULL);
+                } else {
+                    *u.borrow_mut() = Some(stop);
+                }
+            }
+        }
+    });
+    Subscription {
+        unlisten,
+        _closure: closure,
     }
 }
 

@@ -134,14 +134,12 @@ pub fn verify(props: &Props) -> Html {
     {
         let progress = progress.clone();
         use_effect_with((), move |_| {
-            wasm_bindgen_futures::spawn_local(async move {
-                tauri::on_event("verify-progress", move |p| {
-                    let done = p["done"].as_u64().unwrap_or(0);
-                    let total = p["total"].as_u64().unwrap_or(0);
-                    progress.set(Some((done, total)));
-                })
-                .await;
+            let sub = tauri::on_event("verify-progress", move |p| {
+                let done = p["done"].as_u64().unwrap_or(0);
+                let total = p["total"].as_u64().unwrap_or(0);
+                progress.set(Some((done, total)));
             });
+            move || drop(sub)
         });
     }
 
@@ -184,6 +182,25 @@ pub fn verify(props: &Props) -> Html {
             });
         }
     };
+
+    // Files dropped on the window are verified at once.
+    {
+        let run = run.clone();
+        use_effect_with((), move |_| {
+            let sub = tauri::on_event("tauri://drag-drop", move |p| {
+                let paths: Vec<String> = p["paths"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect();
+                if !paths.is_empty() {
+                    run(None, paths);
+                }
+            });
+            move || drop(sub)
+        });
+    }
 
     let on_verify = {
         let run = run.clone();
@@ -264,7 +281,7 @@ pub fn verify(props: &Props) -> Html {
                         let (class, word) = verdict(l, r["indication"].as_str().unwrap_or(""));
                         let reason = if it["error"].is_null() { r["sub_indication"].as_str().unwrap_or("").to_string() } else { text(l, &it["error"]) };
                         html! { <tr class={format!("row-{class}")}>
-                            <td><code>{ s(&it["file"]) }</code></td>
+                            <td><code title={s(&it["file"])}>{ s(&it["file"]).rsplit(['/', '\\']).next().unwrap_or_default().to_string() }</code></td>
                             <td class="verdict-cell">{ word }</td>
                             <td>{ if r["signer"].is_null() { String::new() } else { signer_name(l, r) } }</td>
                             <td>{ if r["signer"].is_null() { String::new() } else { qualification(l, r) } }</td>
@@ -286,7 +303,7 @@ pub fn verify(props: &Props) -> Html {
         <section class="panel" aria-labelledby="verify-heading">
             <h2 id="verify-heading">{ t(l, "署名の検証", "Verify signatures") }</h2>
             <form class="inline" onsubmit={on_verify}>
-                <label for="verify-path">{ t(l, "文書・署名・パッケージのパス", "Document, signature or package path") }</label>
+                <label for="verify-path">{ t(l, "文書・署名・パッケージのパス（ファイルをウィンドウにドロップしても検証できます）", "Document, signature or package path (or drop files on the window)") }</label>
                 <input id="verify-path" ref={path_input} type="text" placeholder="/path/letter.xml" />
                 <button id="verify-button" type="submit" disabled={*busy}>{ t(l, "検証", "Verify") }</button>
             </form>
