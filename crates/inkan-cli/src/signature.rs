@@ -2,8 +2,7 @@
 
 use crate::card::read_pin;
 use crate::output::{print_json, Failure};
-use inkan_cades::{ExternalSigner, SignOptions, SignerError};
-use inkan_card::{CardError, CardSigner, LastTry, PcscCard};
+use inkan_card::{CardSigner, LastTry, PcscCard};
 use inkan_l10n::{Lang, Message};
 use inkan_trust::{RevocationConfig, TrustStore, ValidationProfile};
 use inkan_validation::{DocumentPolicy, Indication, Options};
@@ -49,24 +48,6 @@ pub fn parse_time(s: &str) -> Result<SystemTime, Failure> {
     })
 }
 
-struct CardAdapter<'a, 'c>(&'a mut CardSigner<'c>);
-
-impl ExternalSigner for CardAdapter<'_, '_> {
-    fn certificate(&self) -> &[u8] {
-        self.0.certificate()
-    }
-    fn sign_sha256(&mut self, digest: &[u8; 32]) -> Result<Vec<u8>, SignerError> {
-        self.0.sign_sha256(digest).map_err(SignerError::new)
-    }
-}
-
-fn is_self_signed(der: &[u8]) -> bool {
-    use der::Decode;
-    x509_cert::Certificate::from_der(der)
-        .map(|c| c.tbs_certificate().subject() == c.tbs_certificate().issuer())
-        .unwrap_or(false)
-}
-
 /// `inkan sign FILE`.
 #[allow(clippy::too_many_arguments)]
 pub fn sign(
@@ -108,34 +89,8 @@ pub fn sign(
         LastTry::NotConfirmed
     };
     let mut signer = CardSigner::new(&mut card, pin, last)?;
-    let issuing: Vec<Vec<u8>> = signer
-        .ca_certificates()?
-        .into_iter()
-        .filter(|c| !is_self_signed(c))
-        .collect();
-    let opts = SignOptions {
-        attached,
-        signing_time: SystemTime::now(),
-        extra_certificates: issuing,
-    };
-    let sig = {
-        let mut adapter = CardAdapter(&mut signer);
-        inkan_cades::sign(&content, &mut adapter, &opts)
-    };
-    let sig = match sig {
-        Ok(s) => s,
-        // The card's own error (wrong PIN, removed card) is what the user needs.
-        Err(inkan_cades::CadesError::Signer(e)) => {
-            return Err(match e.downcast_ref::<CardError>() {
-                Some(_) => match e.0.downcast::<CardError>() {
-                    Ok(card_err) => Failure::from(*card_err),
-                    Err(other) => msg("card.failure", other.to_string(), other.to_string()),
-                },
-                None => msg("card.failure", e.to_string(), e.to_string()),
-            })
-        }
-        Err(e) => return Err(Failure::from(e)),
-    };
+    // Shared with the app: the card's error (wrong PIN, removed card) comes back as is.
+    let sig = inkan_workflow::sign_with_card(&content, &mut signer, attached)?;
     inkan_referral::write_atomic(&out, &sig).map_err(|e| {
         msg(
             "io.write",

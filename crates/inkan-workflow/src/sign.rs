@@ -234,9 +234,9 @@ fn cades_error(e: inkan_cades::CadesError) -> WorkflowError {
     }
 }
 
-fn options(extra_certificates: &[Vec<u8>]) -> SignOptions {
+fn options(extra_certificates: &[Vec<u8>], attached: bool) -> SignOptions {
     SignOptions {
-        attached: false,
+        attached,
         signing_time: SystemTime::now(),
         extra_certificates: extra_certificates.to_vec(),
     }
@@ -254,7 +254,7 @@ pub fn sign_letter_with(
     history: Option<&Mutex<History>>,
 ) -> Result<SignedFiles, WorkflowError> {
     let prepared = prepare(job)?;
-    let sig = inkan_cades::sign(&prepared.content, signer, &options(extra_certificates))
+    let sig = inkan_cades::sign(&prepared.content, signer, &options(extra_certificates, false))
         .map_err(cades_error)?;
     let name = signer_name(signer.certificate());
     finish(prepared, &sig, 0, name, history)
@@ -267,19 +267,21 @@ fn is_self_signed(der: &[u8]) -> bool {
         .unwrap_or(false)
 }
 
-/// Signs `content` (detached CAdES-BES) with the card; the card's CA
-/// certificates except the root go into the SignedData. A card failure comes
-/// back as the [`CardError`] (wrong PIN, blocked, removed …).
+/// Signs `content` (CAdES-BES, detached unless `attached`) with the card; the
+/// card's CA certificates except the root go into the SignedData. A card
+/// failure comes back as the [`CardError`] (wrong PIN, blocked, removed …).
+/// The CLI's `inkan sign` and the app share this.
 pub fn sign_with_card(
     content: &[u8],
     signer: &mut CardSigner<'_>,
+    attached: bool,
 ) -> Result<Vec<u8>, WorkflowError> {
     let issuing: Vec<Vec<u8>> = signer
         .ca_certificates()?
         .into_iter()
         .filter(|c| !is_self_signed(c))
         .collect();
-    let opts = options(&issuing);
+    let opts = options(&issuing, attached);
     let mut adapter = CardAdapter(signer);
     inkan_cades::sign(content, &mut adapter, &opts).map_err(cades_error)
 }
@@ -306,7 +308,7 @@ pub fn sign_letter(
     };
     let mut card = PcscCard::new(reader.as_deref())?;
     let mut signer = CardSigner::new(&mut card, pin, last)?;
-    let sig = sign_with_card(&prepared.content, &mut signer)?;
+    let sig = sign_with_card(&prepared.content, &mut signer, false)?;
     let apdus = signer.apdus();
     let name = signer_name(signer.certificate());
     finish(prepared, &sig, apdus, name, history)

@@ -104,3 +104,60 @@ pub fn wait_for<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+/// Runs the `inkan` CLI with `stdin` and extra environment; returns the exit
+/// code, stdout and stderr.
+pub fn run_inkan(
+    args: &[&str],
+    stdin: &str,
+    env: &[(&str, &std::path::Path)],
+) -> (i32, String, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(workspace_bin("inkan"));
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn inkan");
+    if let Some(mut i) = child.stdin.take() {
+        let _ = i.write_all(stdin.as_bytes());
+    }
+    let o = child.wait_with_output().expect("inkan output");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Starts the `inkan-card-sim` binary with `identity` from the test PKI in
+/// `pki_dir`, in `reader`'s first slot, and waits until pcscd sees the card.
+pub fn start_sim_binary(
+    pki_dir: &std::path::Path,
+    identity: &str,
+    reader: &pcscd::VpcdReader,
+) -> process::Proc {
+    let mut sim = std::process::Command::new(workspace_bin("inkan-card-sim"));
+    sim.args([
+        "--vpcd-port",
+        &reader.port.to_string(),
+        "--identity",
+        identity,
+        "--pki",
+    ])
+    .arg(pki_dir);
+    let proc = process::Proc::spawn("inkan-card-sim", sim);
+    let slot = format!("{} 00 00", reader.name);
+    wait_for(10, "the simulated card in the reader", || {
+        inkan_card::list_readers()
+            .ok()?
+            .iter()
+            .any(|r| r.name == slot && r.card_present)
+            .then_some(())
+    });
+    proc
+}

@@ -369,36 +369,8 @@ fn cli_card_commands_with_the_simulator_binary() {
         port: inkan_e2e::vpcd_ports(1)[0],
     };
     let _pcscd = Pcscd::start(std::slice::from_ref(&reader));
-    let mut sim = std::process::Command::new(workspace_bin("inkan-card-sim"));
-    sim.args([
-        "--vpcd-port",
-        &reader.port.to_string(),
-        "--identity",
-        "doctor",
-        "--pki",
-    ])
-    .arg(&dir);
-    let _sim = inkan_e2e::process::Proc::spawn("inkan-card-sim", sim);
-    wait_present("Inkan CLI Reader 00 00");
-    let run = |args: &[&str], stdin: &str| {
-        use std::io::Write;
-        let mut child = std::process::Command::new(&inkan)
-            .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn inkan");
-        if let Some(mut i) = child.stdin.take() {
-            let _ = i.write_all(stdin.as_bytes());
-        }
-        let o = child.wait_with_output().expect("inkan output");
-        (
-            o.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&o.stdout).into_owned(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        )
-    };
+    let _sim = inkan_e2e::start_sim_binary(&dir, "doctor", &reader);
+    let run = |args: &[&str], stdin: &str| inkan_e2e::run_inkan(args, stdin, &[]);
     let (code, out, err) = run(&["card", "status", "--lang", "ja"], "");
     assert_eq!(code, 0, "{err}");
     assert!(

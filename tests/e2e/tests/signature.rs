@@ -5,32 +5,9 @@
 //! from a loopback HTTP server named in the certificates' CDPs.
 
 use inkan_e2e::pcscd::{Pcscd, VpcdReader};
-use inkan_e2e::process::Proc;
-use inkan_e2e::{exclusive, fresh_dir, workspace_bin};
-use std::io::Write;
+use inkan_e2e::{exclusive, fresh_dir};
 use std::path::Path;
-use std::process::{Command, Stdio};
-
-fn run(args: &[&str], stdin: &str, env: &[(&str, &Path)]) -> (i32, String, String) {
-    let mut cmd = Command::new(workspace_bin("inkan"));
-    cmd.args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("spawn inkan");
-    if let Some(mut i) = child.stdin.take() {
-        let _ = i.write_all(stdin.as_bytes());
-    }
-    let o = child.wait_with_output().expect("inkan output");
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
+use std::process::Command;
 
 #[test]
 fn letter_signed_with_the_card_verifies_in_inkan_and_openssl_and_tampering_is_hash_failure() {
@@ -52,27 +29,11 @@ fn letter_signed_with_the_card_verifies_in_inkan_and_openssl_and_tampering_is_ha
         port: inkan_e2e::vpcd_ports(1)[0],
     };
     let _pcscd = Pcscd::start(std::slice::from_ref(&reader));
-    let mut sim = Command::new(workspace_bin("inkan-card-sim"));
-    sim.args([
-        "--vpcd-port",
-        &reader.port.to_string(),
-        "--identity",
-        "doctor",
-        "--pki",
-    ])
-    .arg(&pki_dir);
-    let _sim = Proc::spawn("inkan-card-sim", sim);
-    inkan_e2e::wait_for(10, "the card in the reader", || {
-        inkan_card::list_readers()
-            .ok()?
-            .iter()
-            .any(|r| r.name.starts_with("Inkan Sign Reader") && r.card_present)
-            .then_some(())
-    });
+    let _sim = inkan_e2e::start_sim_binary(&pki_dir, "doctor", &reader);
 
     let letter = dir.join("letter.xml");
     let s = |p: &Path| p.to_str().expect("utf-8 path").to_string();
-    let (code, _, err) = run(
+    let (code, _, err) = inkan_e2e::run_inkan(
         &[
             "letter",
             "new",
@@ -87,7 +48,7 @@ fn letter_signed_with_the_card_verifies_in_inkan_and_openssl_and_tampering_is_ha
     );
     assert_eq!(code, 0, "{err}");
 
-    let (code, out, err) = run(
+    let (code, out, err) = inkan_e2e::run_inkan(
         &["sign", &s(&letter), "--pin-stdin", "--lang", "en"],
         "1234\n",
         &[],
@@ -99,7 +60,7 @@ fn letter_signed_with_the_card_verifies_in_inkan_and_openssl_and_tampering_is_ha
 
     let trust = format!("test:{}", s(&pki_dir));
     let env = [("INKAN_CRL_CACHE", cache.as_path())];
-    let (code, json, err) = run(
+    let (code, json, err) = inkan_e2e::run_inkan(
         &["verify", &s(&letter), "--trust", &trust, "--json"],
         "",
         &env,
@@ -115,7 +76,7 @@ fn letter_signed_with_the_card_verifies_in_inkan_and_openssl_and_tampering_is_ha
         "the EE CRL was fetched from its CDP"
     );
 
-    let (code, text, _) = run(
+    let (code, text, _) = inkan_e2e::run_inkan(
         &["verify", &s(&letter), "--trust", &trust, "--lang", "ja"],
         "",
         &env,
@@ -169,7 +130,7 @@ fn letter_signed_with_the_card_verifies_in_inkan_and_openssl_and_tampering_is_ha
     bytes[i] ^= 0x01;
     let tampered = dir.join("tampered.xml");
     std::fs::write(&tampered, &bytes).expect("write tampered");
-    let (code, json, _) = run(
+    let (code, json, _) = inkan_e2e::run_inkan(
         &[
             "verify",
             &s(&tampered),
@@ -188,7 +149,8 @@ fn letter_signed_with_the_card_verifies_in_inkan_and_openssl_and_tampering_is_ha
     assert_eq!(v[0]["report"]["sub_indication"], "HASH_FAILURE");
 
     // The shipped trust store does not trust the TEST root.
-    let (code, json, _) = run(&["verify", &s(&letter), "--json", "--offline"], "", &env);
+    let (code, json, _) =
+        inkan_e2e::run_inkan(&["verify", &s(&letter), "--json", "--offline"], "", &env);
     assert_eq!(code, 1, "{json}");
     let v: serde_json::Value = serde_json::from_str(&json).expect("JSON report");
     assert_eq!(
@@ -211,27 +173,12 @@ fn wrong_pin_in_sign_writes_no_signature() {
         port: inkan_e2e::vpcd_ports(1)[0],
     };
     let _pcscd = Pcscd::start(std::slice::from_ref(&reader));
-    let mut sim = Command::new(workspace_bin("inkan-card-sim"));
-    sim.args([
-        "--vpcd-port",
-        &reader.port.to_string(),
-        "--identity",
-        "doctor",
-        "--pki",
-    ])
-    .arg(&pki_dir);
-    let _sim = Proc::spawn("inkan-card-sim", sim);
-    inkan_e2e::wait_for(10, "the card in the reader", || {
-        inkan_card::list_readers()
-            .ok()?
-            .iter()
-            .any(|r| r.name.starts_with("Inkan PIN Reader") && r.card_present)
-            .then_some(())
-    });
+    let _sim = inkan_e2e::start_sim_binary(&pki_dir, "doctor", &reader);
     let letter = dir.join("letter.txt");
     std::fs::write(&letter, "紹介状").expect("letter");
     let l = letter.to_str().expect("utf-8");
-    let (code, _, err) = run(&["sign", l, "--pin-stdin", "--lang", "ja"], "9999\n", &[]);
+    let (code, _, err) =
+        inkan_e2e::run_inkan(&["sign", l, "--pin-stdin", "--lang", "ja"], "9999\n", &[]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("残り 14 回"), "{err}");
     assert!(
