@@ -254,8 +254,12 @@ pub fn sign_letter_with(
     history: Option<&Mutex<History>>,
 ) -> Result<SignedFiles, WorkflowError> {
     let prepared = prepare(job)?;
-    let sig = inkan_cades::sign(&prepared.content, signer, &options(extra_certificates, false))
-        .map_err(cades_error)?;
+    let sig = inkan_cades::sign(
+        &prepared.content,
+        signer,
+        &options(extra_certificates, false),
+    )
+    .map_err(cades_error)?;
     let name = signer_name(signer.certificate());
     finish(prepared, &sig, 0, name, history)
 }
