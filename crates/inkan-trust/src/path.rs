@@ -59,6 +59,10 @@
 //! | `NotSigningPolicy`, `KeyUsage`, `AuthenticationCertificate` | INDETERMINATE | CHAIN_CONSTRAINTS_FAILURE |
 //! | `MalformedHcRole`, `RoleNotAllowed` | INDETERMINATE | SIG_CONSTRAINTS_FAILURE |
 //!
+//! NOT_YET_VALID is listed by EN 319 102-1 under both TOTAL-FAILED and
+//! INDETERMINATE; without a POE the validation time is the verifier's clock,
+//! and a clock running behind is the usual cause, so it stays INDETERMINATE.
+//!
 //! [`PathStatus::Failed`] (TOTAL-FAILED) is therefore not produced by this module
 //! today; it is kept for the POE-based rules of a later time-stamp step.
 
