@@ -16,6 +16,7 @@ fn main() {
         "history_list",
         "export_reports",
         "trust_mode",
+        "pick_path",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri build script failed: {e:#}"));

@@ -318,3 +318,53 @@ pub async fn export_reports(items: serde_json::Value, path: String) -> Result<()
 pub fn trust_mode() -> TrustMode {
     inkan_workflow::trust_mode()
 }
+
+/// What the native file dialog is for.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PickKind {
+    /// A letter to import (HS008 XML, HS038 JSON, a package).
+    Letter,
+    /// A PDF or JPEG attachment.
+    Attachment,
+    /// A document, signature or package to verify.
+    Signed,
+    /// A folder (where to save; what to verify).
+    Folder,
+    /// Where to save the JSON reports.
+    SaveReports,
+}
+
+/// Opens the native file dialog and returns the chosen path (`null` when
+/// cancelled). The dialog runs on the Rust side, so the UI never gets the
+/// dialog plugin's own commands.
+#[tauri::command]
+pub async fn pick_path(app: AppHandle, kind: PickKind) -> Result<Option<String>, Message> {
+    use tauri_plugin_dialog::DialogExt;
+    blocking(move || {
+        let d = app.dialog().file();
+        let picked = match kind {
+            PickKind::Letter => d
+                .add_filter("診療情報提供書 / Referral letter", &["xml", "json", "zip"])
+                .blocking_pick_file(),
+            PickKind::Attachment => d
+                .add_filter("PDF / JPEG", &["pdf", "jpg", "jpeg"])
+                .blocking_pick_file(),
+            PickKind::Signed => d
+                .add_filter(
+                    "署名・文書 / Signatures and documents",
+                    &["p7s", "p7m", "xml", "json", "zip"],
+                )
+                .blocking_pick_file(),
+            PickKind::Folder => d.blocking_pick_folder(),
+            PickKind::SaveReports => d
+                .add_filter("JSON", &["json"])
+                .set_file_name("inkan-reports.json")
+                .blocking_save_file(),
+        };
+        Ok(picked
+            .and_then(|p| p.into_path().ok())
+            .map(|p| p.to_string_lossy().into_owned()))
+    })
+    .await
+}

@@ -53,6 +53,9 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
 
 fn main() {
     let result = tauri::Builder::default()
+        // Native file dialogs, opened only from the Rust side (`pick_path`):
+        // the plugin's own JS commands are not granted to the UI.
+        .plugin(tauri_plugin_dialog::init())
         .setup(setup)
         .on_window_event(window_state::on_event)
         .invoke_handler(tauri::generate_handler![
@@ -69,7 +72,8 @@ fn main() {
             commands::verify_folder,
             commands::history_list,
             commands::export_reports,
-            commands::trust_mode
+            commands::trust_mode,
+            commands::pick_path
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

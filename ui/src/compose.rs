@@ -3,7 +3,7 @@
 
 use crate::card::pin_line;
 use crate::form::{self, Field, Kind, SECTIONS};
-use crate::i18n::{msg, t, text};
+use crate::i18n::{browse_button, msg, t, text};
 use crate::tauri;
 use gloo_timers::callback::Timeout;
 use inkan_l10n::{Lang, Message};
@@ -80,6 +80,7 @@ pub fn compose(props: &Props) -> Html {
     let attachments = use_state(Vec::<String>::new);
     let attach_input = use_node_ref();
     let import_input = use_node_ref();
+    let out_dir_input = use_node_ref();
     let pin_input = use_node_ref();
     let last_try_ok = use_state(|| false);
     let dialog = use_state(|| Dialog::Closed);
@@ -533,7 +534,8 @@ pub fn compose(props: &Props) -> Html {
                 </fieldset>
                 <div class="inline">
                     <label for="import-path">{ t(l, "既存の文書を読み込む（パス）", "Import a letter (path)") }</label>
-                    <input id="import-path" ref={import_input} type="text" placeholder="/path/letter.xml" />
+                    <input id="import-path" ref={import_input.clone()} type="text" placeholder="/path/letter.xml" />
+                    { browse_button(l, "letter", import_input.clone(), "import-path") }
                     <button type="button" class="secondary" onclick={on_import}>{ t(l, "読み込む", "Import") }</button>
                 </div>
             </div>
@@ -550,7 +552,8 @@ pub fn compose(props: &Props) -> Html {
                         <ul id="attachment-list">{ for attachments.iter().map(|a| html!{ <li><code>{ a.clone() }</code></li> }) }</ul>
                         <div class="inline">
                             <label for="attach-path">{ t(l, "ファイルのパス", "File path") }</label>
-                            <input id="attach-path" ref={attach_input} type="text" placeholder="/path/result.pdf" />
+                            <input id="attach-path" ref={attach_input.clone()} type="text" placeholder="/path/result.pdf" />
+                            { browse_button(l, "attachment", attach_input.clone(), "attach-path") }
                             <button type="button" class="secondary" onclick={on_attach}>{ t(l, "追加", "Add") }</button>
                         </div>
                     </fieldset>
@@ -563,7 +566,8 @@ pub fn compose(props: &Props) -> Html {
             </div>
             <div class="sign-bar">
                 <label for="out-dir">{ t(l, "保存先フォルダ", "Save to folder") }</label>
-                <input id="out-dir" type="text" value={(*out_dir).clone()} onchange={on_out_dir} placeholder="/home/user/Documents" />
+                <input id="out-dir" ref={out_dir_input.clone()} type="text" value={(*out_dir).clone()} onchange={on_out_dir} placeholder="/home/user/Documents" />
+                { browse_button(l, "folder", out_dir_input.clone(), "out-dir") }
                 <span id="problem-count" class={ if problems.is_empty() { "muted" } else { "status-error" } }>
                     { match (l, problems.len()) {
                         (Lang::Ja, 0) => "入力内容に問題はありません".to_string(),

@@ -28,3 +28,31 @@ pub fn text(l: Lang, v: &serde_json::Value) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+/// A "参照… / Browse…" button that fills the input `target` from the native
+/// file dialog of `kind`, as if the user had typed the path.
+pub fn browse_button(
+    l: Lang,
+    kind: &'static str,
+    target: yew::NodeRef,
+    label_for: &'static str,
+) -> yew::Html {
+    use yew::prelude::*;
+    let onclick = Callback::from(move |_: MouseEvent| {
+        let target = target.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Some(path) = crate::tauri::pick(kind).await {
+                if let Some(input) = target.cast::<web_sys::HtmlInputElement>() {
+                    input.set_value(&path);
+                    let init = web_sys::EventInit::new();
+                    init.set_bubbles(true);
+                    if let Ok(ev) = web_sys::Event::new_with_event_init_dict("change", &init) {
+                        let _ = input.dispatch_event(&ev);
+                    }
+                }
+            }
+        });
+    });
+    let aria = format!("{} ({label_for})", t(l, "参照", "Browse"));
+    html! { <button type="button" class="secondary" aria-label={aria} onclick={onclick}>{ t(l, "参照…", "Browse…") }</button> }
+}

@@ -110,3 +110,17 @@ fn bridge_error(cmd: &str, detail: &str) -> Message {
         en: format!("The internal call {cmd} failed: {detail}"),
     }
 }
+
+#[derive(Serialize)]
+struct PickArgs<'a> {
+    kind: &'a str,
+}
+
+/// Opens the native file dialog (`letter`, `attachment`, `signed`, `folder`,
+/// `save_reports`); `None` when cancelled or when the dialog failed.
+pub async fn pick(kind: &str) -> Option<String> {
+    call_with::<_, Option<String>>("pick_path", &PickArgs { kind })
+        .await
+        .ok()
+        .flatten()
+}

@@ -1,7 +1,7 @@
 //! Verify: one letter (or package) with its signature, or a whole folder;
 //! a verdict banner first, the detailed report on demand.
 
-use crate::i18n::{msg, t, text};
+use crate::i18n::{browse_button, msg, t, text};
 use crate::tauri;
 use inkan_l10n::{Lang, Message};
 use serde::Serialize;
@@ -304,12 +304,14 @@ pub fn verify(props: &Props) -> Html {
             <h2 id="verify-heading">{ t(l, "署名の検証", "Verify signatures") }</h2>
             <form class="inline" onsubmit={on_verify}>
                 <label for="verify-path">{ t(l, "文書・署名・パッケージのパス（ファイルをウィンドウにドロップしても検証できます）", "Document, signature or package path (or drop files on the window)") }</label>
-                <input id="verify-path" ref={path_input} type="text" placeholder="/path/letter.xml" />
+                <input id="verify-path" ref={path_input.clone()} type="text" placeholder="/path/letter.xml" />
+                { browse_button(l, "signed", path_input.clone(), "verify-path") }
                 <button id="verify-button" type="submit" disabled={*busy}>{ t(l, "検証", "Verify") }</button>
             </form>
             <form class="inline" onsubmit={on_folder}>
                 <label for="verify-dir">{ t(l, "フォルダを一括検証", "Verify a whole folder") }</label>
-                <input id="verify-dir" ref={dir_input} type="text" placeholder="/path/received" />
+                <input id="verify-dir" ref={dir_input.clone()} type="text" placeholder="/path/received" />
+                { browse_button(l, "folder", dir_input.clone(), "verify-dir") }
                 <button id="verify-folder-button" type="submit" disabled={*busy}>{ t(l, "一括検証", "Verify folder") }</button>
             </form>
             if let Some((done, total)) = *progress {
@@ -325,7 +327,8 @@ pub fn verify(props: &Props) -> Html {
             if !items.is_empty() {
                 <form class="inline" onsubmit={on_export}>
                     <label for="export-path">{ t(l, "検証結果を JSON で保存", "Save the reports as JSON") }</label>
-                    <input id="export-path" ref={export_input} type="text" placeholder="/path/reports.json" />
+                    <input id="export-path" ref={export_input.clone()} type="text" placeholder="/path/reports.json" />
+                    { browse_button(l, "save_reports", export_input.clone(), "export-path") }
                     <button type="submit" class="secondary">{ t(l, "保存", "Save") }</button>
                 </form>
                 if let Some(r) = &*exported {
