@@ -898,39 +898,21 @@ pub fn read(bytes: &[u8]) -> Result<Document, ReadError> {
         }
     }
 
-    let mut letter = ReferralLetter {
+    let mut letter = ReferralLetter::with_header(
         document_number,
         version,
         created,
         category,
-        from: Referrer {
+        Referrer {
             institution: from_inst,
             doctor: from_doctor,
         },
-        to: Recipient {
+        Recipient {
             institution: to_inst,
             doctor: to_doctor,
         },
         patient,
-        purpose: String::new(),
-        diagnoses: Vec::new(),
-        present_illness: String::new(),
-        past_history: None,
-        family_history: None,
-        allergies: None,
-        physical_findings: None,
-        infections: None,
-        social_history: None,
-        immunizations: None,
-        surgeries: None,
-        transfusions: None,
-        procedures: None,
-        test_results: None,
-        treatment_course: None,
-        prescriptions: Vec::new(),
-        remarks: None,
-        attachments: Vec::new(),
-    };
+    );
 
     // Body.
     let body_path = "/ClinicalDocument/component/structuredBody";

@@ -1162,42 +1162,24 @@ fn extract(
         patient.phone = phone_of(p);
     }
 
-    let mut letter = ReferralLetter {
+    let mut letter = ReferralLetter::with_header(
         document_number,
         version,
         created,
         category,
-        from: Referrer {
+        Referrer {
             institution: from,
             doctor: from_doc.map(doctor_of).unwrap_or(Doctor {
                 name: String::new(),
                 kana: None,
             }),
         },
-        to: Recipient {
+        Recipient {
             institution: to,
             doctor: to_doc.map(doctor_of).filter(|d| !d.name.is_empty()),
         },
         patient,
-        purpose: String::new(),
-        diagnoses: Vec::new(),
-        present_illness: String::new(),
-        past_history: None,
-        family_history: None,
-        allergies: None,
-        physical_findings: None,
-        infections: None,
-        social_history: None,
-        immunizations: None,
-        surgeries: None,
-        transfusions: None,
-        procedures: None,
-        test_results: None,
-        treatment_course: None,
-        prescriptions: Vec::new(),
-        remarks: None,
-        attachments: Vec::new(),
-    };
+    );
 
     let cp = "Bundle.entry[0].resource";
     for (si, s) in sections.iter().enumerate() {

@@ -522,6 +522,46 @@ impl Checker {
 }
 
 impl ReferralLetter {
+    /// A letter with its header (document, both institutions, patient) and an
+    /// empty body, which the format readers then fill section by section.
+    pub fn with_header(
+        document_number: String,
+        version: u32,
+        created: String,
+        category: Category,
+        from: Referrer,
+        to: Recipient,
+        patient: Patient,
+    ) -> Self {
+        ReferralLetter {
+            document_number,
+            version,
+            created,
+            category,
+            from,
+            to,
+            patient,
+            purpose: String::new(),
+            diagnoses: Vec::new(),
+            present_illness: String::new(),
+            past_history: None,
+            family_history: None,
+            allergies: None,
+            physical_findings: None,
+            infections: None,
+            social_history: None,
+            immunizations: None,
+            surgeries: None,
+            transfusions: None,
+            procedures: None,
+            test_results: None,
+            treatment_course: None,
+            prescriptions: Vec::new(),
+            remarks: None,
+            attachments: Vec::new(),
+        }
+    }
+
     /// Every problem of the letter as a form: required items, the institution
     /// number pattern, dates (real, not in the future, not before birth), kana,
     /// identifiers, lengths, attachment names. Empty when the letter is valid.
