@@ -249,6 +249,48 @@ fn bit_set(bit_string: &[u8], bit: usize) -> bool {
         .is_some_and(|b| b & (0x80 >> (bit % 8)) != 0)
 }
 
+/// One CIO object (ISO/IEC 7816-15 §8): `SEQUENCE { CommonObjectAttributes,
+/// Common<Class>Attributes, …, typeAttributes [1] { SEQUENCE { path Path, … } } }`,
+/// the shape shared by private keys and certificates.
+struct CioObject<'a> {
+    label: String,
+    /// The fields of `Common<Class>Attributes` (CommonKeyAttributes, CommonCertificateAttributes).
+    class_attrs: Vec<Tlv<'a>>,
+    /// The fields of the type-specific attributes SEQUENCE inside `[1]`.
+    type_fields: Vec<Tlv<'a>>,
+    /// Their `value`/`path`.
+    path: FileRef,
+}
+
+fn cio_object<'a>(
+    obj: Tlv<'a>,
+    class: &str,
+    kind: &str,
+    e: &dyn Fn(String) -> CardError,
+) -> Result<CioObject<'a>, CardError> {
+    let parts = children(obj.value).map_err(e)?;
+    let seqs: Vec<Tlv<'_>> = parts.iter().copied().filter(|t| t.tag == 0x30).collect();
+    let label = label_of(seqs.first().copied());
+    let class_attrs = children(
+        seqs.get(1)
+            .ok_or_else(|| e(format!("{class} missing")))?
+            .value,
+    )
+    .map_err(e)?;
+    let type_attrs = child(&parts, 0xA1).ok_or_else(|| e(format!("{kind} missing")))?;
+    let inner = children(type_attrs.value).map_err(e)?;
+    let attrs = child(&inner, 0x30).ok_or_else(|| e(format!("{kind} missing")))?;
+    let type_fields = children(attrs.value).map_err(e)?;
+    let path_seq = child(&type_fields, 0x30).ok_or_else(|| e(format!("{kind} path missing")))?;
+    let path = path_of(path_seq.value).map_err(e)?;
+    Ok(CioObject {
+        label,
+        class_attrs,
+        type_fields,
+        path,
+    })
+}
+
 /// Parses EF.PrKD.
 pub fn parse_prkd(data: &[u8]) -> Result<Vec<KeyObject>, CardError> {
     let e = dir_err("EF.PrKD");
@@ -258,37 +300,24 @@ pub fn parse_prkd(data: &[u8]) -> Result<Vec<KeyObject>, CardError> {
         if obj.tag != 0x30 {
             continue;
         }
-        let parts = children(obj.value).map_err(&e)?;
-        let seqs: Vec<Tlv<'_>> = parts.iter().copied().filter(|t| t.tag == 0x30).collect();
-        let label = label_of(seqs.first().copied());
-        let key_attrs = children(
-            seqs.get(1)
-                .ok_or_else(|| e("CommonKeyAttributes missing".into()))?
-                .value,
-        )
-        .map_err(&e)?;
-        let id = child(&key_attrs, 0x04)
+        let o = cio_object(obj, "CommonKeyAttributes", "PrivateRSAKeyAttributes", &e)?;
+        let id = child(&o.class_attrs, 0x04)
             .map(|t| t.value.to_vec())
             .ok_or_else(|| e("key iD missing".into()))?;
-        let usage = child(&key_attrs, 0x03).map(|t| t.value).unwrap_or_default();
+        let usage = child(&o.class_attrs, 0x03)
+            .map(|t| t.value)
+            .unwrap_or_default();
         // KeyUsageFlags: encrypt(0) decrypt(1) sign(2) signRecover(3) wrap(4)
         // unwrap(5) verify(6) verifyRecover(7) derive(8) nonRepudiation(9).
         let non_repudiation = bit_set(usage, 9);
-        let type_attrs =
-            child(&parts, 0xA1).ok_or_else(|| e("PrivateRSAKeyAttributes missing".into()))?;
-        let inner = children(type_attrs.value).map_err(&e)?;
-        let rsa = child(&inner, 0x30).ok_or_else(|| e("PrivateRSAKeyAttributes missing".into()))?;
-        let fields = children(rsa.value).map_err(&e)?;
-        let path_seq = child(&fields, 0x30).ok_or_else(|| e("key path missing".into()))?;
-        let path = path_of(path_seq.value).map_err(&e)?;
-        let modulus_bits = child(&fields, 0x02)
+        let modulus_bits = child(&o.type_fields, 0x02)
             .map(|t| int_value(t.value))
             .unwrap_or(0);
         keys.push(KeyObject {
-            label,
+            label: o.label,
             id,
             non_repudiation,
-            path,
+            path: o.path,
             modulus_bits,
         });
     }
@@ -316,32 +345,22 @@ pub fn parse_cd(data: &[u8]) -> Result<Vec<CertObject>, CardError> {
         if obj.tag != 0x30 {
             continue;
         }
-        let parts = children(obj.value).map_err(&e)?;
-        let seqs: Vec<Tlv<'_>> = parts.iter().copied().filter(|t| t.tag == 0x30).collect();
-        let label = label_of(seqs.first().copied());
-        let cert_attrs = children(
-            seqs.get(1)
-                .ok_or_else(|| e("CommonCertificateAttributes missing".into()))?
-                .value,
-        )
-        .map_err(&e)?;
-        let id = child(&cert_attrs, 0x04)
+        let o = cio_object(
+            obj,
+            "CommonCertificateAttributes",
+            "X509CertificateAttributes",
+            &e,
+        )?;
+        let id = child(&o.class_attrs, 0x04)
             .map(|t| t.value.to_vec())
             .unwrap_or_default();
         let authority =
-            child(&cert_attrs, 0x01).is_some_and(|t| t.value.first().is_some_and(|b| *b != 0));
-        let type_attrs =
-            child(&parts, 0xA1).ok_or_else(|| e("X509CertificateAttributes missing".into()))?;
-        let inner = children(type_attrs.value).map_err(&e)?;
-        let x509 =
-            child(&inner, 0x30).ok_or_else(|| e("X509CertificateAttributes missing".into()))?;
-        let fields = children(x509.value).map_err(&e)?;
-        let path_seq = child(&fields, 0x30).ok_or_else(|| e("certificate path missing".into()))?;
+            child(&o.class_attrs, 0x01).is_some_and(|t| t.value.first().is_some_and(|b| *b != 0));
         certs.push(CertObject {
-            label,
+            label: o.label,
             id,
             authority,
-            path: path_of(path_seq.value).map_err(&e)?,
+            path: o.path,
         });
     }
     Ok(certs)
