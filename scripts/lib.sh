@@ -12,6 +12,13 @@ export PATH="$TOOLS/bin:$HOME/.cargo/bin:$PATH"
 # clone on this machine (CI tests a fresh clone: it must not rebuild Tauri).
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$INKAN_CACHE/target}"
 
+# Developer features: the TEST card's trust in the app, `inkan testpki` and
+# `--trust test:DIR` in the CLI. Opt-in, so that a plain `cargo build`,
+# `cargo install` or `cargo tauri build` never makes a program that can be
+# told to trust a TEST root; the demo and the tests build with them, the
+# packages (scripts/package.sh) without.
+DEV_FEATURES="inkan-app/test-trust,inkan-cli/dev-tools"
+
 TRUNK_VERSION=0.21.14
 TAURI_DRIVER_VERSION=2.1.0
 
@@ -28,6 +35,8 @@ APT_APP=(build-essential pkg-config file libssl-dev libwebkit2gtk-4.1-dev libxdo
          openssl ca-certificates curl fonts-ipafont-gothic)
 # ...and what the tests need on top: a virtual X server and the WebKit WebDriver.
 APT_TEST=(xvfb xauth webkit2gtk-driver)
+# ...and what scripts/package.sh needs to check the packages it builds.
+APT_PACKAGE=(lintian desktop-file-utils dpkg-dev)
 
 ensure_apt() {
   local missing=()
@@ -60,8 +69,12 @@ ensure_rust() {
 # BIN --version already reports VERSION.
 cargo_tool() {
   local bin=$1 crate=$2 version=$3 locked=${4:-}
-  if [ -x "$TOOLS/bin/$bin" ] && "$TOOLS/bin/$bin" --version 2>/dev/null | grep -qF "$version"; then
-    return 0
+  if [ -x "$TOOLS/bin/$bin" ]; then
+    # Tools without --version (tauri-driver) are found in cargo install's record.
+    if "$TOOLS/bin/$bin" --version 2>/dev/null | grep -qF "$version" ||
+       grep -qF "\"$crate $version " "$TOOLS/.crates.toml" 2>/dev/null; then
+      return 0
+    fi
   fi
   log "installing $crate $version into $TOOLS (once per machine; takes a few minutes)"
   mkdir -p "$TOOLS"
@@ -88,6 +101,36 @@ ensure_test_tools() {
   cargo_tool tauri-driver tauri-driver "$TAURI_DRIVER_VERSION" --locked
 }
 
+# The repository must stand alone: a stranger's clone has no workspace folder
+# beside it. Fails when a file of the checkout (tracked or new) points at the
+# project's shared folder, or a symlink points outside the repository. The
+# pattern is assembled so that this file does not match itself.
+check_self_contained() {
+  local up='\.\./' name='shared' hits rc=0
+  local pattern="${up}${name}([/\"'\`[:space:]]|\$)|(^|[^[:alnum:]_.-])${name}/(docs|samples|pkits|hpki-ca|test-vectors|hooks)/"
+  if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    hits=$(git -C "$ROOT" grep --untracked -nIE "$pattern" -- . ':!*.lock') || rc=$?
+    # git grep: 0 found, 1 nothing found, anything else is an error.
+    [ "$rc" -le 1 ] || die "git grep failed while checking for references outside the repository"
+    local link target
+    while IFS= read -r link; do
+      target=$(readlink -f "$ROOT/$link" || true)
+      case "$target" in
+        "$ROOT"/*) ;;
+        *) hits+=$'\n'"$link: a symlink to $target, outside the repository" ;;
+      esac
+    done < <(git -C "$ROOT" ls-files -s | awk '$1 == "120000" { print $4 }')
+  else
+    hits=$(grep -rnIE "$pattern" "$ROOT" --exclude-dir=target --exclude-dir=dist --exclude-dir=.git \
+      --exclude='*.lock') || true
+  fi
+  hits=$(printf '%s' "$hits" | sed '/^$/d')
+  if [ -n "$hits" ]; then
+    printf '%s\n' "$hits" >&2
+    die "these files refer to a folder outside the repository; copy what they need into tests/fixtures/ (with its README) and point them there"
+  fi
+}
+
 build_ui() {
   log "building the UI (trunk, wasm)"
   (cd "$ROOT/ui" && trunk build --release)
@@ -95,5 +138,6 @@ build_ui() {
 
 build_app() {
   log "building the app and the CLI"
-  (cd "$ROOT" && cargo build --workspace --bins)
+  # The start-up benchmark's peer window is built only by scripts/package.sh.
+  (cd "$ROOT" && cargo build --workspace --bins --exclude inkan-startup-peer --features "$DEV_FEATURES")
 }

@@ -41,6 +41,9 @@ CONF
   started+=($!)
   # The window trusts the TEST root only because this is the demo, and says TEST everywhere.
   export INKAN_TEST_PKI="$demo_dir/pki"
+  # The demo keeps its history and settings apart from an installed Inkan's
+  # (same app identifier), so TEST verdicts never show up in a real history.
+  export XDG_DATA_HOME="$demo_dir/data"
   log "no PC/SC service: starting pcscd with the simulated TEST card (PIN 1234)"
   # Started directly (not through a shell function) so that $! is pcscd (or
   # sudo, which passes SIGTERM on) and the cleanup below really stops it.

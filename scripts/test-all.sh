@@ -11,6 +11,9 @@ ensure_ui_tools
 ensure_test_tools
 
 cd "$ROOT"
+log "the repository stands alone (no reference to a folder beside it)"
+check_self_contained
+
 log "cargo fmt --check"
 cargo fmt --all --check
 
@@ -18,13 +21,16 @@ cargo fmt --all --check
 build_ui
 
 log "cargo clippy"
-cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --workspace --all-targets --features "$DEV_FEATURES" -- -D warnings
 cargo clippy -p inkan-ui --target wasm32-unknown-unknown -- -D warnings
+# The package checks and the release benchmark run in scripts/package.sh;
+# lint them here so they cannot rot.
+cargo clippy -p inkan-e2e --all-targets --features release-check -- -D warnings
 
 build_app
 
 log "unit and integration tests"
-cargo test --workspace --exclude inkan-e2e
+cargo test --workspace --exclude inkan-e2e --exclude inkan-startup-peer --features "$DEV_FEATURES"
 
 log "end-to-end tests (pcscd, vpcd, Tauri window under Xvfb)"
 # One pcscd per machine: the end-to-end tests run one at a time.

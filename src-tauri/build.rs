@@ -17,6 +17,7 @@ fn main() {
         "export_reports",
         "trust_mode",
         "pick_path",
+        "ui_painted",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri build script failed: {e:#}"));

@@ -31,6 +31,23 @@ def seal(size):
     ihdr = struct.pack(">IIBBBBB", size, size, 8, 6, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(bytes(px), 9)) + chunk(b"IEND", b"")
 
-for name, size in [("32x32.png", 32), ("128x128.png", 128), ("128x128@2x.png", 256), ("icon.png", 512)]:
+for name, size in [("32x32.png", 32), ("128x128.png", 128), ("256x256.png", 256), ("icon.png", 512)]:
     with open(name, "wb") as f:
         f.write(seal(size))
+
+# Windows (.ico) and macOS (.icns) icons for the msi/dmg release configuration:
+# both formats may hold PNG images as they are.
+pngs = {s: seal(s) for s in (32, 128, 256, 512)}
+ico_sizes = (32, 128, 256)
+offset = 6 + 16 * len(ico_sizes)
+header, body = struct.pack("<HHH", 0, 1, len(ico_sizes)), b""
+for s in ico_sizes:
+    # Width/height 0 means 256 in an ICONDIRENTRY.
+    header += struct.pack("<BBBBHHII", s % 256, s % 256, 0, 0, 1, 32, len(pngs[s]), offset + len(body))
+    body += pngs[s]
+with open("icon.ico", "wb") as f:
+    f.write(header + body)
+icns = b"".join(kind + struct.pack(">I", 8 + len(pngs[s])) + pngs[s]
+                for kind, s in ((b"ic07", 128), (b"ic08", 256), (b"ic09", 512)))
+with open("icon.icns", "wb") as f:
+    f.write(b"icns" + struct.pack(">I", 8 + len(icns)) + icns)

@@ -82,6 +82,31 @@ pub struct AppState {
     pub data_dir: PathBuf,
     /// `<app_cache_dir>/crl`.
     pub crl_cache: PathBuf,
+    /// When the process's `main` began, and how long the UI took to put its
+    /// first frame on screen (set once by [`ui_painted`]).
+    pub started: std::time::Instant,
+    /// See [`AppState::started`].
+    pub first_paint: std::sync::OnceLock<std::time::Duration>,
+}
+
+/// Set to make the app print `inkan-app: first frame painted` on stdout when
+/// the UI reports its first frame: the start-up benchmark measures process
+/// start to that line (`tests/e2e/benches/release.rs`).
+pub const STARTUP_PROBE_ENV: &str = "INKAN_STARTUP_PROBE";
+
+/// The UI calls this once, two animation frames after its first render (when
+/// WebKit has painted it). The start-up time then shows in the diagnostics.
+#[tauri::command]
+pub fn ui_painted(state: State<'_, AppState>) {
+    if state.first_paint.set(state.started.elapsed()).is_ok()
+        && std::env::var_os(STARTUP_PROBE_ENV).is_some()
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        // The benchmark reads this line; a closed stdout just means nobody listens.
+        let _ = writeln!(out, "inkan-app: first frame painted");
+        let _ = out.flush();
+    }
 }
 
 fn task_failed(e: impl std::fmt::Display) -> Message {
@@ -157,6 +182,8 @@ pub struct Diagnostics {
     anchors_error: Option<Message>,
     test_trust: Option<String>,
     data_dir: String,
+    /// From process start (`main`) to the UI's first painted frame.
+    startup_ms: Option<u128>,
 }
 
 /// Version, readers, trust anchors, TEST trust, data folder.
@@ -178,10 +205,9 @@ pub async fn diagnostics(state: State<'_, AppState>) -> Result<Diagnostics, Mess
         readers_error,
         anchors,
         anchors_error,
-        test_trust: std::env::var_os(inkan_workflow::TEST_PKI_ENV)
-            .filter(|v| !v.is_empty())
-            .map(|v| PathBuf::from(v).display().to_string()),
+        test_trust: inkan_workflow::test_trust_dir().map(|d| d.display().to_string()),
         data_dir,
+        startup_ms: state.first_paint.get().map(|d| d.as_millis()),
     })
 }
 

@@ -32,7 +32,10 @@ fn open_history(data_dir: &std::path::Path) -> Result<History, Box<dyn std::erro
     }
 }
 
-fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
+fn setup(
+    app: &mut tauri::App,
+    started: std::time::Instant,
+) -> Result<(), Box<dyn std::error::Error>> {
     let data_dir = app.path().app_data_dir()?;
     if let Err(e) = std::fs::create_dir_all(&data_dir) {
         eprintln!("inkan-app: cannot create {}: {e}", data_dir.display());
@@ -46,17 +49,20 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         history: Arc::new(Mutex::new(history)),
         data_dir,
         crl_cache,
+        started,
+        first_paint: std::sync::OnceLock::new(),
     });
     window_state::restore(app);
     Ok(())
 }
 
 fn main() {
+    let started = std::time::Instant::now();
     let result = tauri::Builder::default()
         // Native file dialogs, opened only from the Rust side (`pick_path`):
         // the plugin's own JS commands are not granted to the UI.
         .plugin(tauri_plugin_dialog::init())
-        .setup(setup)
+        .setup(move |app| setup(app, started))
         .on_window_event(window_state::on_event)
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
@@ -73,7 +79,8 @@ fn main() {
             commands::history_list,
             commands::export_reports,
             commands::trust_mode,
-            commands::pick_path
+            commands::pick_path,
+            commands::ui_painted
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -8,6 +8,7 @@ mod card;
 mod letter;
 mod output;
 mod signature;
+#[cfg(feature = "dev-tools")]
 mod testpki;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -65,6 +66,7 @@ enum Command {
         command: card::CardCommand,
     },
     /// Generate a TEST PKI mirroring the HPKI profile (for tests and the demo card)
+    #[cfg(feature = "dev-tools")]
     Testpki {
         #[command(subcommand)]
         command: testpki::TestpkiCommand,
@@ -230,6 +232,7 @@ fn main() -> ExitCode {
             json,
             lang,
         ),
+        #[cfg(feature = "dev-tools")]
         Command::Testpki { command } => testpki::run(command, lang),
     };
     match result {

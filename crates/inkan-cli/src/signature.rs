@@ -115,7 +115,16 @@ pub fn trust_store(spec: &str) -> Result<TrustStore, Failure> {
         return TrustStore::default_store().map_err(Failure::from);
     }
     if let Some(dir) = spec.strip_prefix("test:") {
-        return TrustStore::test_from_dir(Path::new(dir)).map_err(Failure::from);
+        // Installed packages trust the pinned MHLW root only: TEST trust is a
+        // developer feature, and a clinic's verifier must not be switchable to it.
+        if cfg!(feature = "dev-tools") {
+            return TrustStore::test_from_dir(Path::new(dir)).map_err(Failure::from);
+        }
+        return Err(msg(
+            "cli.trust_test_unavailable",
+            "--trust test:DIR は開発者向けビルドでのみ使えます（この inkan は HPKI ルート認証局だけを信頼します）".to_string(),
+            "--trust test:DIR exists only in developer builds (this inkan trusts the HPKI root only)".to_string(),
+        ));
     }
     Err(msg(
         "cli.trust",
@@ -371,6 +380,18 @@ pub fn path_validate(
         }
         for c in &report.chain {
             println!("  {} ({} – {})", c.subject, c.not_before, c.not_after);
+        }
+        // The verdict holds for the anchor given here, which is not the pinned
+        // MHLW HPKI root: say so, so that a PASSED is never read as an HPKI verdict.
+        match lang {
+            Lang::Ja => println!(
+                "  トラストアンカー: {}（HPKI ルート認証局ではなく、指定された証明書）",
+                trust.label()
+            ),
+            Lang::En => println!(
+                "  trust anchor: {} (the given certificate, not the MHLW HPKI root)",
+                trust.label()
+            ),
         }
     }
     match report.status.indication() {

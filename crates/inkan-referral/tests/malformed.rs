@@ -328,7 +328,7 @@ fn truncated_and_mutated_documents_never_panic() {
         hs038::write(&ReferralLetter::example()).unwrap(),
         std::fs::read(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/samples/hs038/Bundle-Bundle-CLINS-Referral-Example-01.json"
+            "/../../tests/fixtures/hs038/Bundle-Bundle-CLINS-Referral-Example-01.json"
         ))
         .unwrap(),
     ];

@@ -1,5 +1,5 @@
 //! The two public HS038 samples written by the standard's authors
-//! (jami-fhir-jp-wg/clinical-core, ExampleJson/), read from ../shared/.
+//! (jami-fhir-jp-wg/clinical-core, ExampleJson/), copied into tests/fixtures/hs038/.
 #![allow(clippy::unwrap_used)]
 
 use inkan_referral::render::{render_html, render_text};
@@ -7,16 +7,16 @@ use inkan_referral::{check, detect, read, Format};
 
 const WITH_ENTRIES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/samples/hs038/Bundle-Bundle-CLINS-Referral-Example-01.json"
+    "/../../tests/fixtures/hs038/Bundle-Bundle-CLINS-Referral-Example-01.json"
 );
 const TEXT_ONLY: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/samples/hs038/Bundle-Bundle-CLINS-Referral-NoEntry-Example-01.json"
+    "/../../tests/fixtures/hs038/Bundle-Bundle-CLINS-Referral-NoEntry-Example-01.json"
 );
 
 fn load(path: &str) -> Vec<u8> {
     std::fs::read(path)
-        .unwrap_or_else(|e| panic!("{path}: {e} (shared/ must sit beside the repository)"))
+        .unwrap_or_else(|e| panic!("{path}: {e} (tests/fixtures/hs038 is part of the repository)"))
 }
 
 #[test]

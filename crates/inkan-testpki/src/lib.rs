@@ -16,7 +16,7 @@
 //! The certificates mirror the production HPKI profile (MHLW signing certificate
 //! policy, ISO 17090 hcRole, RFC 5280 extensions) byte for byte, under test-only
 //! names; see [`profile`] for the exact extension encodings and
-//! `docs/hpki-certificates.md` in the shared docs for the source profile.
+//! the MHLW 「保健医療福祉分野PKI認証局 署名用証明書ポリシ」 (1.91版) for the source profile.
 //!
 //! Everything, RSA keys included, is derived from [`PkiConfig::seed`]: the same
 //! seed, time and base URL give byte-identical output. RSA keys come from a

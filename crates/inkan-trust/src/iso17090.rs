@@ -208,7 +208,8 @@ pub fn parse_hc_role(extn_value: &[u8]) -> Result<HcRole, HcRoleError> {
 mod tests {
     use super::*;
 
-    /// The exact extnValue of a physician certificate (shared/docs/hpki-certificates.md).
+    /// The exact extnValue of a physician certificate, as decoded from production
+    /// HPKI certificates (MHLW 署名用証明書ポリシ 1.91, ISO 17090-3).
     fn physician() -> Vec<u8> {
         let mut v = vec![
             0x30, 0x34, 0x30, 0x32, 0x06, 0x06, 0x28, 0x81, 0x85, 0x42, 0x00, 0x01, 0x31, 0x28,

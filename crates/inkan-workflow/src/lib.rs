@@ -30,8 +30,8 @@ pub use sign::{
     sign_letter, sign_letter_with, sign_with_card, LetterJob, SignRequest, SignedFiles,
 };
 pub use verify::{
-    export_reports, folder_inputs, trust_mode, verify_folder, verify_path, verify_paths, TrustMode,
-    VerifyConfig, VerifyItem, TEST_PKI_ENV,
+    export_reports, folder_inputs, test_trust_dir, trust_mode, verify_folder, verify_path,
+    verify_paths, TrustMode, VerifyConfig, VerifyItem, TEST_PKI_ENV,
 };
 
 #[cfg(test)]

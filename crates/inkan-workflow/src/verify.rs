@@ -17,7 +17,27 @@ use std::sync::Mutex;
 
 /// The environment variable that selects a TEST trust store (a directory
 /// written by `inkan testpki generate`); unset, the pinned MHLW root is used.
+/// Only developer builds (feature `test-trust`) read it: see [`test_trust_dir`].
 pub const TEST_PKI_ENV: &str = "INKAN_TEST_PKI";
+
+/// The TEST trust directory named by [`TEST_PKI_ENV`].
+///
+/// Release packages are built without the `test-trust` feature, so an
+/// installed Inkan trusts the pinned MHLW root and nothing an environment
+/// variable can add: a clinic's app cannot be talked into calling a TEST
+/// signature 有効.
+pub fn test_trust_dir() -> Option<PathBuf> {
+    #[cfg(feature = "test-trust")]
+    {
+        std::env::var_os(TEST_PKI_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    }
+    #[cfg(not(feature = "test-trust"))]
+    {
+        None
+    }
+}
 
 /// The largest signature file read: 16 MiB (real ones are a few kilobytes;
 /// an attached `.p7m` carries its letter).
@@ -46,10 +66,8 @@ impl VerifyConfig {
     /// The app's configuration: a TEST store when [`TEST_PKI_ENV`] names a
     /// directory, else the pinned default store; CRLs fetched and cached.
     pub fn from_env(crl_cache: Option<PathBuf>) -> Result<VerifyConfig, WorkflowError> {
-        let trust = match std::env::var_os(TEST_PKI_ENV).filter(|v| !v.is_empty()) {
-            Some(dir) => {
-                TrustStore::test_from_dir(Path::new(&dir)).map_err(|e| trust_message(&e))?
-            }
+        let trust = match test_trust_dir() {
+            Some(dir) => TrustStore::test_from_dir(&dir).map_err(|e| trust_message(&e))?,
             None => TrustStore::default_store().map_err(|e| trust_message(&e))?,
         };
         Ok(VerifyConfig {
@@ -84,12 +102,12 @@ pub struct TrustMode {
 
 /// The trust mode the app runs in (see [`VerifyConfig::from_env`]).
 pub fn trust_mode() -> TrustMode {
-    match std::env::var_os(TEST_PKI_ENV).filter(|v| !v.is_empty()) {
+    match test_trust_dir() {
         Some(dir) => TrustMode {
             test: true,
-            label: match TrustStore::test_from_dir(Path::new(&dir)) {
+            label: match TrustStore::test_from_dir(&dir) {
                 Ok(t) => t.label(),
-                Err(e) => format!("TEST {} ({e})", Path::new(&dir).display()),
+                Err(e) => format!("TEST {} ({e})", dir.display()),
             },
         },
         None => TrustMode {
