@@ -24,7 +24,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use der::{Decode, Encode};
+use der::Decode;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use x509_cert::crl::CertificateList;
@@ -195,14 +195,8 @@ fn check_crl(der_bytes: &[u8], issuer: &Certificate, at: SystemTime) -> CrlUse {
         Err(e) => return CrlUse::Unusable(format!("CRL does not parse: {e}")),
     };
     let tbs = &crl.tbs_cert_list;
-    let same_issuer = match (
-        tbs.issuer.to_der(),
-        issuer.tbs_certificate().subject().to_der(),
-    ) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    if !same_issuer {
+    // RFC 5280 §7.1 name matching, as for name chaining.
+    if !crate::rfc5280_names::names_match(&tbs.issuer, issuer.tbs_certificate().subject()) {
         return CrlUse::OtherIssuer;
     }
     // RFC 5280 §5.1.1.2: signatureAlgorithm must equal tbsCertList.signature.

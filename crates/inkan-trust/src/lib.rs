@@ -14,6 +14,7 @@ pub mod anchors;
 pub mod crl;
 pub mod iso17090;
 pub mod path;
+pub mod rfc5280_names;
 pub mod rfc5280_sig;
 pub mod store;
 

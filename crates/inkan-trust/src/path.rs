@@ -517,21 +517,23 @@ pub fn document_policy_referral(role: Option<&HcRole>) -> Result<(), PathFailure
 struct Parsed {
     der: Vec<u8>,
     cert: Certificate,
-    subject_der: Vec<u8>,
-    issuer_der: Vec<u8>,
+    /// RFC 5280 §7.1 forms of the subject and issuer names
+    /// ([`crate::rfc5280_names::match_key`]): name chaining compares these.
+    subject_key: Vec<u8>,
+    issuer_key: Vec<u8>,
     anchor: bool,
 }
 
 impl Parsed {
     fn new(der_bytes: &[u8], anchor: bool) -> Result<Self, der::Error> {
         let cert = Certificate::from_der(der_bytes)?;
-        let subject_der = cert.tbs_certificate().subject().to_der()?;
-        let issuer_der = cert.tbs_certificate().issuer().to_der()?;
+        let subject_key = crate::rfc5280_names::match_key(cert.tbs_certificate().subject())?;
+        let issuer_key = crate::rfc5280_names::match_key(cert.tbs_certificate().issuer())?;
         Ok(Parsed {
             der: der_bytes.to_vec(),
             cert,
-            subject_der,
-            issuer_der,
+            subject_key,
+            issuer_key,
             anchor,
         })
     }
@@ -563,7 +565,7 @@ impl Parsed {
     }
 
     fn self_issued(&self) -> bool {
-        self.subject_der == self.issuer_der
+        self.subject_key == self.issuer_key
     }
 
     fn info(&self, at: SystemTime) -> CertInfo {
@@ -628,14 +630,24 @@ fn build(certs: &[Parsed], path: &mut Vec<usize>, trail: &mut BuildTrail) -> boo
     }
     let aki = cur.aki();
     let mut candidates: Vec<usize> = (0..certs.len())
-        .filter(|&i| !path.contains(&i) && certs[i].subject_der == cur.issuer_der)
+        .filter(|&i| !path.contains(&i) && certs[i].subject_key == cur.issuer_key)
         .filter(|&i| match (&aki, certs[i].ski()) {
             (Some(a), Some(s)) => *a == s,
             _ => true,
         })
         .collect();
-    // Anchors first: the shortest path to a trusted root wins.
-    candidates.sort_by_key(|&i| !certs[i].anchor);
+    // Anchors first: the shortest path to a trusted root wins. Then a subject
+    // spelled exactly as the issuer name, before one that only matches under
+    // RFC 5280 §7.1: the first chain whose signatures verify is the one
+    // judged, and an exact match is the issuer's current certificate in the
+    // usual case (a CA that re-encoded its name on renewal keeps both).
+    let issuer_name = cur.cert.tbs_certificate().issuer();
+    candidates.sort_by_key(|&i| {
+        (
+            !certs[i].anchor,
+            certs[i].cert.tbs_certificate().subject() != issuer_name,
+        )
+    });
     if candidates.is_empty() {
         if cur.self_issued() {
             trail.untrusted.get_or_insert(PathFailure::UntrustedRoot {

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant, SystemTime};
 
-use common::{fixture, given_crls, online, temp_dir, test_store, validate};
+use common::{fixture, given_crls, online, root_only_store, temp_dir, test_store, validate};
 use inkan_testpki::{Defect, Expectation, IdentitySpec, PkiConfig};
 use inkan_trust::crl::cache_path;
 use inkan_trust::{
@@ -312,11 +312,7 @@ fn pool_with_unrelated_certificates_still_builds_the_path() {
     let f = fixture();
     let pki = &f.pki;
     // Only the root is configured; the CA comes from a messy pool.
-    let store = TrustStore::Test {
-        anchors: vec![pki.root.cert_der.clone()],
-        pool: Vec::new(),
-        label: "TEST".into(),
-    };
+    let store = root_only_store(pki);
     let mut pool = vec![
         pki.rogue_ca.cert_der.clone(),
         pki.rogue_root.cert_der.clone(),
@@ -797,4 +793,81 @@ fn truncated_or_flipped_crls_never_pass_or_panic() {
         d[i] ^= 0x41;
         assert!(!run(d).status.is_passed(), "flipped CRL byte {i} accepted");
     }
+}
+
+/// `ca` re-issued by `issuer_key` with its subject name upper-cased (same
+/// key, same extensions) and validity `[not_before, not_after]`: what a CA
+/// that re-encoded its name on renewal leaves behind.
+fn reissued_with_other_spelling(
+    ca: &[u8],
+    issuer_key: &inkan_testpki::PrivateKey,
+    not_before: SystemTime,
+    not_after: SystemTime,
+) -> Vec<u8> {
+    use der::{asn1::BitString, asn1::UtcTime, Any, Decode, Encode};
+    use rsa::signature::{SignatureEncoding, Signer};
+    use std::str::FromStr;
+    let cert = x509_cert::Certificate::from_der(ca).unwrap();
+    let tbs = cert.tbs_certificate();
+    let mut fields = Vec::<Any>::from_der(&tbs.to_der().unwrap()).unwrap();
+    // version, serial, signature, issuer, validity, subject, spki, extensions
+    let upper = x509_cert::name::Name::from_str(&tbs.subject().to_string().to_uppercase()).unwrap();
+    assert_ne!(upper.to_der().unwrap(), tbs.subject().to_der().unwrap());
+    let time = |t: SystemTime| Any::encode_from(&UtcTime::from_system_time(t).unwrap()).unwrap();
+    let validity = vec![time(not_before), time(not_after)];
+    fields[4] = Any::encode_from(&validity).unwrap();
+    fields[5] = Any::encode_from(&upper).unwrap();
+    let tbs_der = fields.to_der().unwrap();
+    let key = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(issuer_key.clone());
+    let sig = key.sign(&tbs_der).to_vec();
+    let cert_fields = vec![
+        Any::from_der(&tbs_der).unwrap(),
+        Any::encode_from(cert.signature_algorithm()).unwrap(),
+        Any::encode_from(&BitString::from_bytes(&sig).unwrap()).unwrap(),
+    ];
+    cert_fields.to_der().unwrap()
+}
+
+/// RFC 5280 §7.1 lets a loosely spelled name chain, but the first chain whose
+/// signatures verify is the one judged: a CA's expired certificate whose
+/// subject only matches loosely must not be preferred to its current one,
+/// spelled exactly as the end entity's issuer name.
+#[test]
+fn renewed_ca_with_reencoded_name_uses_the_exactly_spelled_certificate() {
+    let f = fixture();
+    let pki = &f.pki;
+    let store = root_only_store(pki);
+    let year = Duration::from_secs(365 * 86_400);
+    let old = reissued_with_other_spelling(
+        &pki.signing_ca.cert_der,
+        &pki.root.key,
+        pki.now - 6 * year,
+        pki.now - year,
+    );
+    let id = pki.identity("doctor").unwrap();
+    let run = |pool: &[Vec<u8>]| {
+        validate(
+            &id.cert_der,
+            &store,
+            pki.now,
+            ValidationProfile::Hpki,
+            &given_crls(pki),
+            pool,
+        )
+    };
+    // The old certificate alone does chain (its name matches under §7.1) and
+    // fails as expired: so it is a real candidate, not ignored.
+    let r = run(std::slice::from_ref(&old));
+    assert_ne!(r.status, PathStatus::Passed, "{:?}", r.status);
+    // Listed first, it must still lose to the exact spelling.
+    let r = run(&[old.clone(), pki.signing_ca.cert_der.clone()]);
+    assert_eq!(r.status, PathStatus::Passed, "{:?}", r.status);
+    assert_eq!(r.chain.len(), 3);
+    assert_eq!(
+        r.chain[1].subject,
+        pki.signing_ca
+            .certificate()
+            .map(|c| c.tbs_certificate().subject().to_string())
+            .unwrap()
+    );
 }

@@ -42,6 +42,16 @@ pub fn test_store(pki: &TestPki) -> TrustStore {
     }
 }
 
+/// Only the test root, nothing in the store's pool: the CAs must come from
+/// the pool a test passes.
+pub fn root_only_store(pki: &TestPki) -> TrustStore {
+    TrustStore::Test {
+        anchors: vec![pki.root.cert_der.clone()],
+        pool: Vec::new(),
+        label: "TEST".into(),
+    }
+}
+
 /// Online, no cache, short timeout.
 pub fn online() -> RevocationConfig {
     RevocationConfig {
