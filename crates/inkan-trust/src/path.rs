@@ -47,7 +47,7 @@
 //!
 //! | [`PathFailure`] | indication | sub-indication |
 //! |---|---|---|
-//! | `TrustStore`, `NoChain`, `UntrustedRoot` | INDETERMINATE | NO_CERTIFICATE_CHAIN_FOUND |
+//! | `TrustStore`, `NoChain`, `UntrustedRoot`, `PathTooComplex` | INDETERMINATE | NO_CERTIFICATE_CHAIN_FOUND |
 //! | `Malformed` (end entity does not parse) | INDETERMINATE | NO_SIGNING_CERTIFICATE_FOUND |
 //! | `Expired` | INDETERMINATE | OUT_OF_BOUNDS_NO_POE |
 //! | `NotYetValid` | INDETERMINATE | NOT_YET_VALID |
@@ -96,6 +96,11 @@ const ANY_POLICY: &str = "2.5.29.32.0";
 /// Smallest RSA modulus accepted in the HPKI profile.
 pub const MIN_RSA_BITS: usize = 2048;
 const MAX_DEPTH: usize = 8;
+/// Certificate signatures checked while building one path, at most. A real
+/// HPKI path needs 2 or 3 and NIST PKITS a handful; a signature file can
+/// carry any number of certificates with a CA's name and key identifier, and
+/// without a bound the depth-first search tries every ordering of them.
+pub const MAX_PATH_SIGNATURE_CHECKS: usize = 100;
 
 /// Which checks to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -183,6 +188,17 @@ pub enum PathFailure {
         subject: String,
         /// The issuer name it names.
         issuer: String,
+    },
+    /// Path building gave up: too many candidate issuers
+    /// ([`MAX_PATH_SIGNATURE_CHECKS`] signatures checked without a path).
+    #[error(
+        "no certification path for {subject}: gave up after {tried} signature checks (too many candidate issuers)"
+    )]
+    PathTooComplex {
+        /// The end entity.
+        subject: String,
+        /// Signatures checked before giving up.
+        tried: usize,
     },
     /// The path ends in a self-signed certificate that is not a trust anchor.
     #[error("the path ends in {root}, which is not a trusted root")]
@@ -306,6 +322,7 @@ impl PathFailure {
         match self {
             PathFailure::TrustStore { .. }
             | PathFailure::NoChain { .. }
+            | PathFailure::PathTooComplex { .. }
             | PathFailure::UntrustedRoot { .. } => "NO_CERTIFICATE_CHAIN_FOUND",
             PathFailure::Malformed { .. } => "NO_SIGNING_CERTIFICATE_FOUND",
             PathFailure::Expired { .. } => "OUT_OF_BOUNDS_NO_POE",
@@ -333,6 +350,7 @@ impl Localized for PathFailure {
             PathFailure::TrustStore { .. } => "path.trust_store",
             PathFailure::Malformed { .. } => "path.malformed",
             PathFailure::NoChain { .. } => "path.no_chain",
+            PathFailure::PathTooComplex { .. } => "path.too_complex",
             PathFailure::UntrustedRoot { .. } => "path.untrusted_root",
             PathFailure::SignatureInvalid { .. } => "path.signature_invalid",
             PathFailure::WeakAlgorithm { .. } => "path.weak_algorithm",
@@ -360,6 +378,9 @@ impl Localized for PathFailure {
             }
             PathFailure::NoChain { subject, issuer } => format!(
                 "証明書 {subject} の発行者（{issuer}）が見つからず、信頼できるルートまでの証明書パスを構築できません"
+            ),
+            PathFailure::PathTooComplex { subject, tried } => format!(
+                "証明書 {subject} の発行者の候補が多すぎるため、{tried} 回の署名検証で証明書パスの構築を打ち切りました（細工された証明書が含まれている可能性があります）"
             ),
             PathFailure::UntrustedRoot { root } => format!(
                 "証明書パスが信頼されていないルート {root} で終わっています（MHLW HPKI ルートではありません）"
@@ -601,10 +622,18 @@ struct BuildTrail {
     bad_sig: Option<PathFailure>,
     untrusted: Option<PathFailure>,
     no_issuer: Option<PathFailure>,
+    /// Set when the signature budget ran out: nothing else can be concluded.
+    exhausted: bool,
 }
 
 impl BuildTrail {
     fn into_failure(self, ee: &Parsed) -> PathFailure {
+        if self.exhausted {
+            return PathFailure::PathTooComplex {
+                subject: ee.subject(),
+                tried: MAX_PATH_SIGNATURE_CHECKS,
+            };
+        }
         self.weak
             .or(self.bad_sig)
             .or(self.untrusted)
@@ -617,7 +646,16 @@ impl BuildTrail {
 }
 
 /// Depth-first path building: returns indices into `certs`, end entity (index 0) first.
-fn build(certs: &[Parsed], path: &mut Vec<usize>, trail: &mut BuildTrail) -> bool {
+///
+/// `budget` counts the certificate signatures that may still be checked,
+/// across the whole search; when it runs out the search stops with
+/// `trail.exhausted` set.
+fn build(
+    certs: &[Parsed],
+    path: &mut Vec<usize>,
+    trail: &mut BuildTrail,
+    budget: &mut usize,
+) -> bool {
     let Some(&cur_i) = path.last() else {
         return false;
     };
@@ -671,10 +709,15 @@ fn build(certs: &[Parsed], path: &mut Vec<usize>, trail: &mut BuildTrail) -> boo
         return false;
     }
     for i in candidates {
+        if trail.exhausted || *budget == 0 {
+            trail.exhausted = true;
+            return false;
+        }
+        *budget -= 1;
         let failure = match rfc5280_sig::verify_issued_by(&cur.der, &cur.cert, &certs[i].cert) {
             Ok(()) => {
                 path.push(i);
-                if build(certs, path, trail) {
+                if build(certs, path, trail, budget) {
                     return true;
                 }
                 path.pop();
@@ -699,8 +742,12 @@ fn build(certs: &[Parsed], path: &mut Vec<usize>, trail: &mut BuildTrail) -> boo
         let depth = path.len();
         path.push(i);
         let mut sub = BuildTrail::default();
-        let reaches_anchor = build(certs, path, &mut sub);
+        let reaches_anchor = build(certs, path, &mut sub, budget);
         path.truncate(depth);
+        if sub.exhausted {
+            trail.exhausted = true;
+            return false;
+        }
         if reaches_anchor {
             let slot = match failure {
                 PathFailure::WeakAlgorithm { .. } => &mut trail.weak,
@@ -967,7 +1014,8 @@ fn run(input: &PathInput<'_>, report: &mut PathReport) -> Result<(), PathFailure
     // 1. Path building.
     let mut idx = vec![0usize];
     let mut trail = BuildTrail::default();
-    if !build(&certs, &mut idx, &mut trail) {
+    let mut budget = MAX_PATH_SIGNATURE_CHECKS;
+    if !build(&certs, &mut idx, &mut trail, &mut budget) {
         report.chain.push(ee.info(at));
         return Err(trail.into_failure(ee));
     }

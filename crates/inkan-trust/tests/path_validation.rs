@@ -795,6 +795,30 @@ fn truncated_or_flipped_crls_never_pass_or_panic() {
     }
 }
 
+/// `cert` with its TBS fields (version, serial, signature, issuer, validity,
+/// subject, spki, extensions) edited by `edit`, signed by `key`.
+fn reissued(
+    cert: &[u8],
+    key: &inkan_testpki::PrivateKey,
+    edit: impl FnOnce(&mut Vec<der::Any>),
+) -> Vec<u8> {
+    use der::{asn1::BitString, Any, Decode, Encode};
+    use rsa::signature::{SignatureEncoding, Signer};
+    let cert = x509_cert::Certificate::from_der(cert).unwrap();
+    let mut fields = Vec::<Any>::from_der(&cert.tbs_certificate().to_der().unwrap()).unwrap();
+    edit(&mut fields);
+    let tbs_der = fields.to_der().unwrap();
+    let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key.clone());
+    let sig = signer.sign(&tbs_der).to_vec();
+    vec![
+        Any::from_der(&tbs_der).unwrap(),
+        Any::encode_from(cert.signature_algorithm()).unwrap(),
+        Any::encode_from(&BitString::from_bytes(&sig).unwrap()).unwrap(),
+    ]
+    .to_der()
+    .unwrap()
+}
+
 /// `ca` re-issued by `issuer_key` with its subject name upper-cased (same
 /// key, same extensions) and validity `[not_before, not_after]`: what a CA
 /// that re-encoded its name on renewal leaves behind.
@@ -804,28 +828,21 @@ fn reissued_with_other_spelling(
     not_before: SystemTime,
     not_after: SystemTime,
 ) -> Vec<u8> {
-    use der::{asn1::BitString, asn1::UtcTime, Any, Decode, Encode};
-    use rsa::signature::{SignatureEncoding, Signer};
+    use der::{asn1::UtcTime, Any, Decode, Encode};
     use std::str::FromStr;
-    let cert = x509_cert::Certificate::from_der(ca).unwrap();
-    let tbs = cert.tbs_certificate();
-    let mut fields = Vec::<Any>::from_der(&tbs.to_der().unwrap()).unwrap();
-    // version, serial, signature, issuer, validity, subject, spki, extensions
-    let upper = x509_cert::name::Name::from_str(&tbs.subject().to_string().to_uppercase()).unwrap();
-    assert_ne!(upper.to_der().unwrap(), tbs.subject().to_der().unwrap());
-    let time = |t: SystemTime| Any::encode_from(&UtcTime::from_system_time(t).unwrap()).unwrap();
-    let validity = vec![time(not_before), time(not_after)];
-    fields[4] = Any::encode_from(&validity).unwrap();
-    fields[5] = Any::encode_from(&upper).unwrap();
-    let tbs_der = fields.to_der().unwrap();
-    let key = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(issuer_key.clone());
-    let sig = key.sign(&tbs_der).to_vec();
-    let cert_fields = vec![
-        Any::from_der(&tbs_der).unwrap(),
-        Any::encode_from(cert.signature_algorithm()).unwrap(),
-        Any::encode_from(&BitString::from_bytes(&sig).unwrap()).unwrap(),
-    ];
-    cert_fields.to_der().unwrap()
+    let subject = x509_cert::Certificate::from_der(ca)
+        .unwrap()
+        .tbs_certificate()
+        .subject()
+        .clone();
+    let upper = x509_cert::name::Name::from_str(&subject.to_string().to_uppercase()).unwrap();
+    assert_ne!(upper.to_der().unwrap(), subject.to_der().unwrap());
+    reissued(ca, issuer_key, |fields| {
+        let time =
+            |t: SystemTime| Any::encode_from(&UtcTime::from_system_time(t).unwrap()).unwrap();
+        fields[4] = Any::encode_from(&vec![time(not_before), time(not_after)]).unwrap();
+        fields[5] = Any::encode_from(&upper).unwrap();
+    })
 }
 
 /// RFC 5280 §7.1 lets a loosely spelled name chain, but the first chain whose
@@ -869,5 +886,55 @@ fn renewed_ca_with_reencoded_name_uses_the_exactly_spelled_certificate() {
             .certificate()
             .map(|c| c.tbs_certificate().subject().to_string())
             .unwrap()
+    );
+}
+
+/// A signature file may carry any number of certificates. Twelve self-issued
+/// look-alikes of the signing CA (its name and key, no key identifiers, each
+/// signature valid) chain to each other in every order: without a bound the
+/// depth-first search would try about 12^8 paths. It must give up quickly
+/// with an INDETERMINATE, never hang and never pass.
+#[test]
+fn a_pool_of_look_alike_issuers_gives_up_instead_of_hanging() {
+    use der::{asn1::Uint, Any, Decode};
+    let f = fixture();
+    let pki = &f.pki;
+    let ca = pki.signing_ca.certificate().unwrap();
+    let name = Any::encode_from(ca.tbs_certificate().subject()).unwrap();
+    let pool: Vec<Vec<u8>> = (1u8..=12)
+        .map(|n| {
+            reissued(&pki.signing_ca.cert_der, &pki.signing_ca.key, |fields| {
+                fields[1] = Any::encode_from(&Uint::new(&[0x70, n]).unwrap()).unwrap();
+                fields[3] = name.clone();
+                fields.truncate(7);
+            })
+        })
+        .collect();
+    assert!(pool
+        .iter()
+        .all(|c| x509_cert::Certificate::from_der(c).is_ok()));
+    let id = pki.identity("doctor").unwrap();
+    let started = Instant::now();
+    let r = validate(
+        &id.cert_der,
+        &root_only_store(pki),
+        pki.now,
+        ValidationProfile::Hpki,
+        &given_crls(pki),
+        &pool,
+    );
+    assert!(
+        matches!(r.status.failure(), Some(PathFailure::PathTooComplex { .. })),
+        "{:?}",
+        r.status
+    );
+    assert_eq!(
+        r.status.sub_indication(),
+        Some("NO_CERTIFICATE_CHAIN_FOUND")
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
     );
 }
