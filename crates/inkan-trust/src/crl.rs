@@ -37,7 +37,8 @@ use crate::rfc5280_sig;
 /// Where revocation information may come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RevocationConfig {
-    /// CRLs carried in the signature (CAdES `crls` / revocation values), DER.
+    /// CRLs carried in the signature (CAdES `crls` / revocation values), DER;
+    /// the first [`MAX_SIGNATURE_CRLS`] are used.
     pub signature_crls: Vec<Vec<u8>>,
     /// CRLs given explicitly (`--crl`), DER.
     pub crls: Vec<Vec<u8>>,
@@ -164,6 +165,10 @@ pub fn cache_path(dir: &Path, url: &str) -> PathBuf {
         hex::encode(Sha256::digest(url.as_bytes()))
     ))
 }
+
+/// CRLs taken from a signature file, at most (real files carry one per CA
+/// of the path).
+pub const MAX_SIGNATURE_CRLS: usize = 16;
 
 /// A CRL that passed the checks for one issuer.
 struct GoodCrl {
@@ -315,9 +320,12 @@ pub fn check_revocation(
         next_update: good.next_update.map(rfc3339),
     };
     let mut why: Vec<String> = Vec::new();
+    // A signature file can carry any number of CRLs, each costing an RSA
+    // check when its issuer name matches: take the first few only.
     let given = cfg
         .signature_crls
         .iter()
+        .take(MAX_SIGNATURE_CRLS)
         .map(|c| (c, RevocationSource::Signature))
         .chain(cfg.crls.iter().map(|c| (c, RevocationSource::Given)));
     for (der_bytes, source) in given {

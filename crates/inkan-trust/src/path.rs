@@ -101,6 +101,10 @@ const MAX_DEPTH: usize = 8;
 /// carry any number of certificates with a CA's name and key identifier, and
 /// without a bound the depth-first search tries every ordering of them.
 pub const MAX_PATH_SIGNATURE_CHECKS: usize = 100;
+/// Certificates taken from [`PathInput::pool`] (the ones a signature file
+/// carries), at most; the rest are ignored. Real files carry 1 to 4; the trust
+/// store's own pool is searched first and is not limited.
+pub const MAX_POOL_CERTIFICATES: usize = 256;
 
 /// Which checks to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -974,11 +978,17 @@ fn run(input: &PathInput<'_>, report: &mut PathReport) -> Result<(), PathFailure
         }
     }
     let store_pool = input.trust.pool();
-    let pool = store_pool
-        .into_iter()
-        .chain(input.pool.iter().map(Vec::as_slice));
+    let pool = store_pool.into_iter().chain(
+        input
+            .pool
+            .iter()
+            .take(MAX_POOL_CERTIFICATES)
+            .map(Vec::as_slice),
+    );
+    let mut seen: std::collections::HashSet<Vec<u8>> =
+        certs.iter().map(|p| p.der.clone()).collect();
     for c in pool {
-        if certs.iter().any(|p| p.der == c) {
+        if !seen.insert(c.to_vec()) {
             continue;
         }
         // Unparsable or unrelated pool certificates are ignored.

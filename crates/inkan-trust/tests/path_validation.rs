@@ -938,3 +938,37 @@ fn a_pool_of_look_alike_issuers_gives_up_instead_of_hanging() {
         started.elapsed()
     );
 }
+
+/// 100,000 certificate-sized blobs of the same length, differing only in
+/// their last byte, in the pool a signature file supplies: only the first
+/// `MAX_POOL_CERTIFICATES` are looked at (no quadratic de-duplication), and
+/// the path still comes from the trust store's own pool.
+#[test]
+fn a_huge_pool_is_cut_not_compared_pairwise() {
+    let f = fixture();
+    let pki = &f.pki;
+    let pool: Vec<Vec<u8>> = (0u32..100_000)
+        .map(|n| {
+            let mut c = vec![0x30, 0x6c];
+            c.extend_from_slice(&[0u8; 104]);
+            c.extend_from_slice(&n.to_be_bytes());
+            c
+        })
+        .collect();
+    let id = pki.identity("doctor").unwrap();
+    let started = Instant::now();
+    let r = validate(
+        &id.cert_der,
+        &test_store(pki),
+        pki.now,
+        ValidationProfile::Hpki,
+        &given_crls(pki),
+        &pool,
+    );
+    assert_eq!(r.status, PathStatus::Passed, "{:?}", r.status);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+}
