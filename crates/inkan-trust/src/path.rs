@@ -96,10 +96,15 @@ const ANY_POLICY: &str = "2.5.29.32.0";
 /// Smallest RSA modulus accepted in the HPKI profile.
 pub const MIN_RSA_BITS: usize = 2048;
 const MAX_DEPTH: usize = 8;
-/// Certificate signatures checked while building one path, at most. A real
-/// HPKI path needs 2 or 3 and NIST PKITS a handful; a signature file can
-/// carry any number of certificates with a CA's name and key identifier, and
-/// without a bound the depth-first search tries every ordering of them.
+/// Certificate signatures checked while building one path: this many, plus
+/// two for every pool certificate (see [`MAX_POOL_CERTIFICATES`]). A real
+/// HPKI path needs 2 or 3 and NIST PKITS a handful. A signature file can
+/// carry certificates with a CA's name and key identifier: without a bound,
+/// look-alikes that chain to each other make the depth-first search try
+/// every ordering of them; and copies of the real CA with a broken signature
+/// (which anyone can make) cost two checks each before the real one is
+/// tried, hence the share per certificate, so that stuffing a file with them
+/// cannot turn a valid path into a give-up.
 pub const MAX_PATH_SIGNATURE_CHECKS: usize = 100;
 /// Certificates taken from [`PathInput::pool`] (the ones a signature file
 /// carries), at most; the rest are ignored. Real files carry 1 to 4; the trust
@@ -193,8 +198,8 @@ pub enum PathFailure {
         /// The issuer name it names.
         issuer: String,
     },
-    /// Path building gave up: too many candidate issuers
-    /// ([`MAX_PATH_SIGNATURE_CHECKS`] signatures checked without a path).
+    /// Path building gave up: too many candidate issuers (the signature
+    /// budget, [`MAX_PATH_SIGNATURE_CHECKS`], spent without a path).
     #[error(
         "no certification path for {subject}: gave up after {tried} signature checks (too many candidate issuers)"
     )]
@@ -626,16 +631,17 @@ struct BuildTrail {
     bad_sig: Option<PathFailure>,
     untrusted: Option<PathFailure>,
     no_issuer: Option<PathFailure>,
-    /// Set when the signature budget ran out: nothing else can be concluded.
-    exhausted: bool,
+    /// Set, to the number of checks made, when the signature budget ran out:
+    /// nothing else can be concluded.
+    exhausted: Option<usize>,
 }
 
 impl BuildTrail {
     fn into_failure(self, ee: &Parsed) -> PathFailure {
-        if self.exhausted {
+        if let Some(tried) = self.exhausted {
             return PathFailure::PathTooComplex {
                 subject: ee.subject(),
-                tried: MAX_PATH_SIGNATURE_CHECKS,
+                tried,
             };
         }
         self.weak
@@ -649,6 +655,13 @@ impl BuildTrail {
     }
 }
 
+/// Certificate-signature checks allowed while building one path.
+#[derive(Debug)]
+struct Budget {
+    total: usize,
+    left: usize,
+}
+
 /// Depth-first path building: returns indices into `certs`, end entity (index 0) first.
 ///
 /// `budget` counts the certificate signatures that may still be checked,
@@ -658,7 +671,7 @@ fn build(
     certs: &[Parsed],
     path: &mut Vec<usize>,
     trail: &mut BuildTrail,
-    budget: &mut usize,
+    budget: &mut Budget,
 ) -> bool {
     let Some(&cur_i) = path.last() else {
         return false;
@@ -713,11 +726,11 @@ fn build(
         return false;
     }
     for i in candidates {
-        if trail.exhausted || *budget == 0 {
-            trail.exhausted = true;
+        if trail.exhausted.is_some() || budget.left == 0 {
+            trail.exhausted = Some(budget.total);
             return false;
         }
-        *budget -= 1;
+        budget.left -= 1;
         let failure = match rfc5280_sig::verify_issued_by(&cur.der, &cur.cert, &certs[i].cert) {
             Ok(()) => {
                 path.push(i);
@@ -748,8 +761,8 @@ fn build(
         let mut sub = BuildTrail::default();
         let reaches_anchor = build(certs, path, &mut sub, budget);
         path.truncate(depth);
-        if sub.exhausted {
-            trail.exhausted = true;
+        if sub.exhausted.is_some() {
+            trail.exhausted = sub.exhausted;
             return false;
         }
         if reaches_anchor {
@@ -1024,7 +1037,8 @@ fn run(input: &PathInput<'_>, report: &mut PathReport) -> Result<(), PathFailure
     // 1. Path building.
     let mut idx = vec![0usize];
     let mut trail = BuildTrail::default();
-    let mut budget = MAX_PATH_SIGNATURE_CHECKS;
+    let total = MAX_PATH_SIGNATURE_CHECKS + 2 * certs.len();
+    let mut budget = Budget { total, left: total };
     if !build(&certs, &mut idx, &mut trail, &mut budget) {
         report.chain.push(ee.info(at));
         return Err(trail.into_failure(ee));

@@ -972,3 +972,36 @@ fn a_huge_pool_is_cut_not_compared_pairwise() {
         started.elapsed()
     );
 }
+
+/// Anyone who handles a signature file can add certificates to it. Sixty
+/// copies of the signing CA with another serial number (so a broken
+/// signature, no key needed), placed before the real one, must not turn a
+/// valid path into a give-up: each copy costs two signature checks, and the
+/// budget grows with the pool.
+#[test]
+fn keyless_copies_of_the_ca_before_the_real_one_still_pass() {
+    use der::{asn1::Uint, Any, Decode, Encode};
+    let f = fixture();
+    let pki = &f.pki;
+    let copy = |n: u8| {
+        let parts = Vec::<Any>::from_der(&pki.signing_ca.cert_der).unwrap();
+        let mut tbs = Vec::<Any>::from_der(&parts[0].to_der().unwrap()).unwrap();
+        tbs[1] = Any::encode_from(&Uint::new(&[0x71, n]).unwrap()).unwrap();
+        let tbs = Any::from_der(&tbs.to_der().unwrap()).unwrap();
+        vec![tbs, parts[1].clone(), parts[2].clone()]
+            .to_der()
+            .unwrap()
+    };
+    let mut pool: Vec<Vec<u8>> = (1u8..=60).map(copy).collect();
+    pool.push(pki.signing_ca.cert_der.clone());
+    let id = pki.identity("doctor").unwrap();
+    let r = validate(
+        &id.cert_der,
+        &root_only_store(pki),
+        pki.now,
+        ValidationProfile::Hpki,
+        &given_crls(pki),
+        &pool,
+    );
+    assert_eq!(r.status, PathStatus::Passed, "{:?}", r.status);
+}
