@@ -5,7 +5,10 @@ mod common;
 
 use std::time::{Duration, Instant, SystemTime};
 
-use common::{fixture, given_crls, online, root_only_store, temp_dir, test_store, validate};
+use common::{
+    fixture, given_crls, online, root_only_store, temp_dir, test_store, validate,
+    validate_with_pool,
+};
 use inkan_testpki::{Defect, Expectation, IdentitySpec, PkiConfig};
 use inkan_trust::crl::cache_path;
 use inkan_trust::{
@@ -862,16 +865,7 @@ fn renewed_ca_with_reencoded_name_uses_the_exactly_spelled_certificate() {
         pki.now - year,
     );
     let id = pki.identity("doctor").unwrap();
-    let run = |pool: &[Vec<u8>]| {
-        validate(
-            &id.cert_der,
-            &store,
-            pki.now,
-            ValidationProfile::Hpki,
-            &given_crls(pki),
-            pool,
-        )
-    };
+    let run = |pool: &[Vec<u8>]| validate_with_pool(&id.cert_der, &store, pki, pool);
     // The old certificate alone does chain (its name matches under §7.1) and
     // fails as expired: so it is a real candidate, not ignored.
     let r = run(std::slice::from_ref(&old));
@@ -915,14 +909,7 @@ fn a_pool_of_look_alike_issuers_gives_up_instead_of_hanging() {
         .all(|c| x509_cert::Certificate::from_der(c).is_ok()));
     let id = pki.identity("doctor").unwrap();
     let started = Instant::now();
-    let r = validate(
-        &id.cert_der,
-        &root_only_store(pki),
-        pki.now,
-        ValidationProfile::Hpki,
-        &given_crls(pki),
-        &pool,
-    );
+    let r = validate_with_pool(&id.cert_der, &root_only_store(pki), pki, &pool);
     assert!(
         matches!(r.status.failure(), Some(PathFailure::PathTooComplex { .. })),
         "{:?}",
@@ -957,14 +944,7 @@ fn a_huge_pool_is_cut_not_compared_pairwise() {
         .collect();
     let id = pki.identity("doctor").unwrap();
     let started = Instant::now();
-    let r = validate(
-        &id.cert_der,
-        &test_store(pki),
-        pki.now,
-        ValidationProfile::Hpki,
-        &given_crls(pki),
-        &pool,
-    );
+    let r = validate_with_pool(&id.cert_der, &test_store(pki), pki, &pool);
     assert_eq!(r.status, PathStatus::Passed, "{:?}", r.status);
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -995,13 +975,6 @@ fn keyless_copies_of_the_ca_before_the_real_one_still_pass() {
     let mut pool: Vec<Vec<u8>> = (1u8..=60).map(copy).collect();
     pool.push(pki.signing_ca.cert_der.clone());
     let id = pki.identity("doctor").unwrap();
-    let r = validate(
-        &id.cert_der,
-        &root_only_store(pki),
-        pki.now,
-        ValidationProfile::Hpki,
-        &given_crls(pki),
-        &pool,
-    );
+    let r = validate_with_pool(&id.cert_der, &root_only_store(pki), pki, &pool);
     assert_eq!(r.status, PathStatus::Passed, "{:?}", r.status);
 }

@@ -76,6 +76,24 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// Validates `ee` now (the PKI's time), HPKI profile, with the PKI's CRLs
+/// given and `pool` as the certificates the signature carried.
+pub fn validate_with_pool(
+    ee: &[u8],
+    trust: &TrustStore,
+    pki: &TestPki,
+    pool: &[Vec<u8>],
+) -> PathReport {
+    validate(
+        ee,
+        trust,
+        pki.now,
+        ValidationProfile::Hpki,
+        &given_crls(pki),
+        pool,
+    )
+}
+
 /// Validates `ee` with the given settings.
 pub fn validate(
     ee: &[u8],
