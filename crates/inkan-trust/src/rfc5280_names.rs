@@ -28,7 +28,7 @@
 //! apart.
 
 use der::asn1::{BmpString, PrintableStringRef};
-use der::{Decode, Encode, Tag, Tagged};
+use der::{Encode, Tag, Tagged};
 use x509_cert::attr::AttributeTypeAndValue;
 use x509_cert::name::Name;
 
@@ -100,9 +100,7 @@ fn directory_string(ava: &AttributeTypeAndValue) -> Option<String> {
         Tag::PrintableString => PrintableStringRef::new(bytes)
             .ok()
             .map(|s| s.as_str().to_owned()),
-        Tag::BmpString => BmpString::from_der(&value.to_der().ok()?)
-            .ok()
-            .map(|s| s.to_string()),
+        Tag::BmpString => value.decode_as::<BmpString>().ok().map(|s| s.to_string()),
         _ => None,
     }
 }
@@ -156,6 +154,7 @@ fn prepare(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use der::Decode;
     use std::str::FromStr;
 
     fn name(s: &str) -> Name {
