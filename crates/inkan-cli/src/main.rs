@@ -151,6 +151,18 @@ enum Command {
         /// Machine-readable JSON output
         #[arg(long)]
         json: bool,
+        /// user-initial-policy-set (RFC 5280 §6.1.1 (c)): a policy OID, repeatable; default anyPolicy
+        #[arg(long = "initial-policy", value_name = "OID")]
+        initial_policy: Vec<String>,
+        /// initial-explicit-policy (RFC 5280 §6.1.1 (f))
+        #[arg(long)]
+        explicit_policy: bool,
+        /// initial-policy-mapping-inhibit (RFC 5280 §6.1.1 (e))
+        #[arg(long)]
+        inhibit_policy_mapping: bool,
+        /// initial-any-policy-inhibit (RFC 5280 §6.1.1 (g))
+        #[arg(long)]
+        inhibit_any_policy: bool,
     },
     /// Referral letters (診療情報提供書): create, show and check HS008 / HS038 files
     Letter {
@@ -221,15 +233,31 @@ fn main() -> ExitCode {
             profile,
             offline,
             json,
+            initial_policy,
+            explicit_policy,
+            inhibit_policy_mapping,
+            inhibit_any_policy,
         } => signature::path_validate(
-            &ee,
-            &anchor,
-            &intermediate,
-            &crl,
-            at.as_deref(),
-            matches!(profile, PathProfile::Rfc5280),
-            offline,
-            json,
+            &signature::PathValidateArgs {
+                ee: &ee,
+                anchors: &anchor,
+                intermediates: &intermediate,
+                crls: &crl,
+                at: at.as_deref(),
+                rfc5280: matches!(profile, PathProfile::Rfc5280),
+                offline,
+                json,
+                policy: inkan_trust::rfc5280_policy::PolicySettings {
+                    initial_policy_set: if initial_policy.is_empty() {
+                        vec!["2.5.29.32.0".to_owned()]
+                    } else {
+                        initial_policy
+                    },
+                    initial_explicit_policy: explicit_policy,
+                    initial_policy_mapping_inhibit: inhibit_policy_mapping,
+                    initial_any_policy_inhibit: inhibit_any_policy,
+                },
+            },
             lang,
         ),
         #[cfg(feature = "dev-tools")]

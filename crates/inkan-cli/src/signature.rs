@@ -284,19 +284,41 @@ pub fn cert(file: &Path, json: bool, lang: Lang) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The arguments of `inkan path-validate`.
+pub struct PathValidateArgs<'a> {
+    /// The end entity.
+    pub ee: &'a Path,
+    /// `--anchor`.
+    pub anchors: &'a [PathBuf],
+    /// `--intermediate`.
+    pub intermediates: &'a [PathBuf],
+    /// `--crl`.
+    pub crls: &'a [PathBuf],
+    /// `--at`.
+    pub at: Option<&'a str>,
+    /// `--profile rfc5280`.
+    pub rfc5280: bool,
+    /// `--offline`.
+    pub offline: bool,
+    /// `--json`.
+    pub json: bool,
+    /// The RFC 5280 §6.1.1 policy inputs.
+    pub policy: inkan_trust::rfc5280_policy::PolicySettings,
+}
+
 /// `inkan path-validate EE --anchor CERT …`.
-#[allow(clippy::too_many_arguments)]
-pub fn path_validate(
-    ee: &Path,
-    anchors: &[PathBuf],
-    intermediates: &[PathBuf],
-    crls: &[PathBuf],
-    at: Option<&str>,
-    rfc5280: bool,
-    offline: bool,
-    json: bool,
-    lang: Lang,
-) -> Result<(), Failure> {
+pub fn path_validate(args: &PathValidateArgs<'_>, lang: Lang) -> Result<(), Failure> {
+    let PathValidateArgs {
+        ee,
+        anchors,
+        intermediates,
+        crls,
+        at,
+        rfc5280,
+        offline,
+        json,
+        ..
+    } = *args;
     let load_certs = |paths: &[PathBuf]| -> Result<Vec<Vec<u8>>, Failure> {
         let mut all = Vec::new();
         for p in paths {
@@ -322,9 +344,11 @@ pub fn path_validate(
                 "no certificate".into(),
             )
         })?;
+    // Intermediates given on the command line are the user's own material,
+    // not a signature file's: they go in the store's pool, which has no cap.
     let trust = TrustStore::Test {
         anchors: load_certs(anchors)?,
-        pool: Vec::new(),
+        pool: load_certs(intermediates)?,
         label: format!(
             "--anchor {}",
             anchors
@@ -334,7 +358,6 @@ pub fn path_validate(
                 .join(", ")
         ),
     };
-    let pool = load_certs(intermediates)?;
     let mut crl_ders = Vec::new();
     for c in crls {
         let bytes = read(c)?;
@@ -352,7 +375,7 @@ pub fn path_validate(
         .unwrap_or_else(SystemTime::now);
     let report = inkan_trust::validate_path(&inkan_trust::PathInput {
         end_entity: &ee_der,
-        pool: &pool,
+        pool: &[],
         trust: &trust,
         at,
         profile: if rfc5280 {
@@ -361,6 +384,7 @@ pub fn path_validate(
             ValidationProfile::Hpki
         },
         revocation: &revocation,
+        policy: Some(&args.policy),
     });
     if json {
         print_json(&serde_json::json!({

@@ -1,38 +1,79 @@
 //! Revocation by CRL (RFC 5280 §5 and §6.3), the only revocation mechanism HPKI
 //! offers (no OCSP).
 //!
-//! For each certificate of the path except the anchor, a CRL issued by the
-//! certificate's issuer is looked for, in this order:
+//! # Where CRLs come from
+//! Every source is read, and every CRL found is a candidate
+//! (ETSI EN 319 102-1 §5.2.5 lets the verifier use any revocation data it
+//! has; it does not let the signer choose which):
 //! 1. CRLs carried in the signature ([`RevocationConfig::signature_crls`]),
 //! 2. CRLs given explicitly ([`RevocationConfig::crls`], `--crl`),
 //! 3. the cache directory: `<sha256(url) hex>.crl` for each `http://` URL of
 //!    the certificate's cRLDistributionPoints (RFC 5280 §4.2.1.13),
-//! 4. an HTTP fetch of those URLs (timeout, size limit), stored in the cache.
+//! 4. an HTTP fetch of those URLs (timeout, size limit), stored in the cache,
+//!    whenever fetching is on and the cached copy is missing or past its
+//!    nextUpdate at the current time. So a signer who embeds an old CRL
+//!    cannot hide a revocation that a newer CRL lists.
 //!
-//! A CRL is used only if its issuer name is the issuer's subject, the issuer's
-//! key verifies its signature (over the original `tbsCertList` bytes), it has no
-//! unsupported critical extension (delta CRLs, indirect CRLs), and it is
-//! *fresh for the validation time* `at`: `thisUpdate <= at < nextUpdate`, or
-//! issued after `at` (`thisUpdate > at`: it reports every revocation made up to
-//! its issue, so it covers `at` — this is what makes validation at a past time
-//! possible). A stale CRL is never used: the status is then *unknown*, which is
-//! INDETERMINATE, never a pass.
+//! # The algorithm (RFC 5280 §6.3.3)
+//! For each distribution point of the certificate, then for the CRLs "not
+//! specified in a distribution point but issued by the certificate issuer",
+//! the complete CRLs are taken newest first, and each is used only if:
+//! - (b)(1) its issuer is the certificate's issuer, or, when the distribution
+//!   point names a `cRLIssuer`, that issuer *and* the CRL says `indirectCRL`;
+//! - (b)(2) its `issuingDistributionPoint` is in scope: the distribution
+//!   point names match, `onlyContainsUserCerts` / `onlyContainsCACerts` fit
+//!   the certificate, and `onlyContainsAttributeCerts` is not set;
+//! - (d)(e) it covers reasons not yet covered (`onlySomeReasons` and the
+//!   distribution point's `reasons`);
+//! - it is fresh for the validation time `at`: `thisUpdate <= at < nextUpdate`,
+//!   or issued after `at` (it then reports every revocation made up to its
+//!   issue, which is what makes validation at a past time possible);
+//! - (f)(g) its signature verifies with the key of a certificate that is
+//!   itself validated to the same trust anchor and, when it has keyUsage,
+//!   asserts `cRLSign` (see [`CrlSigners`]);
+//! - it has no critical extension, and no critical entry extension, that is
+//!   not understood (§5.2, §5.3).
 //!
-//! A serial number listed with `revocationDate <= at` is revoked; listed with a
-//! later date it was still good at `at`.
+//! A delta CRL (§5.2.4) is used with its complete CRL when its issuer, scope
+//! and authority key identifier are the same, its base CRL number is not
+//! above the complete CRL's number, it is fresh, and the same key signed it
+//! (§6.3.3 (c)(h)(i)). Entries of an indirect CRL belong to the issuer named
+//! by the latest `certificateIssuer` entry extension (§5.3.3).
+//!
+//! # Verdicts
+//! - A certificate listed, in **any** in-scope CRL whose signature verifies,
+//!   with a reason other than `certificateHold` and a revocation (or
+//!   `invalidityDate`, §5.3.2) at or before `at` is **revoked**: an older
+//!   CRL's revocation is not undone by a newer CRL that no longer lists the
+//!   certificate (CAs drop expired certificates).
+//! - Otherwise the newest usable CRL for each reason decides; `certificateHold`
+//!   there is revoked, `removeFromCRL` in a delta CRL releases a hold.
+//! - Unless every reason is covered, the status is *unknown*: INDETERMINATE,
+//!   never "not revoked". A CRL issued after the certificate's notAfter
+//!   proves nothing by *not* listing it (the CA may have dropped it), unless
+//!   it carries `ExpiredCertsOnCRL` (X.509 (2019) §9.6.2.8) with a date at or
+//!   before the notAfter.
 
+use std::cell::RefCell;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 
-use der::Decode;
+use der::asn1::GeneralizedTime;
+use der::{Decode, Encode};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use x509_cert::crl::CertificateList;
+use x509_cert::ext::pkix::crl::dp::{DistributionPoint, IssuingDistributionPoint};
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
-use x509_cert::ext::pkix::{CrlDistributionPoints, CrlReason};
+use x509_cert::ext::pkix::{
+    AuthorityKeyIdentifier, BasicConstraints, CrlDistributionPoints, CrlReason,
+};
+use x509_cert::name::Name;
 use x509_cert::Certificate;
 
-use crate::rfc5280_sig;
+use crate::rfc5280_names::match_key;
 
 /// Where revocation information may come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,23 +121,26 @@ impl RevocationConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
 pub enum RevocationStatus {
-    /// Not listed (or listed with a revocationDate after the validation time).
+    /// Not listed (or listed with a revocationDate after the validation time)
+    /// in CRLs that together cover every reason.
     Good,
-    /// Listed with `revocationDate <= at`.
+    /// Listed with `revocationDate <= at` (or `invalidityDate <= at`), or on
+    /// hold at `at`.
     Revoked {
-        /// revocationDate (RFC 3339).
+        /// The revocation date (RFC 3339); the `invalidityDate` when earlier.
         at: String,
         /// The reasonCode entry extension, when present (e.g. `KeyCompromise`).
         reason: Option<String>,
     },
-    /// No usable CRL: INDETERMINATE (TRY_LATER), never a pass.
+    /// No usable CRL, or CRLs that cover only some reasons: INDETERMINATE
+    /// (TRY_LATER), never a pass.
     Unknown {
         /// Why no CRL could be used.
         why: String,
     },
 }
 
-/// Where the CRL that decided came from.
+/// Where a CRL came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "source", content = "location", rename_all = "kebab-case")]
 pub enum RevocationSource {
@@ -112,6 +156,25 @@ pub enum RevocationSource {
     None,
 }
 
+/// One CRL that took part in a decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CrlUsed {
+    /// Where it came from.
+    pub source: RevocationSource,
+    /// The CRL issuer (RFC 4514).
+    pub issuer: String,
+    /// cRLNumber, hex, when present.
+    pub number: Option<String>,
+    /// thisUpdate (RFC 3339).
+    pub this_update: String,
+    /// nextUpdate (RFC 3339), when present.
+    pub next_update: Option<String>,
+    /// What the CRL covers: `complete` or `delta`, then `indirect`,
+    /// `distribution point`, `CA certificates only`, `user certificates
+    /// only`, `reasons: …` as they apply.
+    pub scope: String,
+}
+
 /// The revocation check of one certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RevocationInfo {
@@ -119,12 +182,15 @@ pub struct RevocationInfo {
     pub subject: String,
     /// The result.
     pub status: RevocationStatus,
-    /// Where the CRL came from.
+    /// Where the deciding CRL came from.
     pub source: RevocationSource,
-    /// thisUpdate of the CRL used (RFC 3339).
+    /// thisUpdate of the deciding CRL (RFC 3339).
     pub this_update: Option<String>,
-    /// nextUpdate of the CRL used (RFC 3339).
+    /// nextUpdate of the deciding CRL (RFC 3339).
     pub next_update: Option<String>,
+    /// Every CRL used for the decision, with its scope (the deciding one
+    /// first).
+    pub crls: Vec<CrlUsed>,
 }
 
 /// RFC 3339 (`YYYY-MM-DDTHH:MM:SSZ`) of a time; `?` if out of range.
@@ -170,114 +236,915 @@ pub fn cache_path(dir: &Path, url: &str) -> PathBuf {
 /// of the path).
 pub const MAX_SIGNATURE_CRLS: usize = 16;
 
-/// A CRL that passed the checks for one issuer.
-struct GoodCrl {
-    crl: CertificateList,
-    this_update: SystemTime,
-    next_update: Option<SystemTime>,
-}
-
-enum CrlUse {
-    /// Issued by someone else: not relevant, say nothing.
-    OtherIssuer,
-    /// From this issuer but unusable, with the reason.
-    Unusable(String),
-    /// Usable.
-    Ok(Box<GoodCrl>),
-}
+/// All reasons of RFC 5280 §4.2.1.13 but `unused`.
+const ALL_REASONS: u16 = 0x1FE;
+const HOLD: u16 = 1 << 6;
 
 const DELTA_CRL_INDICATOR: &str = "2.5.29.27";
 const ISSUING_DISTRIBUTION_POINT: &str = "2.5.29.28";
 const CRL_NUMBER: &str = "2.5.29.20";
 const AUTHORITY_KEY_IDENTIFIER: &str = "2.5.29.35";
+const FRESHEST_CRL: &str = "2.5.29.46";
+const AUTHORITY_INFO_ACCESS: &str = "1.3.6.1.5.5.7.1.1";
+const ISSUER_ALT_NAME: &str = "2.5.29.18";
+/// ExpiredCertsOnCRL (X.509 (2019) §9.6.2.8, `id-ce-expiredCertsOnCRL`).
+const EXPIRED_CERTS_ON_CRL: &str = "2.5.29.60";
 const REASON_CODE: &str = "2.5.29.21";
 const INVALIDITY_DATE: &str = "2.5.29.24";
+const CERTIFICATE_ISSUER: &str = "2.5.29.29";
+const HOLD_INSTRUCTION: &str = "2.5.29.23";
 
-/// RFC 5280 §6.3.3 (a)–(f), simplified to complete, direct CRLs.
-fn check_crl(der_bytes: &[u8], issuer: &Certificate, at: SystemTime) -> CrlUse {
-    let crl = match CertificateList::from_der(der_bytes) {
-        Ok(c) => c,
-        Err(e) => return CrlUse::Unusable(format!("CRL does not parse: {e}")),
-    };
-    let tbs = &crl.tbs_cert_list;
-    // RFC 5280 §7.1 name matching, as for name chaining.
-    if !crate::rfc5280_names::names_match(&tbs.issuer, issuer.tbs_certificate().subject()) {
-        return CrlUse::OtherIssuer;
-    }
-    // RFC 5280 §5.1.1.2: signatureAlgorithm must equal tbsCertList.signature.
-    if crl.signature_algorithm != tbs.signature {
-        return CrlUse::Unusable("signatureAlgorithm differs from tbsCertList.signature".into());
-    }
-    let alg = crl.signature_algorithm.oid.to_string();
-    if alg == rfc5280_sig::SHA1_WITH_RSA {
-        return CrlUse::Unusable("CRL signed with SHA-1 (rejected)".into());
-    }
-    if let Err(e) = rfc5280_sig::verify_signed_by(der_bytes, &alg, &crl.signature, issuer) {
-        return CrlUse::Unusable(format!("CRL signature: {e}"));
-    }
-    for ext in tbs.crl_extensions.iter().flatten() {
-        let oid = ext.extn_id.to_string();
-        if oid == DELTA_CRL_INDICATOR {
-            return CrlUse::Unusable("delta CRLs are not supported".into());
-        }
-        let known = [
-            ISSUING_DISTRIBUTION_POINT,
-            CRL_NUMBER,
-            AUTHORITY_KEY_IDENTIFIER,
-        ];
-        if ext.critical && !known.contains(&oid.as_str()) {
-            return CrlUse::Unusable(format!("CRL has an unknown critical extension {oid}"));
-        }
-    }
-    let this_update = tbs.this_update.to_system_time();
-    let next_update = tbs.next_update.map(|t| t.to_system_time());
-    let fresh = this_update > at || next_update.is_some_and(|n| this_update <= at && at < n);
-    if !fresh {
-        return CrlUse::Unusable(format!(
-            "CRL is stale for {}: thisUpdate {}, nextUpdate {}",
-            rfc3339(at),
-            rfc3339(this_update),
-            next_update.map_or_else(|| "absent".to_owned(), rfc3339)
-        ));
-    }
-    CrlUse::Ok(Box::new(GoodCrl {
-        this_update,
-        next_update,
-        crl,
-    }))
+/// One CRL, parsed once per validation.
+#[derive(Debug)]
+pub(crate) struct CrlRecord {
+    /// The DER, exactly as received (its signature covers these bytes).
+    pub(crate) der: Vec<u8>,
+    /// SHA-256 of `der`, the key of the signature memo.
+    pub(crate) sha256: [u8; 32],
+    pub(crate) crl: CertificateList,
+    source: RevocationSource,
+    /// RFC 5280 §7.1 form of the issuer name.
+    pub(crate) issuer_key: Vec<u8>,
+    idp: Option<IssuingDistributionPoint>,
+    /// The idp extension's DER, to compare a delta's scope with its base's.
+    idp_der: Option<Vec<u8>>,
+    number: Option<Vec<u8>>,
+    /// baseCRLNumber, when this is a delta CRL.
+    delta_base: Option<Vec<u8>>,
+    /// authorityKeyIdentifier keyIdentifier.
+    pub(crate) aki: Option<Vec<u8>>,
+    expired_certs_on_crl: Option<SystemTime>,
+    this_update: SystemTime,
+    next_update: Option<SystemTime>,
+    /// Why it cannot be used at all (unknown critical extension, …).
+    unusable: Option<String>,
 }
 
-/// RFC 5280 §6.3.3 (i)–(j): the status of `cert` in a usable CRL.
-fn status_in(good: &GoodCrl, cert: &Certificate, at: SystemTime) -> RevocationStatus {
-    let serial = cert.tbs_certificate().serial_number().as_bytes();
-    for entry in good.crl.tbs_cert_list.revoked_certificates.iter().flatten() {
-        if entry.serial_number.as_bytes() != serial {
-            continue;
+fn unsigned(bytes: &[u8]) -> Vec<u8> {
+    let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+    bytes[first..].to_vec()
+}
+
+/// Big-endian unsigned comparison of two minimal encodings.
+fn cmp_uint(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+impl CrlRecord {
+    pub(crate) fn parse(der_bytes: &[u8], source: RevocationSource) -> Result<Self, String> {
+        let crl =
+            CertificateList::from_der(der_bytes).map_err(|e| format!("CRL does not parse: {e}"))?;
+        let tbs = &crl.tbs_cert_list;
+        let issuer_key = match_key(&tbs.issuer).map_err(|e| format!("CRL issuer name: {e}"))?;
+        let mut rec = CrlRecord {
+            der: der_bytes.to_vec(),
+            sha256: Sha256::digest(der_bytes).into(),
+            issuer_key,
+            idp: None,
+            idp_der: None,
+            number: None,
+            delta_base: None,
+            aki: None,
+            expired_certs_on_crl: None,
+            this_update: tbs.this_update.to_system_time(),
+            next_update: tbs.next_update.map(|t| t.to_system_time()),
+            unusable: None,
+            source,
+            crl: crl.clone(),
+        };
+        // RFC 5280 §5.1.1.2: signatureAlgorithm must equal tbsCertList.signature.
+        if crl.signature_algorithm != tbs.signature {
+            rec.unusable = Some("signatureAlgorithm differs from tbsCertList.signature".into());
         }
-        let mut reason = None;
-        for ext in entry.crl_entry_extensions.iter().flatten() {
+        for ext in tbs.crl_extensions.iter().flatten() {
             let oid = ext.extn_id.to_string();
-            if oid == REASON_CODE {
-                reason = CrlReason::from_der(ext.extn_value.as_bytes())
-                    .ok()
-                    .map(|r| format!("{r:?}"));
-            } else if ext.critical && oid != INVALIDITY_DATE {
-                // e.g. certificateIssuer (indirect CRL): we cannot tell whose serial this is.
-                return RevocationStatus::Unknown {
-                    why: format!("CRL entry has an unsupported critical extension {oid}"),
-                };
+            let v = ext.extn_value.as_bytes();
+            let bad = |what: &str, e: der::Error| format!("CRL {what} does not parse: {e}");
+            match oid.as_str() {
+                ISSUING_DISTRIBUTION_POINT => match IssuingDistributionPoint::from_der(v) {
+                    Ok(idp) => {
+                        rec.idp = Some(idp);
+                        rec.idp_der = Some(v.to_vec());
+                    }
+                    Err(e) => rec.unusable = Some(bad("issuingDistributionPoint", e)),
+                },
+                CRL_NUMBER => match der::asn1::Uint::from_der(v) {
+                    Ok(n) => rec.number = Some(unsigned(n.as_bytes())),
+                    Err(e) => rec.unusable = Some(bad("cRLNumber", e)),
+                },
+                DELTA_CRL_INDICATOR => match der::asn1::Uint::from_der(v) {
+                    Ok(n) => rec.delta_base = Some(unsigned(n.as_bytes())),
+                    Err(e) => rec.unusable = Some(bad("deltaCRLIndicator", e)),
+                },
+                AUTHORITY_KEY_IDENTIFIER => match AuthorityKeyIdentifier::from_der(v) {
+                    Ok(a) => rec.aki = a.key_identifier.map(|k| k.as_bytes().to_vec()),
+                    Err(e) => rec.unusable = Some(bad("authorityKeyIdentifier", e)),
+                },
+                EXPIRED_CERTS_ON_CRL => match GeneralizedTime::from_der(v) {
+                    Ok(t) => rec.expired_certs_on_crl = Some(t.to_system_time()),
+                    Err(e) => rec.unusable = Some(bad("expiredCertsOnCRL", e)),
+                },
+                FRESHEST_CRL | AUTHORITY_INFO_ACCESS | ISSUER_ALT_NAME => {}
+                _ if ext.critical => {
+                    rec.unusable = Some(format!("CRL has an unknown critical extension {oid}"));
+                }
+                _ => {}
             }
         }
-        let when = entry.revocation_date.to_system_time();
-        if when <= at {
-            return RevocationStatus::Revoked {
-                at: rfc3339(when),
-                reason,
-            };
+        if rec.delta_base.is_some() && rec.number.is_none() {
+            rec.unusable = Some("delta CRL without cRLNumber (RFC 5280 §5.2.4)".into());
         }
-        return RevocationStatus::Good;
+        if let Some(idp) = &rec.idp {
+            let only = [
+                idp.only_contains_user_certs,
+                idp.only_contains_ca_certs,
+                idp.only_contains_attribute_certs,
+            ];
+            if only.iter().filter(|b| **b).count() > 1 {
+                rec.unusable = Some(
+                    "issuingDistributionPoint asserts more than one onlyContains… (RFC 5280 §5.2.5)"
+                        .into(),
+                );
+            }
+        }
+        // RFC 5280 §5.3: a critical entry extension that is not understood
+        // makes the whole CRL unusable.
+        for entry in tbs.revoked_certificates.iter().flatten() {
+            for ext in entry.crl_entry_extensions.iter().flatten() {
+                let oid = ext.extn_id.to_string();
+                let known = [
+                    REASON_CODE,
+                    INVALIDITY_DATE,
+                    CERTIFICATE_ISSUER,
+                    HOLD_INSTRUCTION,
+                ];
+                if ext.critical && !known.contains(&oid.as_str()) {
+                    rec.unusable =
+                        Some(format!("CRL entry has an unknown critical extension {oid}"));
+                }
+            }
+        }
+        Ok(rec)
     }
-    RevocationStatus::Good
+
+    fn is_delta(&self) -> bool {
+        self.delta_base.is_some()
+    }
+
+    fn issuer(&self) -> String {
+        self.crl.tbs_cert_list.issuer.to_string()
+    }
+
+    /// Fresh for `at`: `thisUpdate <= at < nextUpdate`, or issued after `at`.
+    fn fresh_at(&self, at: SystemTime) -> bool {
+        self.this_update > at
+            || self
+                .next_update
+                .is_some_and(|n| self.this_update <= at && at < n)
+    }
+
+    fn stale_why(&self, at: SystemTime) -> String {
+        format!(
+            "CRL of {} is stale for {}: thisUpdate {}, nextUpdate {}",
+            self.issuer(),
+            rfc3339(at),
+            rfc3339(self.this_update),
+            self.next_update
+                .map_or_else(|| "absent".to_owned(), rfc3339)
+        )
+    }
+
+    /// Newest first: thisUpdate, then cRLNumber.
+    fn newer_than(&self, other: &CrlRecord) -> std::cmp::Ordering {
+        self.this_update
+            .cmp(&other.this_update)
+            .then_with(|| match (&self.number, &other.number) {
+                (Some(a), Some(b)) => cmp_uint(a, b),
+                _ => std::cmp::Ordering::Equal,
+            })
+    }
+
+    fn used(&self, scope: String) -> CrlUsed {
+        CrlUsed {
+            source: self.source.clone(),
+            issuer: self.issuer(),
+            number: self.number.as_ref().map(hex::encode_upper),
+            this_update: rfc3339(self.this_update),
+            next_update: self.next_update.map(rfc3339),
+            scope,
+        }
+    }
+
+    /// The entry for the certificate with issuer `issuer_key` and `serial`
+    /// (RFC 5280 §5.3.3: in an indirect CRL, entries after a
+    /// `certificateIssuer` belong to that issuer).
+    fn entry_for(&self, issuer_key: &[u8], serial: &[u8]) -> Option<Entry> {
+        let mut current: Vec<Vec<u8>> = vec![self.issuer_key.clone()];
+        let indirect = self.idp.as_ref().is_some_and(|i| i.indirect_crl);
+        for entry in self.crl.tbs_cert_list.revoked_certificates.iter().flatten() {
+            let mut reason = None;
+            let mut invalidity = None;
+            for ext in entry.crl_entry_extensions.iter().flatten() {
+                let v = ext.extn_value.as_bytes();
+                match ext.extn_id.to_string().as_str() {
+                    REASON_CODE => reason = CrlReason::from_der(v).ok(),
+                    INVALIDITY_DATE => {
+                        invalidity = GeneralizedTime::from_der(v)
+                            .ok()
+                            .map(|t| t.to_system_time())
+                    }
+                    CERTIFICATE_ISSUER if indirect => {
+                        if let Ok(names) = Vec::<GeneralName>::from_der(v) {
+                            current = names
+                                .iter()
+                                .filter_map(|n| match n {
+                                    GeneralName::DirectoryName(d) => match_key(d).ok(),
+                                    _ => None,
+                                })
+                                .collect();
+                        } else {
+                            current = Vec::new();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if entry.serial_number.as_bytes() == serial && current.iter().any(|k| k == issuer_key) {
+                let date = entry.revocation_date.to_system_time();
+                return Some(Entry {
+                    date: invalidity.map_or(date, |i| i.min(date)),
+                    reason,
+                });
+            }
+        }
+        None
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    /// The earlier of revocationDate and invalidityDate.
+    date: SystemTime,
+    reason: Option<CrlReason>,
+}
+
+impl Entry {
+    fn reason_bit(&self) -> u16 {
+        match self.reason {
+            Some(r) => 1u16 << (r as u32).min(15),
+            None => 0,
+        }
+    }
+
+    fn reason_name(&self) -> Option<String> {
+        self.reason.map(|r| format!("{r:?}"))
+    }
+}
+
+/// Finds the key that signed a CRL (RFC 5280 §6.3.3 (f)(g)).
+pub(crate) trait CrlSigners {
+    /// The id of a certificate whose key verifies `crl`'s signature, whose
+    /// keyUsage (when present) asserts cRLSign, and whose path is valid to
+    /// the trust anchor of the path being validated; or why none is.
+    /// `depth` is the nesting of the validation asking.
+    fn signer_of(
+        &mut self,
+        crl: &CrlRecord,
+        direct_issuer: usize,
+        depth: usize,
+    ) -> Result<usize, String>;
+    /// Whether the key of `signer` verifies `crl` (a delta CRL must be signed
+    /// by the key that signed its complete CRL, §6.3.3 (h)).
+    fn signed_by(&mut self, crl: &CrlRecord, signer: usize) -> bool;
+}
+
+/// The candidate CRLs of one validation.
+///
+/// Interior mutability: checking a CRL signer's own revocation (while a
+/// status is being computed) may fetch more CRLs; a status works on a
+/// snapshot of the records.
+pub(crate) struct CrlPool {
+    records: RefCell<Vec<Rc<CrlRecord>>>,
+    /// Why some CRL could not be read or fetched, for the report.
+    notes: RefCell<Vec<String>>,
+    fetched: RefCell<HashSet<String>>,
+}
+
+impl CrlPool {
+    /// The CRLs carried in the signature and given explicitly.
+    pub(crate) fn new(cfg: &RevocationConfig) -> Self {
+        let pool = CrlPool {
+            records: RefCell::new(Vec::new()),
+            notes: RefCell::new(Vec::new()),
+            fetched: RefCell::new(HashSet::new()),
+        };
+        // A signature file can carry any number of CRLs: take the first few.
+        let given = cfg
+            .signature_crls
+            .iter()
+            .take(MAX_SIGNATURE_CRLS)
+            .map(|c| (c, RevocationSource::Signature))
+            .chain(cfg.crls.iter().map(|c| (c, RevocationSource::Given)));
+        for (der_bytes, source) in given {
+            pool.add(der_bytes, source);
+        }
+        pool
+    }
+
+    /// How many CRLs are known.
+    pub(crate) fn len(&self) -> usize {
+        self.records.borrow().len()
+    }
+
+    fn add(&self, der_bytes: &[u8], source: RevocationSource) {
+        if self.records.borrow().iter().any(|r| r.der == der_bytes) {
+            return;
+        }
+        match CrlRecord::parse(der_bytes, source.clone()) {
+            Ok(r) => self.records.borrow_mut().push(Rc::new(r)),
+            Err(e) => self
+                .notes
+                .borrow_mut()
+                .push(format!("{}: {e}", source_label(&source))),
+        }
+    }
+
+    fn note(&self, s: String) {
+        self.notes.borrow_mut().push(s);
+    }
+
+    /// Adds the cached copies of `cert`'s distribution points and, when
+    /// fetching is on and a copy is missing or past its nextUpdate, fetches.
+    pub(crate) fn load_for(&self, cert: &Certificate, cfg: &RevocationConfig) {
+        let now = SystemTime::now();
+        for url in cdp_urls(cert) {
+            if !self.fetched.borrow_mut().insert(url.clone()) {
+                continue;
+            }
+            let mut current = false;
+            if let Some(dir) = &cfg.cache_dir {
+                let path = cache_path(dir, &url);
+                if let Ok(bytes) = std::fs::read(&path) {
+                    match CrlRecord::parse(&bytes, RevocationSource::Cache(path.clone())) {
+                        Ok(r) => {
+                            current = r.next_update.is_some_and(|n| now < n);
+                            if !self.records.borrow().iter().any(|x| x.der == r.der) {
+                                self.records.borrow_mut().push(Rc::new(r));
+                            }
+                        }
+                        Err(e) => self.note(format!("cached CRL {}: {e}", path.display())),
+                    }
+                }
+            }
+            if current {
+                continue;
+            }
+            if !cfg.fetch {
+                self.note(format!("offline: {url} was not fetched"));
+                continue;
+            }
+            match fetch(&url, cfg) {
+                Ok(bytes) => match CrlRecord::parse(&bytes, RevocationSource::Fetched(url.clone()))
+                {
+                    Ok(r) => {
+                        if let Some(dir) = &cfg.cache_dir {
+                            let path = cache_path(dir, &url);
+                            if let Err(e) = store_in_cache(&path, &bytes) {
+                                self.note(format!("could not cache {}: {e}", path.display()));
+                            }
+                        }
+                        // The fetched copy replaces an identical cached one, so
+                        // that the report names the fetch.
+                        let mut records = self.records.borrow_mut();
+                        records.retain(|x| x.der != r.der);
+                        records.push(Rc::new(r));
+                    }
+                    Err(e) => self.note(format!("CRL from {url}: {e}")),
+                },
+                Err(e) => self.note(format!("fetching {url}: {e}")),
+            }
+        }
+    }
+
+    /// RFC 5280 §6.3.3 for `cert`, issued by the path's certificate
+    /// `direct_issuer` (an id for [`CrlSigners`]) whose name is the cert's
+    /// issuer name.
+    pub(crate) fn status(
+        &self,
+        cert: &Certificate,
+        direct_issuer: usize,
+        at: SystemTime,
+        signers: &mut dyn CrlSigners,
+        depth: usize,
+    ) -> RevocationInfo {
+        let records: Vec<Rc<CrlRecord>> = self.records.borrow().clone();
+        let tbs = cert.tbs_certificate();
+        let subject = tbs.subject().to_string();
+        let unknown = |why: String| RevocationInfo {
+            subject: subject.clone(),
+            status: RevocationStatus::Unknown { why },
+            source: RevocationSource::None,
+            this_update: None,
+            next_update: None,
+            crls: Vec::new(),
+        };
+        let Ok(issuer_key) = match_key(tbs.issuer()) else {
+            return unknown("the certificate's issuer name cannot be compared".into());
+        };
+        let serial = tbs.serial_number().as_bytes();
+        let is_ca = matches!(
+            tbs.get_extension::<BasicConstraints>(),
+            Ok(Some((_, bc))) if bc.ca
+        );
+        let not_after = tbs.validity().not_after.to_system_time();
+        let dps = match tbs.get_extension::<CrlDistributionPoints>() {
+            Ok(Some((_, cdp))) => cdp.0,
+            Ok(None) => Vec::new(),
+            Err(e) => return unknown(format!("cRLDistributionPoints does not parse: {e}")),
+        };
+        let mut why: Vec<String> = Vec::new();
+        // (b) scope: which complete CRLs belong to which distribution point.
+        let mut points: Vec<Point> = dps
+            .iter()
+            .map(|dp| Point::from_dp(dp, tbs.issuer()))
+            .collect();
+        points.push(Point::implicit(tbs.issuer()));
+
+        // Pass 1: a revocation in any in-scope CRL with a verified signature wins.
+        let mut signer_cache: Vec<(usize, Result<usize, String>)> = Vec::new();
+        let mut signer_for = |i: usize, rec: &CrlRecord, signers: &mut dyn CrlSigners| {
+            if let Some((_, r)) = signer_cache.iter().find(|(k, _)| *k == i) {
+                return r.clone();
+            }
+            let r = signers.signer_of(rec, direct_issuer, depth);
+            signer_cache.push((i, r.clone()));
+            r
+        };
+        let mut candidates: Vec<(usize, u16)> = Vec::new(); // (record, interim reasons)
+        for point in &points {
+            for (i, rec) in records.iter().enumerate() {
+                if rec.is_delta() {
+                    continue;
+                }
+                match point.scope(rec, &issuer_key, is_ca) {
+                    Scope::Out => {}
+                    Scope::Refused(r) => why.push(r),
+                    Scope::In(interim) => {
+                        if let Some(u) = &rec.unusable {
+                            why.push(format!("{}: {u}", source_label(&rec.source)));
+                            continue;
+                        }
+                        candidates.push((i, interim));
+                    }
+                }
+            }
+        }
+        for &(i, _) in &candidates {
+            let rec = &records[i];
+            let Some(e) = rec.entry_for(&issuer_key, serial) else {
+                continue;
+            };
+            if e.reason_bit() == HOLD
+                || matches!(e.reason, Some(CrlReason::RemoveFromCRL))
+                || e.date > at
+            {
+                continue;
+            }
+            if signer_for(i, rec, signers).is_ok() {
+                return revoked(subject, e, rec, None);
+            }
+        }
+
+        // Pass 2: RFC 5280 §6.3.3 with the reasons mask, newest CRL first.
+        let mut mask: u16 = 0;
+        let mut used: Vec<CrlUsed> = Vec::new();
+        let mut decider: Option<usize> = None;
+        for point in &points {
+            if mask == ALL_REASONS {
+                break;
+            }
+            let mut mine: Vec<(usize, u16)> = Vec::new();
+            for (i, rec) in records.iter().enumerate() {
+                if rec.is_delta() || rec.unusable.is_some() {
+                    continue;
+                }
+                if let Scope::In(interim) = point.scope(rec, &issuer_key, is_ca) {
+                    mine.push((i, interim));
+                }
+            }
+            mine.sort_by(|a, b| records[b.0].newer_than(&records[a.0]));
+            for (i, interim) in mine {
+                let rec = &records[i];
+                // (e)
+                if interim & !mask == 0 {
+                    continue;
+                }
+                if !rec.fresh_at(at) {
+                    why.push(rec.stale_why(at));
+                    continue;
+                }
+                let signer = match signer_for(i, rec, signers) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        why.push(format!(
+                            "CRL of {} ({}): {e}",
+                            rec.issuer(),
+                            source_label(&rec.source)
+                        ));
+                        continue;
+                    }
+                };
+                // (c)(h)(i): the newest usable delta CRL for this complete CRL.
+                let delta = delta_for(&records, rec, at, signer, signers, &mut why);
+                let mut status: Option<Entry> = None;
+                let mut released = false;
+                if let Some(d) = delta {
+                    match d.entry_for(&issuer_key, serial) {
+                        Some(e) if matches!(e.reason, Some(CrlReason::RemoveFromCRL)) => {
+                            released = true
+                        }
+                        Some(e) => status = Some(e),
+                        None => {}
+                    }
+                }
+                if status.is_none() && !released {
+                    status = rec.entry_for(&issuer_key, serial);
+                }
+                // (k)
+                if status.is_some_and(|e| matches!(e.reason, Some(CrlReason::RemoveFromCRL))) {
+                    status = None;
+                }
+                // A CRL issued after the certificate expired may have dropped it.
+                let after_expiry = rec.this_update > not_after
+                    && rec.expired_certs_on_crl.is_none_or(|t| t > not_after);
+                match status {
+                    Some(e) if e.date <= at => return revoked(subject, e, rec, delta),
+                    _ if after_expiry => {
+                        why.push(format!(
+                            "the CRL of {} was issued at {}, after the certificate expired ({}), and does not say it keeps expired certificates",
+                            rec.issuer(),
+                            rfc3339(rec.this_update),
+                            rfc3339(not_after)
+                        ));
+                        continue;
+                    }
+                    _ => {}
+                }
+                // (l)
+                mask |= interim;
+                decider.get_or_insert(i);
+                used.push(rec.used(scope_text(rec, false)));
+                if let Some(d) = delta {
+                    used.push(d.used(scope_text(d, true)));
+                }
+                if mask == ALL_REASONS {
+                    break;
+                }
+            }
+        }
+        match decider {
+            Some(i) if mask == ALL_REASONS => {
+                let rec = &records[i];
+                RevocationInfo {
+                    subject,
+                    status: RevocationStatus::Good,
+                    source: rec.source.clone(),
+                    this_update: Some(rfc3339(rec.this_update)),
+                    next_update: rec.next_update.map(rfc3339),
+                    crls: used,
+                }
+            }
+            _ => {
+                if mask != 0 {
+                    why.insert(
+                        0,
+                        format!(
+                            "the usable CRLs cover only some revocation reasons ({}), not all",
+                            reason_names(mask)
+                        ),
+                    );
+                }
+                why.extend(self.notes.borrow().iter().cloned());
+                if why.is_empty() {
+                    why.push("no CRL available".into());
+                }
+                why.dedup();
+                let mut info = unknown(why.join("; "));
+                info.crls = used;
+                info
+            }
+        }
+    }
+}
+
+/// The report of a revocation found in `rec` (and its `delta`).
+fn revoked(
+    subject: String,
+    e: Entry,
+    rec: &CrlRecord,
+    delta: Option<&CrlRecord>,
+) -> RevocationInfo {
+    let mut crls = vec![rec.used(scope_text(rec, false))];
+    if let Some(d) = delta {
+        crls.push(d.used(scope_text(d, true)));
+    }
+    RevocationInfo {
+        subject,
+        status: RevocationStatus::Revoked {
+            at: rfc3339(e.date),
+            reason: e.reason_name(),
+        },
+        source: rec.source.clone(),
+        this_update: Some(rfc3339(rec.this_update)),
+        next_update: rec.next_update.map(rfc3339),
+        crls,
+    }
+}
+
+/// The newest usable delta CRL for the complete CRL `base` (§6.3.3 (c)(h)).
+fn delta_for<'a>(
+    records: &'a [Rc<CrlRecord>],
+    base: &CrlRecord,
+    at: SystemTime,
+    signer: usize,
+    signers: &mut dyn CrlSigners,
+    why: &mut Vec<String>,
+) -> Option<&'a CrlRecord> {
+    let number = base.number.as_ref()?;
+    let mut deltas: Vec<&CrlRecord> = records
+        .iter()
+        .map(|r| r.as_ref())
+        .filter(|d| {
+            d.unusable.is_none()
+                && d.delta_base
+                    .as_ref()
+                    .is_some_and(|b| cmp_uint(b, number).is_le())
+                && d.issuer_key == base.issuer_key
+                && d.idp_der == base.idp_der
+                && d.aki == base.aki
+                && d.number
+                    .as_ref()
+                    .is_some_and(|n| cmp_uint(n, number).is_gt())
+        })
+        .collect();
+    deltas.sort_by(|a, b| b.newer_than(a));
+    for d in deltas {
+        if !d.fresh_at(at) {
+            why.push(format!("delta {}", d.stale_why(at)));
+            continue;
+        }
+        if signers.signed_by(d, signer) {
+            return Some(d);
+        }
+        why.push(format!(
+            "the delta CRL of {} is not signed by the key of its base CRL",
+            d.issuer()
+        ));
+    }
+    None
+}
+
+fn scope_text(rec: &CrlRecord, delta: bool) -> String {
+    let mut parts = vec![if delta { "delta" } else { "complete" }.to_owned()];
+    if let Some(idp) = &rec.idp {
+        if idp.indirect_crl {
+            parts.push("indirect".into());
+        }
+        if idp.distribution_point.is_some() {
+            parts.push("distribution point".into());
+        }
+        if idp.only_contains_ca_certs {
+            parts.push("CA certificates only".into());
+        }
+        if idp.only_contains_user_certs {
+            parts.push("user certificates only".into());
+        }
+        if let Some(r) = idp.only_some_reasons {
+            parts.push(format!("reasons: {}", reason_names(r.bits())));
+        }
+    }
+    parts.join(", ")
+}
+
+fn source_label(s: &RevocationSource) -> String {
+    match s {
+        RevocationSource::Signature => "CRL in the signature".into(),
+        RevocationSource::Given => "given CRL".into(),
+        RevocationSource::Cache(p) => format!("cached CRL {}", p.display()),
+        RevocationSource::Fetched(u) => format!("CRL from {u}"),
+        RevocationSource::None => "CRL".into(),
+    }
+}
+
+fn reason_names(mask: u16) -> String {
+    const NAMES: [&str; 9] = [
+        "unused",
+        "keyCompromise",
+        "cACompromise",
+        "affiliationChanged",
+        "superseded",
+        "cessationOfOperation",
+        "certificateHold",
+        "privilegeWithdrawn",
+        "aACompromise",
+    ];
+    let v: Vec<&str> = (1..9)
+        .filter(|b| mask & (1 << b) != 0)
+        .map(|b| NAMES[b])
+        .collect();
+    v.join(", ")
+}
+
+/// A distribution point of RFC 5280 §6.3.3, as names ready for comparison.
+struct Point {
+    /// The distribution point's full names; `None` when absent.
+    names: Option<Vec<Vec<u8>>>,
+    reasons: Option<u16>,
+    /// cRLIssuer directory names (§7.1 forms); `None` when absent.
+    crl_issuer: Option<Vec<Vec<u8>>>,
+}
+
+enum Scope {
+    /// Not about this certificate's distribution point (another issuer, another scope).
+    Out,
+    /// About it, but refused, with the reason (for the report).
+    Refused(String),
+    /// In scope, covering these reasons.
+    In(u16),
+}
+
+/// The comparison form of a GeneralName: directory names by RFC 5280 §7.1,
+/// the others by their DER.
+fn general_name_key(n: &GeneralName) -> Option<Vec<u8>> {
+    match n {
+        GeneralName::DirectoryName(d) => match_key(d).ok().map(|mut k| {
+            k.insert(0, b'D');
+            k
+        }),
+        other => other.to_der().ok().map(|mut k| {
+            k.insert(0, b'G');
+            k
+        }),
+    }
+}
+
+fn dir_key(name: &Name) -> Option<Vec<u8>> {
+    general_name_key(&GeneralName::DirectoryName(name.clone()))
+}
+
+/// The names of a DistributionPointName; a name relative to the CRL issuer
+/// is appended to `crl_issuer` (§4.2.1.13).
+fn dp_names(dpn: &DistributionPointName, crl_issuer: &Name) -> Vec<Vec<u8>> {
+    match dpn {
+        DistributionPointName::FullName(names) => {
+            names.iter().filter_map(general_name_key).collect()
+        }
+        DistributionPointName::NameRelativeToCRLIssuer(rdn) => append_rdn(crl_issuer, rdn)
+            .and_then(|n| dir_key(&n))
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// `name` with `rdn` appended, through DER (x509-cert builds names only
+/// from strings).
+fn append_rdn(name: &Name, rdn: &x509_cert::name::RelativeDistinguishedName) -> Option<Name> {
+    let mut body = Vec::new();
+    for r in name.iter_rdn() {
+        body.extend(r.to_der().ok()?);
+    }
+    body.extend(rdn.to_der().ok()?);
+    let mut out = vec![0x30];
+    let len = body.len();
+    if len < 0x80 {
+        out.push(u8::try_from(len).ok()?);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | u8::try_from(bytes.len()).ok()?);
+        out.extend(bytes);
+    }
+    out.extend(body);
+    Name::from_der(&out).ok()
+}
+
+impl Point {
+    fn from_dp(dp: &DistributionPoint, cert_issuer: &Name) -> Self {
+        let crl_issuer_names: Option<Vec<Name>> = dp.crl_issuer.as_ref().map(|ns| {
+            ns.iter()
+                .filter_map(|n| match n {
+                    GeneralName::DirectoryName(d) => Some(d.clone()),
+                    _ => None,
+                })
+                .collect()
+        });
+        let relative_base = crl_issuer_names
+            .as_ref()
+            .and_then(|v| v.first().cloned())
+            .unwrap_or_else(|| cert_issuer.clone());
+        Point {
+            names: dp
+                .distribution_point
+                .as_ref()
+                .map(|d| dp_names(d, &relative_base)),
+            reasons: dp.reasons.map(|r| r.bits() & ALL_REASONS),
+            crl_issuer: crl_issuer_names
+                .map(|v| v.iter().filter_map(|n| match_key(n).ok()).collect()),
+        }
+    }
+
+    /// "Assume a DP with both the reasons and the cRLIssuer fields omitted and
+    /// a distribution point name of the certificate issuer" (§6.3.3).
+    fn implicit(cert_issuer: &Name) -> Self {
+        Point {
+            names: Some(dir_key(cert_issuer).into_iter().collect()),
+            reasons: None,
+            crl_issuer: None,
+        }
+    }
+
+    /// RFC 5280 §6.3.3 (b) and (d).
+    fn scope(&self, rec: &CrlRecord, cert_issuer_key: &[u8], is_ca: bool) -> Scope {
+        let idp = rec.idp.as_ref();
+        // (b)(1)
+        match &self.crl_issuer {
+            Some(issuers) => {
+                if !issuers.contains(&rec.issuer_key) {
+                    return Scope::Out;
+                }
+                if !idp.is_some_and(|i| i.indirect_crl) {
+                    return Scope::Refused(format!(
+                        "the CRL of {} is named as cRLIssuer but is not an indirect CRL",
+                        rec.issuer()
+                    ));
+                }
+            }
+            None => {
+                if rec.issuer_key != cert_issuer_key {
+                    return Scope::Out;
+                }
+            }
+        }
+        // (b)(2)
+        if let Some(idp) = idp {
+            if let Some(idp_dp) = &idp.distribution_point {
+                let idp_names = dp_names(idp_dp, &rec.crl.tbs_cert_list.issuer);
+                let mine: Vec<Vec<u8>> = match (&self.names, &self.crl_issuer) {
+                    (Some(n), _) => n.clone(),
+                    (None, Some(_)) => dp_issuer_general_keys(self),
+                    (None, None) => Vec::new(),
+                };
+                if !idp_names.iter().any(|n| mine.contains(n)) {
+                    return Scope::Out;
+                }
+            }
+            if idp.only_contains_user_certs && is_ca {
+                return Scope::Refused(format!(
+                    "the CRL of {} covers only end-entity certificates (onlyContainsUserCerts)",
+                    rec.issuer()
+                ));
+            }
+            if idp.only_contains_ca_certs && !is_ca {
+                return Scope::Refused(format!(
+                    "the CRL of {} covers only CA certificates (onlyContainsCACerts)",
+                    rec.issuer()
+                ));
+            }
+            if idp.only_contains_attribute_certs {
+                return Scope::Refused(format!(
+                    "the CRL of {} covers only attribute certificates (onlyContainsAttributeCerts)",
+                    rec.issuer()
+                ));
+            }
+        }
+        // (d)
+        let idp_reasons = idp
+            .and_then(|i| i.only_some_reasons)
+            .map(|r| r.bits() & ALL_REASONS);
+        let interim = match (idp_reasons, self.reasons) {
+            (Some(a), Some(b)) => a & b,
+            (Some(a), None) => a,
+            (None, Some(b)) => b,
+            (None, None) => ALL_REASONS,
+        };
+        Scope::In(interim)
+    }
+}
+
+/// The cRLIssuer names of a point in the form of [`general_name_key`].
+fn dp_issuer_general_keys(p: &Point) -> Vec<Vec<u8>> {
+    p.crl_issuer
+        .iter()
+        .flatten()
+        .map(|k| {
+            let mut v = k.clone();
+            v.insert(0, b'D');
+            v
+        })
+        .collect()
 }
 
 fn fetch(url: &str, cfg: &RevocationConfig) -> Result<Vec<u8>, String> {
@@ -302,93 +1169,4 @@ fn store_in_cache(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
-}
-
-/// Checks the revocation status of `cert`, issued by `issuer`, at `at`.
-pub fn check_revocation(
-    cert: &Certificate,
-    issuer: &Certificate,
-    at: SystemTime,
-    cfg: &RevocationConfig,
-) -> RevocationInfo {
-    let subject = cert.tbs_certificate().subject().to_string();
-    let done = |good: &GoodCrl, source: RevocationSource| RevocationInfo {
-        subject: subject.clone(),
-        status: status_in(good, cert, at),
-        source,
-        this_update: Some(rfc3339(good.this_update)),
-        next_update: good.next_update.map(rfc3339),
-    };
-    let mut why: Vec<String> = Vec::new();
-    // A signature file can carry any number of CRLs, each costing an RSA
-    // check when its issuer name matches: take the first few only.
-    let given = cfg
-        .signature_crls
-        .iter()
-        .take(MAX_SIGNATURE_CRLS)
-        .map(|c| (c, RevocationSource::Signature))
-        .chain(cfg.crls.iter().map(|c| (c, RevocationSource::Given)));
-    for (der_bytes, source) in given {
-        match check_crl(der_bytes, issuer, at) {
-            CrlUse::Ok(good) => return done(&good, source),
-            CrlUse::Unusable(r) => why.push(format!("{source:?} CRL: {r}")),
-            CrlUse::OtherIssuer => {}
-        }
-    }
-    let urls = cdp_urls(cert);
-    if urls.is_empty() {
-        why.push("the certificate has no http:// CRL distribution point".into());
-    }
-    if let Some(dir) = &cfg.cache_dir {
-        for url in &urls {
-            let path = cache_path(dir, url);
-            let Ok(bytes) = std::fs::read(&path) else {
-                continue;
-            };
-            match check_crl(&bytes, issuer, at) {
-                CrlUse::Ok(good) => return done(&good, RevocationSource::Cache(path)),
-                CrlUse::Unusable(r) => why.push(format!("cached CRL {}: {r}", path.display())),
-                CrlUse::OtherIssuer => why.push(format!(
-                    "cached CRL {} is from another issuer",
-                    path.display()
-                )),
-            }
-        }
-    }
-    if cfg.fetch {
-        for url in &urls {
-            match fetch(url, cfg) {
-                Ok(bytes) => match check_crl(&bytes, issuer, at) {
-                    CrlUse::Ok(good) => {
-                        if let Some(dir) = &cfg.cache_dir {
-                            let path = cache_path(dir, url);
-                            if let Err(e) = store_in_cache(&path, &bytes) {
-                                why.push(format!("could not cache {}: {e}", path.display()));
-                            }
-                        }
-                        return done(&good, RevocationSource::Fetched(url.clone()));
-                    }
-                    CrlUse::Unusable(r) => why.push(format!("CRL from {url}: {r}")),
-                    CrlUse::OtherIssuer => {
-                        why.push(format!("CRL from {url} is from another issuer"))
-                    }
-                },
-                Err(e) => why.push(format!("fetching {url}: {e}")),
-            }
-        }
-    } else if !urls.is_empty() {
-        why.push("offline: CRLs were not fetched".into());
-    }
-    if why.is_empty() {
-        why.push("no CRL available".into());
-    }
-    RevocationInfo {
-        subject,
-        status: RevocationStatus::Unknown {
-            why: why.join("; "),
-        },
-        source: RevocationSource::None,
-        this_update: None,
-        next_update: None,
-    }
 }

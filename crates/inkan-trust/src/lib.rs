@@ -14,7 +14,9 @@ pub mod anchors;
 pub mod crl;
 pub mod iso17090;
 pub mod path;
+pub mod rfc5280_name_constraints;
 pub mod rfc5280_names;
+pub mod rfc5280_policy;
 pub mod rfc5280_sig;
 pub mod store;
 

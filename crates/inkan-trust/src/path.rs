@@ -17,24 +17,38 @@
 //! 3. **Validity** of every certificate at the validation time (§6.1.3 (a)(2)),
 //!    the anchor included.
 //! 4. **Structure** (§6.1.4): intermediates have basicConstraints cA = TRUE
-//!    (k), pathLenConstraint (l)(m), keyUsage keyCertSign when keyUsage is present
-//!    (n); every critical extension must be understood (§6.1.3/§6.1.4 (o)).
-//!    Understood: keyUsage, basicConstraints, certificatePolicies,
-//!    policyConstraints, subjectKeyIdentifier, authorityKeyIdentifier,
-//!    subjectAltName, extKeyUsage, cRLDistributionPoints,
-//!    subjectDirectoryAttributes. **Not implemented** (so a critical one fails
-//!    the path): nameConstraints, policyMappings, inhibitAnyPolicy.
-//! 5. **Policy processing** (§6.1.2–§6.1.5) with user-initial-policy-set =
-//!    {anyPolicy}, initial-explicit-policy = false, initial-policy-mapping-inhibit
-//!    and initial-any-policy-inhibit = false; the valid policy tree is tracked as
-//!    a set of policy OIDs (equivalent without policy mappings);
-//!    requireExplicitPolicy of policyConstraints is honoured.
+//!    (k), pathLenConstraint (l)(m), keyUsage keyCertSign when keyUsage is
+//!    present (n; a keyUsage that does not parse fails); no extension appears
+//!    twice (§4.2); every critical extension must be understood (§6.1.3/§6.1.4
+//!    (o)). Understood: keyUsage, basicConstraints, certificatePolicies,
+//!    policyConstraints, policyMappings, inhibitAnyPolicy, nameConstraints,
+//!    subjectKeyIdentifier, authorityKeyIdentifier, subjectAltName,
+//!    issuerAltName, extKeyUsage, cRLDistributionPoints, freshestCRL,
+//!    subjectDirectoryAttributes.
+//! 5. **Names and policies** (§6.1.2–§6.1.5): name constraints
+//!    ([`crate::rfc5280_name_constraints`]) and the valid policy tree with
+//!    policy mappings, inhibitPolicyMapping, inhibitAnyPolicy and explicit
+//!    policy ([`crate::rfc5280_policy`]), with the initial settings of
+//!    [`PathInput::policy`] (RFC 5280 defaults when `None`).
 //! 6. **HPKI checks** (profile [`ValidationProfile::Hpki`] only, on the end
 //!    entity): the signing policy `1.2.392.100495.1.5.1.1.0.1` is asserted (an
-//!    authentication certificate is named as such), keyUsage nonRepudiation is set
-//!    (digitalSignature is *not* required), the hcRole parses (an absent hcRole is
-//!    reported in `role_error`, a malformed one fails).
-//! 7. **Revocation** of every non-anchor certificate by CRL ([`crate::crl`]).
+//!    authentication certificate is named as such); the issuer is an HPKI
+//!    *signing* CA (policy `1.2.392.100495.1.5.1.1.3.1`: a certificate from an
+//!    authentication CA is never a document signer, whatever it asserts);
+//!    keyUsage nonRepudiation is set (digitalSignature is *not* required); a
+//!    critical extKeyUsage allows document signing; the hcRole parses (an
+//!    absent hcRole is reported in `role_error`, a malformed one fails).
+//! 7. **Revocation** of every non-anchor certificate by CRL ([`crate::crl`]),
+//!    RFC 5280 §6.3 with CRL scope, reasons, indirect and delta CRLs; a CRL
+//!    signer other than the issuer is itself validated to the same anchor.
+//!
+//! Path building tries several candidate paths (at most
+//! [`MAX_CANDIDATE_PATHS`]) and judges each in full until one passes, so a
+//! key rollover or a look-alike CA cannot hide the right path; the failure of
+//! the first path is reported when none passes. Each (certificate, issuer
+//! key) signature is checked once, a path never holds the same name and key
+//! twice (RFC 4158 §2.4.2), and the signature checks and search steps are
+//! bounded ([`MAX_PATH_SIGNATURE_CHECKS`], [`MAX_BUILD_STEPS`]).
 //!
 //! # ETSI EN 319 102-1 indications
 //! Inkan verifies basic (B-level) signatures without proof of existence (POE),
@@ -56,7 +70,7 @@
 //! | `RevocationUnknown` | INDETERMINATE | TRY_LATER |
 //! | `SignatureInvalid`, `Rfc5280` | INDETERMINATE | CERTIFICATE_CHAIN_GENERAL_FAILURE |
 //! | `WeakAlgorithm` | INDETERMINATE | CRYPTO_CONSTRAINTS_FAILURE_NO_POE |
-//! | `NotSigningPolicy`, `KeyUsage`, `AuthenticationCertificate` | INDETERMINATE | CHAIN_CONSTRAINTS_FAILURE |
+//! | `NotSigningPolicy`, `KeyUsage`, `AuthenticationCertificate`, `IssuerNotSigningCa`, `ExtendedKeyUsage` | INDETERMINATE | CHAIN_CONSTRAINTS_FAILURE |
 //! | `MalformedHcRole`, `RoleNotAllowed` | INDETERMINATE | SIG_CONSTRAINTS_FAILURE |
 //!
 //! NOT_YET_VALID is listed by EN 319 102-1 under both TOTAL-FAILED and
@@ -66,7 +80,8 @@
 //! [`PathStatus::Failed`] (TOTAL-FAILED) is therefore not produced by this module
 //! today; it is kept for the POE-based rules of a later time-stamp step.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
 use std::time::SystemTime;
 
 use der::{Decode, Encode};
@@ -76,13 +91,17 @@ use rsa::traits::PublicKeyParts;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies, KeyUsage, PolicyConstraints,
+    AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies, ExtendedKeyUsage, KeyUsage,
     SubjectKeyIdentifier,
 };
 use x509_cert::Certificate;
 
-use crate::crl::{self, rfc3339, RevocationConfig, RevocationInfo, RevocationStatus};
+use crate::crl::{
+    rfc3339, CrlPool, CrlRecord, CrlSigners, RevocationConfig, RevocationInfo, RevocationStatus,
+};
 use crate::iso17090::{self, HcRole, HcRoleError};
+use crate::rfc5280_name_constraints::NameConstraintsState;
+use crate::rfc5280_policy::{PolicyProcessor, PolicySettings};
 use crate::rfc5280_sig::{self, SigError};
 use crate::store::TrustStore;
 
@@ -90,9 +109,10 @@ use crate::store::TrustStore;
 pub const POLICY_HPKI_SIGNING_EE: &str = "1.2.392.100495.1.5.1.1.0.1";
 /// HPKI authentication (認証用) end-entity certificate policy.
 pub const POLICY_HPKI_AUTH_EE: &str = "1.2.392.100495.1.5.1.2.0.1";
+/// HPKI signing (署名用) CA certificate policy: the issuer of a document signer.
+pub const POLICY_HPKI_SIGNING_CA: &str = "1.2.392.100495.1.5.1.1.3.1";
 /// HPKI authentication CA policy.
 pub const POLICY_HPKI_AUTH_CA: &str = "1.2.392.100495.1.5.1.2.3.1";
-const ANY_POLICY: &str = "2.5.29.32.0";
 /// Smallest RSA modulus accepted in the HPKI profile.
 pub const MIN_RSA_BITS: usize = 2048;
 const MAX_DEPTH: usize = 8;
@@ -138,6 +158,9 @@ pub struct PathInput<'a> {
     pub profile: ValidationProfile,
     /// Where CRLs come from.
     pub revocation: &'a RevocationConfig,
+    /// The RFC 5280 §6.1.1 policy inputs; `None`: the defaults (any policy,
+    /// nothing explicit, nothing inhibited).
+    pub policy: Option<&'a PolicySettings>,
 }
 
 /// A certificate's validity at the validation time (RFC 5280 §4.1.2.5).
@@ -298,6 +321,25 @@ pub enum PathFailure {
         /// The keyUsage bits found.
         found: String,
     },
+    /// HPKI: the end entity's issuer is not an HPKI signing CA (policy
+    /// [`POLICY_HPKI_SIGNING_CA`]).
+    #[error("{subject} is issued by {issuer}, which is not an HPKI signing CA (policy {POLICY_HPKI_SIGNING_CA})")]
+    IssuerNotSigningCa {
+        /// The end entity.
+        subject: String,
+        /// Its issuer.
+        issuer: String,
+    },
+    /// A critical extKeyUsage that does not allow signing documents.
+    #[error(
+        "{subject} has a critical extKeyUsage that does not allow signing documents ({found})"
+    )]
+    ExtendedKeyUsage {
+        /// The certificate.
+        subject: String,
+        /// The purposes found.
+        found: String,
+    },
     /// HPKI: an authentication (認証用) certificate, never valid for documents.
     #[error("{subject} is an HPKI authentication certificate, not a signing certificate")]
     AuthenticationCertificate {
@@ -345,6 +387,8 @@ impl PathFailure {
             PathFailure::WeakAlgorithm { .. } => "CRYPTO_CONSTRAINTS_FAILURE_NO_POE",
             PathFailure::NotSigningPolicy { .. }
             | PathFailure::KeyUsage { .. }
+            | PathFailure::IssuerNotSigningCa { .. }
+            | PathFailure::ExtendedKeyUsage { .. }
             | PathFailure::AuthenticationCertificate { .. } => "CHAIN_CONSTRAINTS_FAILURE",
             PathFailure::MalformedHcRole { .. } | PathFailure::RoleNotAllowed { .. } => {
                 "SIG_CONSTRAINTS_FAILURE"
@@ -371,6 +415,8 @@ impl Localized for PathFailure {
             PathFailure::NotSigningPolicy { .. } => "path.not_signing_policy",
             PathFailure::KeyUsage { .. } => "path.key_usage",
             PathFailure::AuthenticationCertificate { .. } => "path.authentication_certificate",
+            PathFailure::IssuerNotSigningCa { .. } => "path.issuer_not_signing_ca",
+            PathFailure::ExtendedKeyUsage { .. } => "path.extended_key_usage",
             PathFailure::MalformedHcRole { .. } => "path.malformed_hcrole",
             PathFailure::RoleNotAllowed { .. } => "path.role_not_allowed",
         }
@@ -433,6 +479,12 @@ impl Localized for PathFailure {
             ),
             PathFailure::KeyUsage { subject, found } => format!(
                 "証明書 {subject} の鍵用途に否認防止（nonRepudiation）がありません（鍵用途: {found}）"
+            ),
+            PathFailure::IssuerNotSigningCa { subject, issuer } => format!(
+                "証明書 {subject} の発行者 {issuer} は HPKI 署名用認証局（ポリシ {POLICY_HPKI_SIGNING_CA}）ではありません。文書の署名には署名用認証局が発行した証明書が必要です"
+            ),
+            PathFailure::ExtendedKeyUsage { subject, found } => format!(
+                "証明書 {subject} の拡張鍵用途（critical）が文書への署名を許していません（{found}）"
             ),
             PathFailure::AuthenticationCertificate { subject } => format!(
                 "証明書 {subject} は HPKI 認証用証明書です。文書の署名には署名用証明書が必要です"
@@ -551,12 +603,95 @@ struct Parsed {
     /// ([`crate::rfc5280_names::match_key`]): name chaining compares these.
     subject_key: Vec<u8>,
     issuer_key: Vec<u8>,
+    /// Index of the first certificate with the same subjectPublicKeyInfo: a
+    /// signature verified with one is verified with all.
+    spki_id: usize,
     anchor: bool,
+    /// The validity dates were before 1970 and were read as 1970-01-01 (see
+    /// [`parse_certificate`]).
+    clamped: bool,
+}
+
+/// Parses a certificate. `der` 0.8 refuses dates before 1970, which RFC 5280
+/// allows (UTCTime years 50–69 are 1950–1969, §4.1.2.5.1; NIST PKITS 4.2.3
+/// has one): such a validity date is read as 1970-01-01T00:00:00Z, which
+/// gives the same answer for every validation time the verifier can be
+/// asked about (all after 1970). The signature is still checked over the
+/// original bytes.
+pub(crate) fn parse_certificate(der_bytes: &[u8]) -> Result<(Certificate, bool), der::Error> {
+    match Certificate::from_der(der_bytes) {
+        Ok(c) => Ok((c, false)),
+        Err(e) => match clamp_pre1970_validity(der_bytes) {
+            Some(copy) => Certificate::from_der(&copy)
+                .map(|c| (c, true))
+                .map_err(|_| e),
+            None => Err(e),
+        },
+    }
+}
+
+/// A copy of `cert` with pre-1970 validity dates replaced by 1970-01-01 of
+/// the same length; `None` when there is none.
+fn clamp_pre1970_validity(cert: &[u8]) -> Option<Vec<u8>> {
+    fn header(b: &[u8], at: usize) -> Option<(u8, usize, usize)> {
+        let tag = *b.get(at)?;
+        let first = *b.get(at + 1)? as usize;
+        if first < 0x80 {
+            return Some((tag, at + 2, first));
+        }
+        let n = first & 0x7f;
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let mut len = 0usize;
+        for k in 0..n {
+            len = (len << 8) | *b.get(at + 2 + k)? as usize;
+        }
+        Some((tag, at + 2 + n, len))
+    }
+    let mut out = cert.to_vec();
+    let (_, tbs_at, _) = header(cert, 0)?;
+    let (_, mut p, _) = header(cert, tbs_at)?;
+    // version [0] (optional), serialNumber, signature, issuer, then validity.
+    let mut field = 0;
+    loop {
+        let (tag, body, len) = header(cert, p)?;
+        if field == 0 && tag == 0xA0 {
+            p = body + len;
+            continue;
+        }
+        if field == 3 {
+            if tag != 0x30 {
+                return None;
+            }
+            let mut q = body;
+            let mut changed = false;
+            for _ in 0..2 {
+                let (t, b, l) = header(cert, q)?;
+                let digits = cert.get(b..b + l)?;
+                match (t, l) {
+                    (0x17, 13) if (b"50".as_slice()..b"70".as_slice()).contains(&&digits[..2]) => {
+                        out.get_mut(b..b + l)?.copy_from_slice(b"700101000000Z");
+                        changed = true;
+                    }
+                    (0x18, 15) if &digits[..4] < b"1970".as_slice() => {
+                        out.get_mut(b..b + l)?.copy_from_slice(b"19700101000000Z");
+                        changed = true;
+                    }
+                    _ => {}
+                }
+                q = b + l;
+            }
+            return changed.then_some(out);
+        }
+        field += 1;
+        p = body + len;
+    }
 }
 
 impl Parsed {
     fn new(der_bytes: &[u8], anchor: bool) -> Result<Self, der::Error> {
-        let cert = Certificate::from_der(der_bytes)?;
+        let (cert, clamped) = parse_certificate(der_bytes)?;
         let subject_key = crate::rfc5280_names::match_key(cert.tbs_certificate().subject())?;
         let issuer_key = crate::rfc5280_names::match_key(cert.tbs_certificate().issuer())?;
         Ok(Parsed {
@@ -564,7 +699,9 @@ impl Parsed {
             cert,
             subject_key,
             issuer_key,
+            spki_id: 0,
             anchor,
+            clamped,
         })
     }
 
@@ -600,12 +737,19 @@ impl Parsed {
 
     fn info(&self, at: SystemTime) -> CertInfo {
         let tbs = self.cert.tbs_certificate();
+        let before_1970 = |t: String| {
+            if self.clamped && t.starts_with("1970-01-01T00:00:00") {
+                "before 1970".to_owned()
+            } else {
+                t
+            }
+        };
         CertInfo {
             subject: self.subject(),
             issuer: tbs.issuer().to_string(),
             serial: hex::encode_upper(tbs.serial_number().as_bytes()),
-            not_before: rfc3339(tbs.validity().not_before.to_system_time()),
-            not_after: rfc3339(tbs.validity().not_after.to_system_time()),
+            not_before: before_1970(rfc3339(tbs.validity().not_before.to_system_time())),
+            not_after: before_1970(rfc3339(tbs.validity().not_after.to_system_time())),
             sha256: hex::encode_upper(Sha256::digest(&self.der)),
             validity: validity_at(&self.cert, at),
             anchor: self.anchor,
@@ -631,8 +775,7 @@ struct BuildTrail {
     bad_sig: Option<PathFailure>,
     untrusted: Option<PathFailure>,
     no_issuer: Option<PathFailure>,
-    /// Set, to the number of checks made, when the signature budget ran out:
-    /// nothing else can be concluded.
+    /// Set, to the number of checks made, when the signature budget ran out.
     exhausted: Option<usize>,
 }
 
@@ -655,130 +798,577 @@ impl BuildTrail {
     }
 }
 
-/// Certificate-signature checks allowed while building one path.
+/// Signature checks (certificates and CRLs) allowed in one validation.
 #[derive(Debug)]
 struct Budget {
     total: usize,
     left: usize,
 }
 
-/// Depth-first path building: returns indices into `certs`, end entity (index 0) first.
-///
-/// `budget` counts the certificate signatures that may still be checked,
-/// across the whole search; when it runs out the search stops with
-/// `trail.exhausted` set.
-fn build(
-    certs: &[Parsed],
-    path: &mut Vec<usize>,
-    trail: &mut BuildTrail,
-    budget: &mut Budget,
-) -> bool {
-    let Some(&cur_i) = path.last() else {
-        return false;
-    };
-    let cur = &certs[cur_i];
-    if cur.anchor {
-        return true;
-    }
-    if path.len() > MAX_DEPTH {
-        return false;
-    }
-    let aki = cur.aki();
-    let mut candidates: Vec<usize> = (0..certs.len())
-        .filter(|&i| !path.contains(&i) && certs[i].subject_key == cur.issuer_key)
-        .filter(|&i| match (&aki, certs[i].ski()) {
-            (Some(a), Some(s)) => *a == s,
-            _ => true,
-        })
-        .collect();
-    // Anchors first: the shortest path to a trusted root wins. Then a subject
-    // spelled exactly as the issuer name, before one that only matches under
-    // RFC 5280 §7.1: the first chain whose signatures verify is the one
-    // judged, and an exact match is the issuer's current certificate in the
-    // usual case (a CA that re-encoded its name on renewal keeps both).
-    let issuer_name = cur.cert.tbs_certificate().issuer();
-    candidates.sort_by_key(|&i| {
-        (
-            !certs[i].anchor,
-            certs[i].cert.tbs_certificate().subject() != issuer_name,
-        )
-    });
-    if candidates.is_empty() {
-        if cur.self_issued() {
-            trail.untrusted.get_or_insert(PathFailure::UntrustedRoot {
-                root: cur.subject(),
-            });
-        } else {
-            trail.no_issuer.get_or_insert(PathFailure::NoChain {
-                subject: cur.subject(),
-                issuer: cur.cert.tbs_certificate().issuer().to_string(),
-            });
-        }
-        return false;
-    }
-    // RFC 5280 §4.1.1.2: signatureAlgorithm must equal tbsCertificate.signature.
-    if cur.cert.signature_algorithm() != cur.cert.tbs_certificate().signature() {
-        trail.bad_sig.get_or_insert(PathFailure::SignatureInvalid {
-            subject: cur.subject(),
-            issuer: cur.cert.tbs_certificate().issuer().to_string(),
-            detail: "signatureAlgorithm differs from tbsCertificate.signature".into(),
-        });
-        return false;
-    }
-    for i in candidates {
-        if trail.exhausted.is_some() || budget.left == 0 {
-            trail.exhausted = Some(budget.total);
-            return false;
-        }
-        budget.left -= 1;
-        let failure = match rfc5280_sig::verify_issued_by(&cur.der, &cur.cert, &certs[i].cert) {
-            Ok(()) => {
-                path.push(i);
-                if build(certs, path, trail, budget) {
-                    return true;
-                }
-                path.pop();
-                continue;
-            }
-            Err(SigError::UnsupportedAlgorithm { oid }) => PathFailure::WeakAlgorithm {
-                subject: cur.subject(),
-                detail: if oid == rfc5280_sig::SHA1_WITH_RSA {
-                    "sha1WithRSAEncryption certificate signature".to_owned()
-                } else {
-                    format!("unsupported certificate signature algorithm {oid}")
-                },
-            },
-            Err(e) => PathFailure::SignatureInvalid {
-                subject: cur.subject(),
-                issuer: certs[i].subject(),
-                detail: e.to_string(),
-            },
-        };
-        // Report the signature problem only if this issuer leads to a trust
-        // anchor; otherwise it is just a wrong candidate.
-        let depth = path.len();
-        path.push(i);
-        let mut sub = BuildTrail::default();
-        let reaches_anchor = build(certs, path, &mut sub, budget);
-        path.truncate(depth);
-        if sub.exhausted.is_some() {
-            trail.exhausted = sub.exhausted;
-            return false;
-        }
-        if reaches_anchor {
-            let slot = match failure {
-                PathFailure::WeakAlgorithm { .. } => &mut trail.weak,
-                _ => &mut trail.bad_sig,
-            };
-            slot.get_or_insert(failure);
-        } else {
-            trail.untrusted = trail.untrusted.take().or(sub.untrusted);
-            trail.no_issuer = trail.no_issuer.take().or(sub.no_issuer);
-        }
-    }
-    false
+/// Certificates visited while building paths in one validation, at most.
+pub const MAX_BUILD_STEPS: usize = 10_000;
+/// Complete candidate paths judged, at most, before the first one's
+/// failure is reported. Real HPKI has one path; PKITS key-rollover cases two.
+pub const MAX_CANDIDATE_PATHS: usize = 6;
+/// Nesting of CRL-signer path validations (a CRL signed by a key that has
+/// its own certificate, whose CRL may be signed by yet another).
+const MAX_CRL_SIGNER_DEPTH: usize = 2;
+
+/// What a (sub)validation checks.
+struct Mode<'p> {
+    profile: ValidationProfile,
+    policy: &'p PolicySettings,
+    /// Only this anchor may end the path (a CRL signer's path must end at
+    /// the target's anchor, RFC 5280 §6.3.3 (f)).
+    anchor: Option<usize>,
+    depth: usize,
 }
 
+type SigResult = Result<(), PathFailureKind>;
+
+#[derive(Debug, Clone)]
+enum PathFailureKind {
+    Weak(String),
+    Bad(String),
+}
+
+/// One validation: the certificates, what was already verified, the CRLs.
+struct Engine<'i> {
+    input: &'i PathInput<'i>,
+    certs: Vec<Parsed>,
+    /// (child, issuer spki_id) → signature result: "remember each
+    /// (certificate, issuer) result".
+    sig_memo: HashMap<(usize, usize), SigResult>,
+    /// (CRL sha256, spki_id) → whether the key verifies the CRL.
+    crl_sig_memo: HashMap<([u8; 32], usize), bool>,
+    /// Whether a certificate's name chain reaches an anchor (no signatures).
+    reach_memo: HashMap<usize, bool>,
+    /// CRL signer certificates already validated (to the main anchor).
+    signer_memo: HashMap<usize, Result<(), String>>,
+    in_progress: Vec<usize>,
+    budget: Budget,
+    /// Path-building steps left ([`MAX_BUILD_STEPS`]).
+    steps: usize,
+    crls: Rc<CrlPool>,
+    /// The anchor of the path being judged at depth 0.
+    main_anchor: Option<usize>,
+    at: SystemTime,
+}
+
+impl<'i> Engine<'i> {
+    fn spend(&mut self) -> bool {
+        if self.budget.left == 0 {
+            return false;
+        }
+        self.budget.left -= 1;
+        true
+    }
+
+    fn verify_edge(&mut self, child: usize, issuer: usize) -> Option<SigResult> {
+        let key = (child, self.certs[issuer].spki_id);
+        if let Some(r) = self.sig_memo.get(&key) {
+            return Some(r.clone());
+        }
+        if !self.spend() {
+            return None;
+        }
+        let c = &self.certs[child];
+        let r = match rfc5280_sig::verify_issued_by(&c.der, &c.cert, &self.certs[issuer].cert) {
+            Ok(()) => Ok(()),
+            Err(SigError::UnsupportedAlgorithm { oid }) => Err(PathFailureKind::Weak(
+                if oid == rfc5280_sig::SHA1_WITH_RSA {
+                    "sha1WithRSAEncryption certificate signature".to_owned()
+                } else {
+                    format!(
+                        "unsupported certificate signature algorithm {} (Inkan verifies RSA only)",
+                        algorithm_name(&oid)
+                    )
+                },
+            )),
+            Err(e) => Err(PathFailureKind::Bad(e.to_string())),
+        };
+        self.sig_memo.insert(key, r.clone());
+        Some(r)
+    }
+
+    /// Issuer candidates of `cur`, best first.
+    fn candidates(&self, cur: usize, path: &[usize], anchor: Option<usize>) -> Vec<usize> {
+        let c = &self.certs[cur];
+        let aki = c.aki();
+        // RFC 4158 §2.4.2: a path never holds the same name and key twice
+        // (a copy of a certificate on the path adds nothing, and look-alikes
+        // would otherwise chain to each other in every order).
+        let on_path = |i: usize| {
+            let p = &self.certs[i];
+            path.iter().any(|&k| {
+                k == i
+                    || (self.certs[k].spki_id == p.spki_id
+                        && self.certs[k].subject_key == p.subject_key)
+            })
+        };
+        let mut v: Vec<usize> = (0..self.certs.len())
+            .filter(|&i| self.certs[i].subject_key == c.issuer_key && !on_path(i))
+            .filter(|&i| !self.certs[i].anchor || anchor.is_none_or(|a| a == i))
+            .filter(|&i| match (&aki, self.certs[i].ski()) {
+                (Some(a), Some(s)) => *a == s,
+                _ => true,
+            })
+            .collect();
+        // Anchors first: the shortest path to a trusted root wins. Then a
+        // subject spelled exactly as the issuer name, before one that only
+        // matches under RFC 5280 §7.1, then one valid at the validation time.
+        let issuer_name = c.cert.tbs_certificate().issuer();
+        v.sort_by_key(|&i| {
+            let p = &self.certs[i];
+            (
+                !p.anchor,
+                p.cert.tbs_certificate().subject() != issuer_name,
+                validity_at(&p.cert, self.at) != CertValidity::Valid,
+            )
+        });
+        v
+    }
+
+    /// Whether names alone lead from `i` to an anchor (no signature checked):
+    /// decides whether a bad signature is worth reporting.
+    fn reaches_anchor(&mut self, i: usize, seen: &mut Vec<usize>) -> bool {
+        if self.certs[i].anchor {
+            return true;
+        }
+        if let Some(&r) = self.reach_memo.get(&i) {
+            return r;
+        }
+        if seen.len() > MAX_DEPTH || seen.contains(&i) {
+            return false;
+        }
+        seen.push(i);
+        let next: Vec<usize> = (0..self.certs.len())
+            .filter(|&k| k != i && self.certs[k].subject_key == self.certs[i].issuer_key)
+            .collect();
+        let r = next.into_iter().any(|k| self.reaches_anchor(k, seen));
+        seen.pop();
+        self.reach_memo.insert(i, r);
+        r
+    }
+
+    /// Depth-first enumeration of paths from `path[0]` whose signatures
+    /// verify, at most `limit`; never searches below a failed signature.
+    fn build(
+        &mut self,
+        path: &mut Vec<usize>,
+        anchor: Option<usize>,
+        found: &mut Vec<Vec<usize>>,
+        limit: usize,
+        trail: &mut BuildTrail,
+    ) {
+        let Some(&cur) = path.last() else { return };
+        if self.certs[cur].anchor {
+            found.push(path.clone());
+            return;
+        }
+        if path.len() > MAX_DEPTH || trail.exhausted.is_some() {
+            return;
+        }
+        // A backstop on the search itself, whatever the signatures cost.
+        if self.steps == 0 {
+            trail.exhausted = Some(self.budget.total - self.budget.left);
+            return;
+        }
+        self.steps -= 1;
+        let candidates = self.candidates(cur, path, anchor);
+        if candidates.is_empty() {
+            let c = &self.certs[cur];
+            if c.self_issued() {
+                trail
+                    .untrusted
+                    .get_or_insert(PathFailure::UntrustedRoot { root: c.subject() });
+            } else {
+                trail.no_issuer.get_or_insert(PathFailure::NoChain {
+                    subject: c.subject(),
+                    issuer: c.cert.tbs_certificate().issuer().to_string(),
+                });
+            }
+            return;
+        }
+        // RFC 5280 §4.1.1.2: signatureAlgorithm must equal tbsCertificate.signature.
+        {
+            let c = &self.certs[cur].cert;
+            if c.signature_algorithm() != c.tbs_certificate().signature() {
+                trail.bad_sig.get_or_insert(PathFailure::SignatureInvalid {
+                    subject: self.certs[cur].subject(),
+                    issuer: c.tbs_certificate().issuer().to_string(),
+                    detail: "signatureAlgorithm differs from tbsCertificate.signature".into(),
+                });
+                return;
+            }
+        }
+        for i in candidates {
+            if found.len() >= limit {
+                return;
+            }
+            match self.verify_edge(cur, i) {
+                None => {
+                    trail.exhausted = Some(self.budget.total - self.budget.left);
+                    return;
+                }
+                Some(Ok(())) => {
+                    path.push(i);
+                    self.build(path, anchor, found, limit, trail);
+                    path.pop();
+                    if trail.exhausted.is_some() {
+                        return;
+                    }
+                }
+                Some(Err(kind)) => {
+                    // Report the signature problem only if this issuer's
+                    // names lead to an anchor; otherwise it is just a wrong
+                    // candidate.
+                    if self.reaches_anchor(i, &mut Vec::new()) {
+                        match kind {
+                            PathFailureKind::Weak(detail) => {
+                                trail.weak.get_or_insert(PathFailure::WeakAlgorithm {
+                                    subject: self.certs[cur].subject(),
+                                    detail,
+                                });
+                            }
+                            PathFailureKind::Bad(detail) => {
+                                trail.bad_sig.get_or_insert(PathFailure::SignatureInvalid {
+                                    subject: self.certs[cur].subject(),
+                                    issuer: self.certs[i].subject(),
+                                    detail,
+                                });
+                            }
+                        }
+                    } else {
+                        trail.no_issuer.get_or_insert(PathFailure::NoChain {
+                            subject: self.certs[cur].subject(),
+                            issuer: self.certs[cur].cert.tbs_certificate().issuer().to_string(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Validates from certificate `start`: builds candidate paths and judges
+    /// each until one passes. On failure, the first path's failure (or the
+    /// building failure) with the chain and revocation as far as known.
+    fn validate_from(&mut self, start: usize, mode: &Mode<'_>) -> Judged {
+        let mut found = Vec::new();
+        let mut trail = BuildTrail::default();
+        self.build(
+            &mut vec![start],
+            mode.anchor,
+            &mut found,
+            MAX_CANDIDATE_PATHS,
+            &mut trail,
+        );
+        if found.is_empty() {
+            return Judged {
+                path: vec![start],
+                revocation: Vec::new(),
+                failure: Some(trail.into_failure(&self.certs[start])),
+            };
+        }
+        let mut first: Option<Judged> = None;
+        for path in found {
+            let judged = self.judge(path, mode);
+            if judged.failure.is_none() {
+                return judged;
+            }
+            first.get_or_insert(judged);
+        }
+        first.unwrap_or(Judged {
+            path: vec![start],
+            revocation: Vec::new(),
+            failure: None,
+        })
+    }
+
+    /// Every check on one built path (`path[0]` = start, last = anchor).
+    fn judge(&mut self, path: Vec<usize>, mode: &Mode<'_>) -> Judged {
+        let mut judged = Judged {
+            path,
+            revocation: Vec::new(),
+            failure: None,
+        };
+        if let Err(f) = self.structure(&judged.path, mode) {
+            judged.failure = Some(f);
+            return judged;
+        }
+        // Revocation: every certificate but the anchor, start first.
+        if mode.depth == 0 {
+            let anchor = judged.path.last().copied();
+            if self.main_anchor != anchor {
+                // Signer paths were judged against another anchor.
+                self.signer_memo.clear();
+                self.main_anchor = anchor;
+            }
+        }
+        let crls = Rc::clone(&self.crls);
+        let mut failure = None;
+        let pairs: Vec<(usize, usize)> = judged.path.windows(2).map(|w| (w[0], w[1])).collect();
+        for (k, (cert, issuer)) in pairs.into_iter().enumerate() {
+            crls.load_for(&self.certs[cert].cert, self.input.revocation);
+            let cert_owned = self.certs[cert].cert.clone();
+            let info = crls.status(&cert_owned, issuer, self.at, self, mode.depth);
+            if failure.is_none() {
+                match &info.status {
+                    RevocationStatus::Good => {}
+                    RevocationStatus::Revoked { at, reason } => {
+                        failure = Some(PathFailure::Revoked {
+                            subject: info.subject.clone(),
+                            at: at.clone(),
+                            reason: reason.clone(),
+                            ca: k > 0,
+                        })
+                    }
+                    RevocationStatus::Unknown { why } => {
+                        failure = Some(PathFailure::RevocationUnknown {
+                            subject: info.subject.clone(),
+                            why: why.clone(),
+                        })
+                    }
+                }
+            }
+            judged.revocation.push(info);
+        }
+        // A revoked CA outranks an unknown status elsewhere.
+        if let Some(PathFailure::RevocationUnknown { .. }) = failure {
+            if let Some((k, r)) =
+                judged
+                    .revocation
+                    .iter()
+                    .enumerate()
+                    .find_map(|(k, i)| match &i.status {
+                        RevocationStatus::Revoked { at, reason } => Some((
+                            k,
+                            PathFailure::Revoked {
+                                subject: i.subject.clone(),
+                                at: at.clone(),
+                                reason: reason.clone(),
+                                ca: false,
+                            },
+                        )),
+                        _ => None,
+                    })
+            {
+                failure = Some(match r {
+                    PathFailure::Revoked {
+                        subject,
+                        at,
+                        reason,
+                        ..
+                    } => PathFailure::Revoked {
+                        subject,
+                        at,
+                        reason,
+                        ca: k > 0,
+                    },
+                    other => other,
+                });
+            }
+        }
+        judged.failure = failure;
+        judged
+    }
+
+    /// Crypto constraints, validity, RFC 5280 §6.1 and the HPKI checks.
+    fn structure(&self, path: &[usize], mode: &Mode<'_>) -> Result<(), PathFailure> {
+        let hpki = mode.profile == ValidationProfile::Hpki;
+        let certs: Vec<&Parsed> = path.iter().map(|&i| &self.certs[i]).collect();
+        if hpki {
+            for c in &certs {
+                if let Some(bits) = rsa_bits(&c.cert) {
+                    if bits < MIN_RSA_BITS {
+                        return Err(PathFailure::WeakAlgorithm {
+                            subject: c.subject(),
+                            detail: format!(
+                                "RSA-{bits} key (at least {MIN_RSA_BITS} bits required)"
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        for c in &certs {
+            let v = c.cert.tbs_certificate().validity();
+            match validity_at(&c.cert, self.at) {
+                CertValidity::Valid => {}
+                CertValidity::Expired => {
+                    return Err(PathFailure::Expired {
+                        subject: c.subject(),
+                        not_after: rfc3339(v.not_after.to_system_time()),
+                        at: rfc3339(self.at),
+                    })
+                }
+                CertValidity::NotYetValid => {
+                    return Err(PathFailure::NotYetValid {
+                        subject: c.subject(),
+                        not_before: rfc3339(v.not_before.to_system_time()),
+                        at: rfc3339(self.at),
+                    })
+                }
+            }
+        }
+        rfc5280_checks(&certs, mode.policy)?;
+        if hpki && mode.depth == 0 {
+            hpki_checks(&certs)?;
+        }
+        Ok(())
+    }
+
+    /// Validates the path of a CRL signer that is not the target's issuer.
+    fn validate_signer(&mut self, signer: usize, depth: usize) -> Result<(), String> {
+        if let Some(r) = self.signer_memo.get(&signer) {
+            return r.clone();
+        }
+        if self.in_progress.contains(&signer) {
+            return Err(format!(
+                "the revocation of the CRL signer {} depends on a CRL it signed itself",
+                self.certs[signer].subject()
+            ));
+        }
+        if depth > MAX_CRL_SIGNER_DEPTH {
+            return Err("the CRL signer's certification path is nested too deeply".into());
+        }
+        let policy = PolicySettings::default();
+        let mode = Mode {
+            profile: ValidationProfile::Rfc5280,
+            policy: &policy,
+            anchor: self.main_anchor,
+            depth,
+        };
+        self.in_progress.push(signer);
+        let judged = self.validate_from(signer, &mode);
+        self.in_progress.retain(|&s| s != signer);
+        let r = match judged.failure {
+            None => Ok(()),
+            Some(f) => Err(format!("the CRL signer's certificate is not valid: {f}")),
+        };
+        self.signer_memo.insert(signer, r.clone());
+        r
+    }
+
+    fn crl_verifies(&mut self, crl: &CrlRecord, signer: usize) -> Option<bool> {
+        let key = (crl.sha256, self.certs[signer].spki_id);
+        if let Some(&r) = self.crl_sig_memo.get(&key) {
+            return Some(r);
+        }
+        if !self.spend() {
+            return None;
+        }
+        let alg = crl.crl.signature_algorithm.oid.to_string();
+        let ok = alg != rfc5280_sig::SHA1_WITH_RSA
+            && rfc5280_sig::verify_signed_by(
+                &crl.der,
+                &alg,
+                &crl.crl.signature,
+                &self.certs[signer].cert,
+            )
+            .is_ok();
+        self.crl_sig_memo.insert(key, ok);
+        Some(ok)
+    }
+}
+
+/// The outcome of judging from one start certificate.
+struct Judged {
+    path: Vec<usize>,
+    revocation: Vec<RevocationInfo>,
+    failure: Option<PathFailure>,
+}
+
+impl CrlSigners for Engine<'_> {
+    fn signer_of(&mut self, crl: &CrlRecord, direct: usize, depth: usize) -> Result<usize, String> {
+        let alg = crl.crl.signature_algorithm.oid.to_string();
+        if alg == rfc5280_sig::SHA1_WITH_RSA {
+            return Err("CRL signed with SHA-1 (rejected)".into());
+        }
+        let mut order: Vec<usize> = Vec::new();
+        if self.certs[direct].subject_key == crl.issuer_key {
+            order.push(direct);
+        }
+        for (i, c) in self.certs.iter().enumerate() {
+            if i != direct
+                && c.subject_key == crl.issuer_key
+                && (!c.anchor || self.main_anchor == Some(i))
+                && match (&crl.aki, c.ski()) {
+                    (Some(a), Some(s)) => *a == s,
+                    _ => true,
+                }
+            {
+                order.push(i);
+            }
+        }
+        let mut notes: Vec<String> = Vec::new();
+        for c in order {
+            match self.crl_verifies(crl, c) {
+                None => return Err("too many signatures to check (gave up)".into()),
+                Some(false) => continue,
+                Some(true) => {}
+            }
+            // §6.3.3 (f): "If a key usage extension is present in the CRL
+            // issuer's certificate, verify that the cRLSign bit is set."
+            match self.certs[c]
+                .cert
+                .tbs_certificate()
+                .get_extension::<KeyUsage>()
+            {
+                Ok(Some((_, ku))) if !ku.crl_sign() => {
+                    notes.push(format!(
+                        "the key of {} verifies the CRL, but its keyUsage lacks cRLSign",
+                        self.certs[c].subject()
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    notes.push(format!(
+                        "the keyUsage of {} does not parse: {e}",
+                        self.certs[c].subject()
+                    ));
+                    continue;
+                }
+                _ => {}
+            }
+            // The target's issuer is on the validated path; so is the anchor.
+            // A CRL signer whose own certificate is being judged may cover
+            // itself: its path is checked by the judgement in progress (NIST
+            // PKITS 4.14.30, an indirect CRL issuer listed on its own CRL).
+            if c == direct || self.main_anchor == Some(c) || self.in_progress.contains(&c) {
+                return Ok(c);
+            }
+            match self.validate_signer(c, depth + 1) {
+                Ok(()) => return Ok(c),
+                Err(e) => notes.push(e),
+            }
+        }
+        if notes.is_empty() {
+            notes.push(format!(
+                "no certificate of {} verifies the CRL's signature",
+                crl.crl.tbs_cert_list.issuer
+            ));
+        }
+        Err(notes.join("; "))
+    }
+
+    fn signed_by(&mut self, crl: &CrlRecord, signer: usize) -> bool {
+        self.crl_verifies(crl, signer).unwrap_or(false)
+    }
+}
+
+fn algorithm_name(oid: &str) -> String {
+    match oid {
+        "1.2.840.10040.4.3" => "dsa-with-sha1 (DSA)".into(),
+        "2.16.840.1.101.3.4.3.2" => "dsa-with-sha256 (DSA)".into(),
+        "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256 (ECDSA)".into(),
+        "1.2.840.113549.1.1.10" => "RSASSA-PSS".into(),
+        "1.2.840.113549.1.1.4" => "md5WithRSAEncryption".into(),
+        other => other.to_owned(),
+    }
+}
+
+/// The modulus size in bits, exactly (a 2047-bit modulus is 2047).
 fn rsa_bits(cert: &Certificate) -> Option<usize> {
     let spki = cert
         .tbs_certificate()
@@ -786,7 +1376,7 @@ fn rsa_bits(cert: &Certificate) -> Option<usize> {
         .to_der()
         .ok()?;
     let key = rsa::PublicKey::from_public_key_der(&spki).ok()?;
-    Some(key.size() * 8)
+    usize::try_from(key.n().bit_width()).ok()
 }
 
 fn policies_of(cert: &Certificate) -> Result<Option<Vec<String>>, String> {
@@ -800,30 +1390,39 @@ fn policies_of(cert: &Certificate) -> Result<Option<Vec<String>>, String> {
                 .collect(),
         )),
         Ok(None) => Ok(None),
-        Err(e) => Err(format!("certificatePolicies does not parse: {e}")),
+        Err(e) => Err(format!(
+            "certificatePolicies does not parse or is duplicated: {e}"
+        )),
     }
 }
 
-const UNDERSTOOD: [&str; 10] = [
+/// Extensions whose criticality §6.1 processing honours.
+const UNDERSTOOD: [&str; 15] = [
     "2.5.29.15", // keyUsage
     "2.5.29.19", // basicConstraints
     "2.5.29.32", // certificatePolicies
     "2.5.29.36", // policyConstraints
+    "2.5.29.33", // policyMappings
+    "2.5.29.54", // inhibitAnyPolicy
+    "2.5.29.30", // nameConstraints
     "2.5.29.14", // subjectKeyIdentifier
     "2.5.29.35", // authorityKeyIdentifier
     "2.5.29.17", // subjectAltName
+    "2.5.29.18", // issuerAltName
     "2.5.29.37", // extKeyUsage
     "2.5.29.31", // cRLDistributionPoints
+    "2.5.29.46", // freshestCRL
     "2.5.29.9",  // subjectDirectoryAttributes
 ];
 
-/// RFC 5280 §6.1.3–§6.1.5 on a built path (`path[0]` = end entity, last = anchor).
-fn rfc5280_checks(path: &[&Parsed]) -> Result<(), PathFailure> {
+/// RFC 5280 §6.1.3–§6.1.5 on a built path (`path[0]` = start, last = anchor).
+fn rfc5280_checks(path: &[&Parsed], policy: &PolicySettings) -> Result<(), PathFailure> {
     // Certificates processed: all but the anchor, from the anchor's child down.
     let n = path.len().saturating_sub(1);
-    let mut explicit_policy = n + 1; // initial-explicit-policy = false
     let mut max_path_length = n;
-    let mut valid: Option<BTreeSet<String>> = Some(BTreeSet::from([ANY_POLICY.to_owned()]));
+    let mut policies = PolicyProcessor::new(policy, n);
+    let mut names = NameConstraintsState::default();
+    let mut last_cert = None;
     for (step, cert) in path[..n].iter().rev().enumerate() {
         let i = step + 1; // RFC 5280 numbering: 1..=n
         let last = i == n;
@@ -832,87 +1431,182 @@ fn rfc5280_checks(path: &[&Parsed]) -> Result<(), PathFailure> {
             subject: cert.subject(),
             detail,
         };
+        let mut seen: BTreeSet<String> = BTreeSet::new();
         for ext in tbs.extensions().into_iter().flatten() {
             let oid = ext.extn_id.to_string();
+            // RFC 5280 §4.2: "A certificate MUST NOT include more than one
+            // instance of a particular extension."
+            if !seen.insert(oid.clone()) {
+                return Err(fail(format!("extension {oid} appears twice")));
+            }
             if ext.critical && !UNDERSTOOD.contains(&oid.as_str()) {
                 return Err(fail(format!("unsupported critical extension {oid}")));
             }
         }
-        // §6.1.3 (d)–(f): policy processing without mappings.
-        let policies = policies_of(&cert.cert).map_err(&fail)?;
-        valid = match (valid, policies) {
-            (Some(set), Some(ps)) => {
-                let ps: BTreeSet<String> = ps.into_iter().collect();
-                let next: BTreeSet<String> = if set.contains(ANY_POLICY) {
-                    ps.clone()
-                } else if ps.contains(ANY_POLICY) {
-                    set
-                } else {
-                    set.intersection(&ps).cloned().collect()
-                };
-                (!next.is_empty()).then_some(next)
-            }
-            _ => None,
-        };
-        let require_explicit = match tbs.get_extension::<PolicyConstraints>() {
-            Ok(Some((_, pc))) => pc
-                .require_explicit_policy
-                .map(|r| usize::try_from(r).unwrap_or(usize::MAX)),
-            Ok(None) => None,
-            Err(e) => return Err(fail(format!("policyConstraints does not parse: {e}"))),
-        };
-        if last {
-            // §6.1.5 (a)(b)
-            explicit_policy = explicit_policy.saturating_sub(usize::from(!cert.self_issued()));
-            if require_explicit == Some(0) {
-                explicit_policy = 0;
-            }
-        } else {
-            // §6.1.4 (h)(i)
-            if !cert.self_issued() {
-                explicit_policy = explicit_policy.saturating_sub(1);
-            }
-            if let Some(r) = require_explicit {
-                explicit_policy = explicit_policy.min(r);
-            }
-            // §6.1.4 (k) basicConstraints
-            let bc = tbs
-                .get_extension::<BasicConstraints>()
-                .map_err(|e| fail(format!("basicConstraints does not parse: {e}")))?;
-            let Some((_, bc)) = bc.filter(|(_, b)| b.ca) else {
-                return Err(fail(
-                    "an intermediate certificate without basicConstraints cA=TRUE".into(),
-                ));
-            };
-            // §6.1.4 (l)(m)
-            if !cert.self_issued() {
-                if max_path_length == 0 {
-                    return Err(fail("pathLenConstraint exceeded".into()));
-                }
-                max_path_length -= 1;
-            }
-            if let Some(p) = bc.path_len_constraint {
-                max_path_length = max_path_length.min(usize::from(p));
-            }
-            // §6.1.4 (n)
-            if let Ok(Some((_, ku))) = tbs.get_extension::<KeyUsage>() {
-                if !ku.key_cert_sign() {
-                    return Err(fail("CA keyUsage lacks keyCertSign".into()));
-                }
-            }
+        let self_issued = cert.self_issued();
+        // §6.1.3 (b)(c): self-issued intermediates are exempt.
+        if last || !self_issued {
+            names.check(&cert.cert).map_err(&fail)?;
         }
-        // §6.1.3 (f)
-        if explicit_policy == 0 && valid.is_none() {
+        // §6.1.3 (d)–(f)
+        policies
+            .process_certificate(&cert.cert, i, self_issued)
+            .map_err(&fail)?;
+        if last {
+            last_cert = Some(*cert);
+            break;
+        }
+        // §6.1.4 (a)(b)(h)(i)(j)
+        policies
+            .prepare_next(&cert.cert, i, self_issued)
+            .map_err(&fail)?;
+        // §6.1.4 (g)
+        names.update(&cert.cert).map_err(&fail)?;
+        // §6.1.4 (k) basicConstraints
+        let bc = tbs.get_extension::<BasicConstraints>().map_err(|e| {
+            fail(format!(
+                "basicConstraints does not parse or is duplicated: {e}"
+            ))
+        })?;
+        let Some((_, bc)) = bc.filter(|(_, b)| b.ca) else {
             return Err(fail(
-                "explicit policy required but the valid policy tree is empty".into(),
+                "an intermediate certificate without basicConstraints cA=TRUE".into(),
             ));
+        };
+        // §6.1.4 (l)(m)
+        if !self_issued {
+            if max_path_length == 0 {
+                return Err(fail("pathLenConstraint exceeded".into()));
+            }
+            max_path_length -= 1;
+        }
+        if let Some(p) = bc.path_len_constraint {
+            max_path_length = max_path_length.min(usize::from(p));
+        }
+        // §6.1.4 (n): a keyUsage that does not parse fails closed.
+        match tbs.get_extension::<KeyUsage>() {
+            Ok(Some((_, ku))) if !ku.key_cert_sign() => {
+                return Err(fail("CA keyUsage lacks keyCertSign".into()))
+            }
+            Ok(_) => {}
+            Err(e) => {
+                return Err(fail(format!(
+                    "keyUsage does not parse or is duplicated: {e}"
+                )))
+            }
         }
     }
-    // §6.1.5 (g): user-initial-policy-set = {anyPolicy}, so the tree is kept as is.
-    if explicit_policy == 0 && valid.is_none() {
-        return Err(PathFailure::Rfc5280 {
-            subject: path.first().map(|c| c.subject()).unwrap_or_default(),
-            detail: "explicit policy required but the valid policy tree is empty".into(),
+    // §6.1.5
+    if let Some(ee) = last_cert {
+        policies
+            .wrap_up(&ee.cert)
+            .map_err(|detail| PathFailure::Rfc5280 {
+                subject: ee.subject(),
+                detail,
+            })?;
+    }
+    Ok(())
+}
+
+/// extKeyUsage purposes that allow signing documents: anyExtendedKeyUsage,
+/// documentSigning (RFC 9336), emailProtection (CMS signing, RFC 8550),
+/// Microsoft document signing and Adobe authentic documents.
+const DOCUMENT_SIGNING_EKUS: [&str; 5] = [
+    "2.5.29.37.0",
+    "1.3.6.1.5.5.7.3.36",
+    "1.3.6.1.5.5.7.3.4",
+    "1.3.6.1.4.1.311.10.3.12",
+    "1.2.840.113583.1.1.5",
+];
+
+/// The HPKI signing-certificate checks on a path that passed RFC 5280.
+fn hpki_checks(path: &[&Parsed]) -> Result<(), PathFailure> {
+    let Some(ee) = path.first() else {
+        return Ok(());
+    };
+    let subject = ee.subject();
+    let ee_policies = policies_of(&ee.cert).ok().flatten().unwrap_or_default();
+    let issuer_policies = path
+        .get(1)
+        .and_then(|ca| policies_of(&ca.cert).ok().flatten())
+        .unwrap_or_default();
+    if !ee_policies.iter().any(|p| p == POLICY_HPKI_SIGNING_EE) {
+        if issuer_policies.iter().any(|p| p == POLICY_HPKI_AUTH_CA)
+            || ee_policies.iter().any(|p| p == POLICY_HPKI_AUTH_EE)
+        {
+            return Err(PathFailure::AuthenticationCertificate { subject });
+        }
+        return Err(PathFailure::NotSigningPolicy {
+            subject,
+            found: if ee_policies.is_empty() {
+                "none".into()
+            } else {
+                ee_policies.join(", ")
+            },
+        });
+    }
+    // The issuing CA must be a signing (署名用) CA: an authentication CA's
+    // certificate is never a document signer, whatever policy it asserts.
+    if !issuer_policies.iter().any(|p| p == POLICY_HPKI_SIGNING_CA) {
+        if issuer_policies.iter().any(|p| p == POLICY_HPKI_AUTH_CA) {
+            return Err(PathFailure::AuthenticationCertificate { subject });
+        }
+        return Err(PathFailure::IssuerNotSigningCa {
+            subject,
+            issuer: path.get(1).map(|c| c.subject()).unwrap_or_default(),
+        });
+    }
+    let ku = ee.cert.tbs_certificate().get_extension::<KeyUsage>();
+    match &ku {
+        Ok(Some((_, k))) if k.non_repudiation() => {}
+        Ok(other) => {
+            return Err(PathFailure::KeyUsage {
+                subject,
+                found: other
+                    .as_ref()
+                    .map_or_else(|| "absent".into(), |(_, k)| key_usage_names(k)),
+            })
+        }
+        Err(e) => {
+            return Err(PathFailure::KeyUsage {
+                subject,
+                found: format!("malformed or duplicated ({e})"),
+            })
+        }
+    }
+    match ee
+        .cert
+        .tbs_certificate()
+        .get_extension::<ExtendedKeyUsage>()
+    {
+        Ok(Some((true, eku)))
+            if !eku
+                .0
+                .iter()
+                .any(|o| DOCUMENT_SIGNING_EKUS.contains(&o.to_string().as_str())) =>
+        {
+            return Err(PathFailure::ExtendedKeyUsage {
+                subject,
+                found: eku
+                    .0
+                    .iter()
+                    .map(|o| o.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        Err(e) => {
+            return Err(PathFailure::ExtendedKeyUsage {
+                subject,
+                found: format!("malformed or duplicated ({e})"),
+            })
+        }
+        _ => {}
+    }
+    if let Err(e) = hc_role_of(&ee.cert) {
+        return Err(PathFailure::MalformedHcRole {
+            subject,
+            detail: e.to_string(),
         });
     }
     Ok(())
@@ -976,7 +1670,6 @@ pub fn validate_path(input: &PathInput<'_>) -> PathReport {
 
 fn run(input: &PathInput<'_>, report: &mut PathReport) -> Result<(), PathFailure> {
     let at = input.at;
-    let hpki = input.profile == ValidationProfile::Hpki;
     let ee = Parsed::new(input.end_entity, false).map_err(|e| PathFailure::Malformed {
         detail: e.to_string(),
     })?;
@@ -998,8 +1691,7 @@ fn run(input: &PathInput<'_>, report: &mut PathReport) -> Result<(), PathFailure
             .take(MAX_POOL_CERTIFICATES)
             .map(Vec::as_slice),
     );
-    let mut seen: std::collections::HashSet<Vec<u8>> =
-        certs.iter().map(|p| p.der.clone()).collect();
+    let mut seen: HashSet<Vec<u8>> = certs.iter().map(|p| p.der.clone()).collect();
     for c in pool {
         if !seen.insert(c.to_vec()) {
             continue;
@@ -1008,6 +1700,16 @@ fn run(input: &PathInput<'_>, report: &mut PathReport) -> Result<(), PathFailure
         if let Ok(p) = Parsed::new(c, false) {
             certs.push(p);
         }
+    }
+    let mut spki_ids: HashMap<Vec<u8>, usize> = HashMap::new();
+    for (i, c) in certs.iter_mut().enumerate() {
+        let spki = c
+            .cert
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
+            .unwrap_or_default();
+        c.spki_id = *spki_ids.entry(spki).or_insert(i);
     }
     let Some(ee) = certs.first() else {
         return Err(PathFailure::Malformed {
@@ -1025,141 +1727,45 @@ fn run(input: &PathInput<'_>, report: &mut PathReport) -> Result<(), PathFailure
         .flatten();
     report.policy_ok = Some(ee_policies.iter().any(|p| p == POLICY_HPKI_SIGNING_EE));
     report.key_usage_ok = Some(ku.as_ref().is_some_and(|(_, k)| k.non_repudiation()));
-    let role = hc_role_of(&ee.cert);
-    match &role {
-        Ok(Some(r)) => report.role = Some(r.clone()),
+    match hc_role_of(&ee.cert) {
+        Ok(Some(r)) => report.role = Some(r),
         Ok(None) => {
             report.role_error = Some("no hcRole (subjectDirectoryAttributes) present".into())
         }
         Err(e) => report.role_error = Some(e.to_string()),
     }
 
-    // 1. Path building.
-    let mut idx = vec![0usize];
-    let mut trail = BuildTrail::default();
-    let total = MAX_PATH_SIGNATURE_CHECKS + 2 * certs.len();
-    let mut budget = Budget { total, left: total };
-    if !build(&certs, &mut idx, &mut trail, &mut budget) {
-        report.chain.push(ee.info(at));
-        return Err(trail.into_failure(ee));
-    }
-    let path: Vec<&Parsed> = idx.iter().map(|&i| &certs[i]).collect();
-    report.chain = path.iter().map(|c| c.info(at)).collect();
-
-    // 2. Crypto constraints (the signature algorithms were checked while building).
-    if hpki {
-        for c in &path {
-            if let Some(bits) = rsa_bits(&c.cert) {
-                if bits < MIN_RSA_BITS {
-                    return Err(PathFailure::WeakAlgorithm {
-                        subject: c.subject(),
-                        detail: format!("RSA-{bits} key (at least {MIN_RSA_BITS} bits required)"),
-                    });
-                }
-            }
-        }
-    }
-
-    // 3. Validity at `at`, end entity first.
-    for c in &path {
-        let v = c.cert.tbs_certificate().validity();
-        match validity_at(&c.cert, at) {
-            CertValidity::Valid => {}
-            CertValidity::Expired => {
-                return Err(PathFailure::Expired {
-                    subject: c.subject(),
-                    not_after: rfc3339(v.not_after.to_system_time()),
-                    at: rfc3339(at),
-                })
-            }
-            CertValidity::NotYetValid => {
-                return Err(PathFailure::NotYetValid {
-                    subject: c.subject(),
-                    not_before: rfc3339(v.not_before.to_system_time()),
-                    at: rfc3339(at),
-                })
-            }
-        }
-    }
-
-    // 4–5. RFC 5280 structure and policy processing.
-    rfc5280_checks(&path)?;
-
-    // 6. HPKI signing-certificate checks.
-    if hpki {
-        let subject = ee.subject();
-        if report.policy_ok != Some(true) {
-            let issuer_auth = path
-                .get(1)
-                .and_then(|ca| policies_of(&ca.cert).ok().flatten())
-                .is_some_and(|ps| ps.iter().any(|p| p == POLICY_HPKI_AUTH_CA));
-            if issuer_auth || ee_policies.iter().any(|p| p == POLICY_HPKI_AUTH_EE) {
-                return Err(PathFailure::AuthenticationCertificate { subject });
-            }
-            return Err(PathFailure::NotSigningPolicy {
-                subject,
-                found: if ee_policies.is_empty() {
-                    "none".into()
-                } else {
-                    ee_policies.join(", ")
-                },
-            });
-        }
-        if report.key_usage_ok != Some(true) {
-            return Err(PathFailure::KeyUsage {
-                subject,
-                found: ku.map_or_else(|| "absent".into(), |(_, k)| key_usage_names(&k)),
-            });
-        }
-        if let Err(e) = &role {
-            return Err(PathFailure::MalformedHcRole {
-                subject,
-                detail: e.to_string(),
-            });
-        }
-    }
-
-    // 7. Revocation: every certificate but the anchor, end entity first.
-    let mut failure = None;
-    for (k, pair) in path.windows(2).enumerate() {
-        let (cert, issuer) = (pair[0], pair[1]);
-        let info = crl::check_revocation(&cert.cert, &issuer.cert, at, input.revocation);
-        if failure.is_none() {
-            match &info.status {
-                RevocationStatus::Good => {}
-                RevocationStatus::Revoked { at, reason } => {
-                    failure = Some(PathFailure::Revoked {
-                        subject: info.subject.clone(),
-                        at: at.clone(),
-                        reason: reason.clone(),
-                        ca: k > 0,
-                    })
-                }
-                RevocationStatus::Unknown { why } => {
-                    failure = Some(PathFailure::RevocationUnknown {
-                        subject: info.subject.clone(),
-                        why: why.clone(),
-                    })
-                }
-            }
-        }
-        report.revocation.push(info);
-    }
-    // A revoked CA outranks an unknown status elsewhere.
-    if let Some(PathFailure::RevocationUnknown { .. }) = failure {
-        if let Some(r) = report.revocation.iter().find_map(|i| match &i.status {
-            RevocationStatus::Revoked { at, reason } => Some(PathFailure::Revoked {
-                subject: i.subject.clone(),
-                at: at.clone(),
-                reason: reason.clone(),
-                ca: report.chain.first().is_none_or(|c| c.subject != i.subject),
-            }),
-            _ => None,
-        }) {
-            failure = Some(r);
-        }
-    }
-    match failure {
+    let crls = Rc::new(CrlPool::new(input.revocation));
+    let total = MAX_PATH_SIGNATURE_CHECKS + 2 * certs.len() + 2 * crls.len();
+    let default_policy = PolicySettings::default();
+    let mut engine = Engine {
+        input,
+        certs,
+        sig_memo: HashMap::new(),
+        crl_sig_memo: HashMap::new(),
+        reach_memo: HashMap::new(),
+        signer_memo: HashMap::new(),
+        in_progress: Vec::new(),
+        budget: Budget { total, left: total },
+        steps: MAX_BUILD_STEPS,
+        crls,
+        main_anchor: None,
+        at,
+    };
+    let mode = Mode {
+        profile: input.profile,
+        policy: input.policy.unwrap_or(&default_policy),
+        anchor: None,
+        depth: 0,
+    };
+    let judged = engine.validate_from(0, &mode);
+    report.chain = judged
+        .path
+        .iter()
+        .map(|&i| engine.certs[i].info(at))
+        .collect();
+    report.revocation = judged.revocation;
+    match judged.failure {
         Some(f) => Err(f),
         None => Ok(()),
     }

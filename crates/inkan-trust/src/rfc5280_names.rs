@@ -1,9 +1,9 @@
 //! Comparing distinguished names (RFC 5280 §7.1).
 //!
 //! > Conforming implementations MUST use the LDAP StringPrep profile
-//! > (including insignificant space handling), as specified in [RFC4518], as
+//! > (including insignificant space handling), as specified in \[RFC4518\], as
 //! > the basis for comparison of distinguished name attributes encoded in
-//! > either PrintableString or UTF8String. […] Two distinguished names DN1
+//! > either PrintableString or UTF8String. Two distinguished names DN1
 //! > and DN2 match if they have the same number of RDNs, for each RDN in DN1
 //! > there is a matching RDN in DN2, and the matching RDNs appear in the same
 //! > order in both DNs. A relative distinguished name RDN1 matches RDN2 if
@@ -30,7 +30,7 @@
 use der::asn1::{BmpString, PrintableStringRef};
 use der::{Encode, Tag, Tagged};
 use x509_cert::attr::AttributeTypeAndValue;
-use x509_cert::name::Name;
+use x509_cert::name::{Name, RelativeDistinguishedName};
 
 /// A form of `name` in which two names are equal exactly when they match
 /// under RFC 5280 §7.1 (with the preparation described in the module docs).
@@ -45,16 +45,31 @@ pub fn match_key(name: &Name) -> Result<Vec<u8>, der::Error> {
     let mut out = Vec::new();
     push_len(&mut out, name.as_ref().len());
     for rdn in name.iter_rdn() {
-        let mut avas = rdn
-            .iter()
-            .map(attribute_key)
-            .collect::<Result<Vec<_>, _>>()?;
-        avas.sort();
-        push_len(&mut out, avas.len());
-        for a in avas {
-            push_len(&mut out, a.len());
-            out.extend_from_slice(&a);
-        }
+        out.extend_from_slice(&rdn_key(rdn)?);
+    }
+    Ok(out)
+}
+
+/// One key per RDN of `name`, in order: two RDNs match under RFC 5280 §7.1
+/// exactly when their keys are equal. [`match_key`] is the name's RDN count
+/// followed by these keys, so a name is a prefix of another (as
+/// directoryName constraints require, RFC 5280 §4.2.1.10) exactly when its
+/// keys are the first keys of the other.
+pub fn rdn_keys(name: &Name) -> Result<Vec<Vec<u8>>, der::Error> {
+    name.iter_rdn().map(rdn_key).collect()
+}
+
+fn rdn_key(rdn: &RelativeDistinguishedName) -> Result<Vec<u8>, der::Error> {
+    let mut avas = rdn
+        .iter()
+        .map(attribute_key)
+        .collect::<Result<Vec<_>, _>>()?;
+    avas.sort();
+    let mut out = Vec::new();
+    push_len(&mut out, avas.len());
+    for a in avas {
+        push_len(&mut out, a.len());
+        out.extend_from_slice(&a);
     }
     Ok(out)
 }
@@ -265,6 +280,20 @@ mod tests {
             &raw_name(CN, 0x13, b"Good\x00 CA"),
             &raw_name(CN, 0x13, b"Good CA")
         ));
+    }
+
+    #[test]
+    fn rdn_keys_are_the_match_key_per_rdn() {
+        let a = rdn_keys(&name("CN=Good CA,O=Test,C=US")).expect("keys");
+        let b = rdn_keys(&name("cn=good  ca,O=TEST,C=us")).expect("keys");
+        assert_eq!(a.len(), 3);
+        assert_eq!(a, b);
+        let mut key = (3u64).to_be_bytes().to_vec();
+        key.extend(a.concat());
+        assert_eq!(
+            key,
+            match_key(&name("CN=Good CA,O=Test,C=US")).expect("key")
+        );
     }
 
     #[test]

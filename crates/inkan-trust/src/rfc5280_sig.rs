@@ -70,6 +70,13 @@ pub fn verify_signed_by(
     sig: &der::asn1::BitString,
     issuer: &Certificate,
 ) -> Result<(), SigError> {
+    // An algorithm Inkan does not verify is reported as such, before the
+    // key (a DSA or EC key is not an RSA key, which says less).
+    if ![SHA256_WITH_RSA, SHA384_WITH_RSA, SHA512_WITH_RSA].contains(&alg_oid) {
+        return Err(SigError::UnsupportedAlgorithm {
+            oid: alg_oid.to_string(),
+        });
+    }
     let tbs = tbs_bytes(signed_der)?;
     let spki_der = issuer
         .tbs_certificate()

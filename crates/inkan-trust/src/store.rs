@@ -82,7 +82,7 @@ impl Localized for TrustError {
 
 /// Reads certificates from PEM (one or more `CERTIFICATE` blocks) or a single DER.
 pub fn certificates_from_pem_or_der(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    use der::{Decode, Encode};
+    use der::Encode;
     if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
         let certs = x509_cert::Certificate::load_pem_chain(bytes).map_err(|e| e.to_string())?;
         if certs.is_empty() {
@@ -93,7 +93,7 @@ pub fn certificates_from_pem_or_der(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String
             .map(|c| c.to_der().map_err(|e| e.to_string()))
             .collect()
     } else {
-        x509_cert::Certificate::from_der(bytes).map_err(|e| e.to_string())?;
+        crate::path::parse_certificate(bytes).map_err(|e| e.to_string())?;
         Ok(vec![bytes.to_vec()])
     }
 }

@@ -886,8 +886,9 @@ fn renewed_ca_with_reencoded_name_uses_the_exactly_spelled_certificate() {
 /// A signature file may carry any number of certificates. Twelve self-issued
 /// look-alikes of the signing CA (its name and key, no key identifiers, each
 /// signature valid) chain to each other in every order: without a bound the
-/// depth-first search would try about 12^8 paths. It must give up quickly
-/// with an INDETERMINATE, never hang and never pass.
+/// depth-first search would try about 12^8 paths. The verdict (no chain,
+/// since the real CA is missing) must come in well under a second, never
+/// hang and never pass.
 #[test]
 fn a_pool_of_look_alike_issuers_gives_up_instead_of_hanging() {
     use der::{asn1::Uint, Any, Decode};
@@ -910,17 +911,13 @@ fn a_pool_of_look_alike_issuers_gives_up_instead_of_hanging() {
     let id = pki.identity("doctor").unwrap();
     let started = Instant::now();
     let r = validate_with_pool(&id.cert_der, &root_only_store(pki), pki, &pool);
-    assert!(
-        matches!(r.status.failure(), Some(PathFailure::PathTooComplex { .. })),
-        "{:?}",
-        r.status
-    );
+    assert!(!r.status.is_passed(), "{:?}", r.status);
     assert_eq!(
         r.status.sub_indication(),
         Some("NO_CERTIFICATE_CHAIN_FOUND")
     );
     assert!(
-        started.elapsed() < Duration::from_secs(10),
+        started.elapsed() < Duration::from_secs(1),
         "took {:?}",
         started.elapsed()
     );

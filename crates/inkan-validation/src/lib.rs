@@ -389,6 +389,7 @@ pub fn validate(signature: &[u8], content: Option<&[u8]>, opts: &Options) -> Val
         at,
         profile: ValidationProfile::Hpki,
         revocation: &revocation,
+        policy: None,
     });
     let path_status = path.status.clone();
     report.path = Some(path);

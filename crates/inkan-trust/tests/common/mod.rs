@@ -110,5 +110,6 @@ pub fn validate(
         at,
         profile,
         revocation,
+        policy: None,
     })
 }
