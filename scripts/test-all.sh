@@ -27,6 +27,15 @@ cargo clippy -p inkan-ui --target wasm32-unknown-unknown -- -D warnings
 # lint them here so they cannot rot.
 cargo clippy -p inkan-e2e --all-targets --features release-check -- -D warnings
 
+log "a receiving doctor's verifier links no smart-card stack"
+for crate in inkan-trust inkan-cades inkan-validation; do
+  if cargo tree -p "$crate" -e normal --prefix none | grep -Eq '^(pcsc|inkan-card) '; then
+    echo "$crate depends on PC/SC:" >&2
+    cargo tree -p "$crate" -e normal -i pcsc >&2 || true
+    exit 1
+  fi
+done
+
 build_app
 
 log "unit and integration tests"

@@ -99,6 +99,17 @@ pub fn report_view(l: Lang, item: &Value) -> Html {
                 <dt>{ t(l, "署名時刻（申告）", "Signing time (claimed)") }</dt><dd>{ s(&r["claimed_signing_time"]) }</dd>
                 <dt>{ t(l, "検証時刻", "Validation time") }</dt><dd>{ s(&r["validation_time"]) }</dd>
             </dl>
+            if r["signers"].as_array().is_some_and(|v| v.len() > 1) {
+                <h4>{ t(l, "署名者ごとの判定", "Each signer") }</h4>
+                <ol class="signers">
+                    { for r["signers"].as_array().into_iter().flatten().map(|sr| {
+                        let ind = sr["indication"].as_str().unwrap_or("INDETERMINATE");
+                        let (class, word) = verdict(l, ind);
+                        let who = if sr["signer"].is_null() { String::new() } else { format!("{}（{}）", signer_name(l, sr), qualification(l, sr)) };
+                        html! { <li class={format!("signer-verdict verdict-{class}")} data-indication={ind.to_string()}><strong>{ word }</strong>{ " " }{ who }<br/><small>{ text(l, &sr["summary"]) }</small></li> }
+                    }) }
+                </ol>
+            }
             <details class="report-details">
                 <summary>{ t(l, "詳細な検証結果", "Detailed report") }</summary>
                 <ul class="checks">
@@ -113,6 +124,16 @@ pub fn report_view(l: Lang, item: &Value) -> Html {
                     <ol class="chain">
                         { for chain.iter().map(|c| html!{ <li>{ s(&c["subject"]) }<br/><small>{ format!("{} – {}", s(&c["not_before"]), s(&c["not_after"])) }</small></li> }) }
                     </ol>
+                }
+                if let Some(rev) = r["path"]["revocation"].as_array().filter(|v| !v.is_empty()) {
+                    <h4>{ t(l, "失効確認（CRL）", "Revocation (CRLs)") }</h4>
+                    <ul class="revocation">
+                        { for rev.iter().map(|i| {
+                            let st = s(&i["status"]["status"]);
+                            let crls = i["crls"].as_array().into_iter().flatten().map(|c| format!("{} [{}] {}", s(&c["issuer"]), s(&c["scope"]), s(&c["this_update"]))).collect::<Vec<_>>().join("; ");
+                            html!{ <li class={format!("revocation-{st}")}>{ format!("{} — {st}", s(&i["subject"])) }<br/><small>{ format!("{} {}", s(&i["source"]["source"]), crls) }</small></li> }
+                        }) }
+                    </ul>
                 }
             </details>
         </article>

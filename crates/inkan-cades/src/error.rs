@@ -132,6 +132,20 @@ pub enum CadesError {
         /// The eContentType.
         econtent_type: String,
     },
+    /// eContentType is not id-data: the signed content is not a document.
+    #[error("the signed content is of type {econtent_type}, not a document (id-data)")]
+    NotDocumentContent {
+        /// The eContentType found.
+        econtent_type: String,
+    },
+    /// More SignerInfos than a verifier looks at.
+    #[error("the signature has {count} signers; at most {max} are checked")]
+    TooManySigners {
+        /// How many.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
     /// The digest algorithm is not SHA-256, SHA-384 or SHA-512.
     #[error("unsupported or weak digest algorithm {oid} (accepted: SHA-256, SHA-384, SHA-512)")]
     UnsupportedDigest {
@@ -216,16 +230,23 @@ impl CadesError {
             | NoSignedAttributes
             | BadSignedAttribute { .. }
             | ContentTypeMismatch { .. }
-            | UnsupportedDigest { .. }
-            | UnsupportedSignatureAlgorithm { .. }
-            | WeakKey { .. } => "FORMAT_FAILURE",
+            | NotDocumentContent { .. } => "FORMAT_FAILURE",
+            // EN 319 102-1 §5.2.8: an algorithm or key below the constraints
+            // is INDETERMINATE, not a proof that the signature is false.
+            UnsupportedDigest { .. } | UnsupportedSignatureAlgorithm { .. } | WeakKey { .. } => {
+                "CRYPTO_CONSTRAINTS_FAILURE_NO_POE"
+            }
+            TooManySigners { .. } => "GENERIC",
         }
     }
 
     /// The ETSI EN 319 102-1 main indication that goes with [`Self::sub_indication`].
     pub fn indication(&self) -> Indication {
         match self.sub_indication() {
-            "SIGNED_DATA_NOT_FOUND" | "NO_SIGNING_CERTIFICATE_FOUND" => Indication::Indeterminate,
+            "SIGNED_DATA_NOT_FOUND"
+            | "NO_SIGNING_CERTIFICATE_FOUND"
+            | "CRYPTO_CONSTRAINTS_FAILURE_NO_POE"
+            | "GENERIC" => Indication::Indeterminate,
             _ => Indication::TotalFailed,
         }
     }
@@ -247,6 +268,8 @@ impl Localized for CadesError {
             NoSignedAttributes => "cades.no_signed_attributes",
             BadSignedAttribute { .. } => "cades.bad_signed_attribute",
             ContentTypeMismatch { .. } => "cades.content_type_mismatch",
+            NotDocumentContent { .. } => "cades.not_document_content",
+            TooManySigners { .. } => "cades.too_many_signers",
             UnsupportedDigest { .. } => "cades.unsupported_digest",
             UnsupportedSignatureAlgorithm { .. } => "cades.unsupported_signature_algorithm",
             WeakKey { .. } => "cades.weak_key",
@@ -294,6 +317,12 @@ impl Localized for CadesError {
                 econtent_type,
             } => format!(
                 "署名属性の content-type（{attribute}）が署名対象データの種別（{econtent_type}）と一致しません"
+            ),
+            NotDocumentContent { econtent_type } => format!(
+                "署名対象が文書（id-data）ではありません（種別 {econtent_type}）。文書の署名として扱えません"
+            ),
+            TooManySigners { count, max } => format!(
+                "署名者が {count} 名含まれています。検証するのは {max} 名までです"
             ),
             UnsupportedDigest { oid } => format!(
                 "ハッシュアルゴリズム {oid} は使用できません（SHA-256/384/512 のみ受け付けます）"

@@ -63,4 +63,42 @@ pub mod testing {
         };
         sign_with(content, signer, opts, &tweaks)
     }
+
+    /// Like [`crate::sign`], but eContentType (and the content-type
+    /// attribute, consistently) is `oid` instead of id-data.
+    pub fn sign_with_econtent_type(
+        content: &[u8],
+        signer: &mut dyn ExternalSigner,
+        opts: &SignOptions,
+        oid: der::asn1::ObjectIdentifier,
+    ) -> Result<Vec<u8>, CadesError> {
+        let tweaks = Tweaks {
+            econtent_type: Some(oid),
+            ..Tweaks::default()
+        };
+        sign_with(content, signer, opts, &tweaks)
+    }
+
+    /// A co-signature: `first` signs `content`, then `second`'s SignerInfo
+    /// (made over the same content) and certificates are put beside it in
+    /// one SignedData (RFC 5652 §5.1 allows any number of signers).
+    pub fn co_sign(
+        content: &[u8],
+        first: &mut dyn ExternalSigner,
+        second: &mut dyn ExternalSigner,
+        opts: &SignOptions,
+    ) -> Result<Vec<u8>, CadesError> {
+        let other = crate::parse(&crate::sign(content, second, opts)?)?;
+        let mut opts = opts.clone();
+        for c in &other.certificates {
+            if !opts.extra_certificates.contains(c) {
+                opts.extra_certificates.push(c.clone());
+            }
+        }
+        let tweaks = Tweaks {
+            extra_signer_infos: other.signers.iter().map(|s| s.der.clone()).collect(),
+            ..Tweaks::default()
+        };
+        sign_with(content, first, &opts, &tweaks)
+    }
 }

@@ -89,6 +89,10 @@ pub(crate) struct Tweaks {
     pub ess_certificate: Option<Vec<u8>>,
     /// Use this content-type attribute value instead of eContentType.
     pub content_type_attr: Option<der::asn1::ObjectIdentifier>,
+    /// Use this eContentType (and content-type attribute) instead of id-data.
+    pub econtent_type: Option<der::asn1::ObjectIdentifier>,
+    /// Further SignerInfos (DER) to put beside the signer's: a co-signature.
+    pub extra_signer_infos: Vec<Vec<u8>>,
 }
 
 /// The raw `issuer` Name TLV and `serialNumber` INTEGER TLV of a DER certificate.
@@ -217,7 +221,7 @@ pub(crate) fn sign_with(
         }
     }
 
-    let econtent_type = oids::ID_DATA;
+    let econtent_type = tweaks.econtent_type.unwrap_or(oids::ID_DATA);
     let content_type_attr = tweaks.content_type_attr.unwrap_or(econtent_type);
     let ess_cert = tweaks.ess_certificate.as_deref().unwrap_or(&cert_der);
     let attrs = vec![
@@ -271,7 +275,11 @@ pub(crate) fn sign_with(
             &tlv::encode(tag::SET, &sha256_alg),
             &encap,
             &certs,
-            &tlv::encode(tag::SET, &signer_info),
+            &tlv::encode_set_of(
+                std::iter::once(signer_info)
+                    .chain(tweaks.extra_signer_infos.iter().cloned())
+                    .collect(),
+            ),
         ],
     );
     Ok(tlv::encode_parts(

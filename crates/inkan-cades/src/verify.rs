@@ -145,7 +145,8 @@ fn single<'a>(
 /// 2. the digest algorithm is SHA-256/384/512 (and listed in
 ///    `digestAlgorithms`) and the signature algorithm is
 ///    RSA PKCS#1 v1.5 (`rsaEncryption` or the matching `shaNNNWithRSAEncryption`);
-/// 3. content-type is present and equals `eContentType` (RFC 5652 §11.1);
+/// 3. `eContentType` is id-data, and content-type is present and equals it
+///    (RFC 5652 §11.1);
 /// 4. message-digest is present (§11.2); signing-time, if present, is a valid `Time` (§11.3);
 /// 5. the content is available: `eContent`, else `detached_content`
 ///    (else `SIGNED_DATA_NOT_FOUND`);
@@ -206,7 +207,14 @@ pub fn verify_signer_integrity(
         }
     }
 
-    // 3. content-type.
+    // 3. content-type. A document signature signs id-data: any other
+    // eContentType (a time-stamp token's TSTInfo, a nested structure) is not
+    // a signed document, whatever its bytes say.
+    if parsed.econtent_type != oids::ID_DATA {
+        return Err(CadesError::NotDocumentContent {
+            econtent_type: parsed.econtent_type.to_string(),
+        });
+    }
     let ct = single(si, &oids::ID_CONTENT_TYPE, "content-type")?.ok_or(
         CadesError::BadSignedAttribute {
             attribute: "content-type",

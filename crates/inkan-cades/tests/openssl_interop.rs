@@ -158,21 +158,24 @@ fn openssl_signature_without_signing_certificate_v2_is_rejected() {
 }
 
 #[test]
-fn openssl_sha1_signature_is_format_failure() {
+fn openssl_sha1_signature_is_crypto_constraints_indeterminate() {
     let dir = tmp_dir("ossl-sha1");
     let sig = openssl_sign(&dir, "doctor", &["-cades", "-md", "sha1"]);
     let e = verify_integrity(&parse(&sig).unwrap(), Some(DOC), &[]).unwrap_err();
     assert!(matches!(e, CadesError::UnsupportedDigest { .. }), "{e}");
     assert!(e.to_string().contains("SHA-1"), "{e}");
-    assert_eq!(e.sub_indication(), "FORMAT_FAILURE");
+    assert_eq!(e.sub_indication(), "CRYPTO_CONSTRAINTS_FAILURE_NO_POE");
+    assert_eq!(e.indication(), inkan_cades::Indication::Indeterminate);
 }
 
 #[test]
-fn openssl_weak_key_signature_is_format_failure() {
+fn openssl_weak_key_signature_is_crypto_constraints_indeterminate() {
     let dir = tmp_dir("ossl-weak");
     let sig = openssl_sign(&dir, "weak-key", &["-cades", "-md", "sha256"]);
     let e = verify_integrity(&parse(&sig).unwrap(), Some(DOC), &[]).unwrap_err();
     assert!(matches!(e, CadesError::WeakKey { .. }), "{e}");
+    assert_eq!(e.sub_indication(), "CRYPTO_CONSTRAINTS_FAILURE_NO_POE");
+    assert_eq!(e.indication(), inkan_cades::Indication::Indeterminate);
 }
 
 #[test]

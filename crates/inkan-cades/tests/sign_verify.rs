@@ -266,13 +266,14 @@ fn content_type_attribute_disagreeing_with_econtent_type_is_format_failure() {
 }
 
 #[test]
-fn weak_key_is_format_failure() {
+fn weak_key_is_crypto_constraints_indeterminate() {
     let sig = sign_as("weak-key", false);
     let parsed = parse(&sig).unwrap();
     let e = verify_integrity(&parsed, Some(DOC), &[]).unwrap_err();
     assert!(matches!(e, CadesError::WeakKey { .. }), "{e}");
     assert!(e.to_string().contains("RSA-1024"), "{e}");
-    assert_eq!(e.sub_indication(), "FORMAT_FAILURE");
+    assert_eq!(e.sub_indication(), "CRYPTO_CONSTRAINTS_FAILURE_NO_POE");
+    assert_eq!(e.indication(), inkan_cades::Indication::Indeterminate);
 }
 
 #[test]

@@ -1,111 +1,16 @@
-//! Who the card belongs to, read from its signing certificate (no PIN needed).
+//! Who the card belongs to, read from its signing certificate (no PIN
+//! needed), and the certificate helpers the card layer needs.
 
 use crate::error::CardError;
-use inkan_trust::iso17090::{self, HcRole};
-use serde::Serialize;
 use x509_parser::prelude::*;
 
-/// A summary of the card holder's signing certificate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Holder {
-    /// Romaji name (subject CN).
-    pub name: String,
-    /// Kanji name (subjectAltName directoryName CN), when present.
-    pub name_kanji: Option<String>,
-    /// Facility (subject O), when present.
-    pub organization: Option<String>,
-    /// The CA-assigned holder id (subject serialNumber).
-    pub holder_id: Option<String>,
-    /// The qualification (hcRole).
-    pub role: Option<HcRole>,
-    /// Why the hcRole could not be read, when it is present but malformed.
-    pub role_error: Option<String>,
-    /// The issuing CA (RFC 4514).
-    pub issuer: String,
-    /// The issuing CA's CN (or last OU), for short display.
-    pub issuer_short: String,
-    /// The certificate serial number, hex.
-    pub serial: String,
-    /// Start of validity, `YYYY-MM-DDTHH:MM:SSZ`.
-    pub not_before: String,
-    /// End of validity, `YYYY-MM-DDTHH:MM:SSZ`.
-    pub not_after: String,
-    /// End of validity as Unix seconds (for expiry warnings).
-    pub not_after_unix: i64,
-    /// The certificate comes from a TEST PKI (its issuer says TEST).
-    pub is_test: bool,
-}
+pub use inkan_trust::holder::Holder;
 
-fn first_attr(name: &X509Name<'_>, oid: &x509_parser::der_parser::Oid<'_>) -> Option<String> {
-    name.iter_by_oid(oid)
-        .next()
-        .and_then(|a| a.as_str().ok().map(str::to_string))
-}
-
-/// Summarises a DER certificate.
+/// Summarises a DER certificate (the card's signing certificate) with the
+/// verifier's own reader ([`inkan_trust::holder::summarize`]), so that the
+/// card screen and the verification report name the holder alike.
 pub fn summarize(der: &[u8]) -> Result<Holder, CardError> {
-    let (_, cert) = X509Certificate::from_der(der).map_err(|e| CardError::Certificate {
-        detail: e.to_string(),
-    })?;
-    let subject = cert.subject();
-    let name = first_attr(subject, &x509_parser::oid_registry::OID_X509_COMMON_NAME)
-        .unwrap_or_else(|| subject.to_string());
-    let organization = first_attr(
-        subject,
-        &x509_parser::oid_registry::OID_X509_ORGANIZATION_NAME,
-    );
-    let holder_id = first_attr(subject, &x509_parser::oid_registry::OID_X509_SERIALNUMBER);
-    let name_kanji = cert
-        .subject_alternative_name()
-        .ok()
-        .flatten()
-        .and_then(|san| {
-            san.value.general_names.iter().find_map(|g| match g {
-                GeneralName::DirectoryName(dn) => {
-                    first_attr(dn, &x509_parser::oid_registry::OID_X509_COMMON_NAME)
-                }
-                _ => None,
-            })
-        });
-    let mut role = None;
-    let mut role_error = None;
-    for ext in cert.extensions() {
-        if ext.oid.to_id_string() == iso17090::SUBJECT_DIRECTORY_ATTRIBUTES {
-            match iso17090::parse_hc_role(ext.value) {
-                Ok(r) => role = Some(r),
-                Err(e) => role_error = Some(e.to_string()),
-            }
-        }
-    }
-    let issuer = cert.issuer();
-    let issuer_short = first_attr(issuer, &x509_parser::oid_registry::OID_X509_COMMON_NAME)
-        .or_else(|| {
-            issuer
-                .iter_organizational_unit()
-                .last()
-                .and_then(|a| a.as_str().ok().map(str::to_string))
-        })
-        .unwrap_or_else(|| issuer.to_string());
-    let issuer_text = issuer.to_string();
-    let validity = cert.validity();
-    Ok(Holder {
-        name,
-        name_kanji,
-        organization,
-        holder_id,
-        role,
-        role_error,
-        is_test: issuer_text.to_ascii_uppercase().contains("TEST"),
-        issuer: issuer_text,
-        issuer_short,
-        serial: cert
-            .raw_serial_as_string()
-            .replace(':', "")
-            .to_ascii_uppercase(),
-        not_before: fmt_utc(validity.not_before.timestamp()),
-        not_after: fmt_utc(validity.not_after.timestamp()),
-        not_after_unix: validity.not_after.timestamp(),
-    })
+    inkan_trust::holder::summarize(der).map_err(|e| CardError::Certificate { detail: e.detail })
 }
 
 /// The RSA public key of a certificate, for checking the card's signature.
@@ -149,17 +54,6 @@ mod tests {
     fn utc_formatting() {
         assert_eq!(fmt_utc(0), "1970-01-01T00:00:00Z");
         assert_eq!(fmt_utc(1_389_938_888), "2014-01-17T06:08:08Z");
-    }
-
-    #[test]
-    fn the_real_mhlw_root_summarises() {
-        let root = inkan_trust::shipped()[0].der;
-        let h = summarize(root).expect("root parses");
-        assert!(h.issuer.contains("MHLW HPKI Root CA V2"));
-        assert_eq!(h.issuer_short, "MHLW HPKI Root CA V2");
-        assert_eq!(h.not_after, "2044-01-16T14:59:59Z");
-        assert!(!h.is_test);
-        assert!(h.role.is_none());
     }
 
     #[test]

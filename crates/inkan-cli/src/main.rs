@@ -117,6 +117,9 @@ enum Command {
         /// Accept any HPKI qualification (default: a referral letter needs 医師 or 歯科医師)
         #[arg(long)]
         any_qualification: bool,
+        /// A CRL to use as well (PEM or DER), repeatable; compared with the signature's, the cache's and the distribution point's
+        #[arg(long)]
+        crl: Vec<std::path::PathBuf>,
     },
     /// Show a certificate: holder, qualification (hcRole), issuer, validity
     Cert {
@@ -213,6 +216,7 @@ fn main() -> ExitCode {
             offline,
             json,
             any_qualification,
+            crl,
         } => signature::verify(
             &files,
             signature.as_deref(),
@@ -221,6 +225,7 @@ fn main() -> ExitCode {
             offline,
             json,
             any_qualification,
+            &crl,
             lang,
         ),
         Command::Cert { file, json } => signature::cert(&file, json, lang),

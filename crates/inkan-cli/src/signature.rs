@@ -170,6 +170,7 @@ pub fn verify(
     offline: bool,
     json: bool,
     any_qualification: bool,
+    crls: &[PathBuf],
     lang: Lang,
 ) -> Result<(), Failure> {
     if signature.is_some() && files.len() != 1 {
@@ -179,10 +180,15 @@ pub fn verify(
             "--signature needs exactly one FILE".into(),
         ));
     }
+    let mut crl_ders = Vec::new();
+    for c in crls {
+        crl_ders.push(pem_or_der(&read(c)?, "X509 CRL"));
+    }
     let opts = Options {
         trust: trust_store(trust)?,
         at: at.map(parse_time).transpose()?,
         revocation: RevocationConfig {
+            crls: crl_ders,
             cache_dir: crl_cache_dir(),
             fetch: !offline,
             ..RevocationConfig::default()
@@ -249,7 +255,13 @@ pub fn cert(file: &Path, json: bool, lang: Lang) -> Result<(), Failure> {
     })?;
     let mut out = Vec::new();
     for der in &certs {
-        let h = inkan_card::holder::summarize(der)?;
+        let h = inkan_trust::holder::summarize(der).map_err(|e| {
+            msg(
+                "cert.malformed",
+                format!("証明書を読み取れません: {}", e.detail),
+                format!("Cannot read the certificate: {}", e.detail),
+            )
+        })?;
         if json {
             out.push(serde_json::to_value(&h).unwrap_or_default());
             continue;
@@ -360,8 +372,7 @@ pub fn path_validate(args: &PathValidateArgs<'_>, lang: Lang) -> Result<(), Fail
     };
     let mut crl_ders = Vec::new();
     for c in crls {
-        let bytes = read(c)?;
-        crl_ders.push(pem_or_der(&bytes, "X509 CRL"));
+        crl_ders.push(pem_or_der(&read(c)?, "X509 CRL"));
     }
     let revocation = RevocationConfig {
         crls: crl_ders,

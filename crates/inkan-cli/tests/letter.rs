@@ -5,7 +5,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/hs038");
+/// Read at run time (not `env!`), so that a binary built from another
+/// checkout sharing the target directory reads this checkout's files.
+fn samples() -> std::path::PathBuf {
+    std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    )
+    .join("../../tests/fixtures/hs038")
+}
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
@@ -92,7 +99,7 @@ fn public_samples_pass_check() {
             "en",
             "letter",
             "check",
-            &format!("{SAMPLES}/{sample}"),
+            &format!("{}/{sample}", samples().display()),
         ]);
         assert_eq!(
             o.status.code(),
@@ -109,7 +116,8 @@ fn public_samples_pass_check() {
 fn bundle_without_composition_fails_check_naming_the_element() {
     let dir = TempDir::new();
     let bytes = std::fs::read(format!(
-        "{SAMPLES}/Bundle-Bundle-CLINS-Referral-NoEntry-Example-01.json"
+        "{}/Bundle-Bundle-CLINS-Referral-NoEntry-Example-01.json",
+        samples().display()
     ))
     .unwrap();
     let mut bundle: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
@@ -307,7 +315,10 @@ fn show_prints_the_letter_with_japanese_headings() {
     let o = inkan(&[
         "letter",
         "show",
-        &format!("{SAMPLES}/Bundle-Bundle-CLINS-Referral-Example-01.json"),
+        &format!(
+            "{}/Bundle-Bundle-CLINS-Referral-Example-01.json",
+            samples().display()
+        ),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
@@ -327,7 +338,10 @@ fn show_prints_the_letter_with_japanese_headings() {
         "letter",
         "show",
         "--html",
-        &format!("{SAMPLES}/Bundle-Bundle-CLINS-Referral-Example-01.json"),
+        &format!(
+            "{}/Bundle-Bundle-CLINS-Referral-Example-01.json",
+            samples().display()
+        ),
     ]);
     assert!(stdout(&o).starts_with("<article class=\"inkan-letter\""));
 }

@@ -8,10 +8,15 @@
 //! §6.1.1 policy flags.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-const PKITS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/pkits");
+/// Read at run time (not `env!`), so that a binary built from another
+/// checkout sharing the target directory reads this checkout's files.
+fn pkits() -> PathBuf {
+    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/pkits")
+}
 
 /// What `inkan path-validate` must say.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -25,7 +30,7 @@ enum Expect {
 }
 
 fn files(dir: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(Path::new(PKITS).join(dir))
+    let mut v: Vec<PathBuf> = std::fs::read_dir(pkits().join(dir))
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
@@ -34,7 +39,7 @@ fn files(dir: &str) -> Vec<PathBuf> {
 }
 
 fn run(ee: &str, flags: &[&str]) -> (i32, String) {
-    let certs = Path::new(PKITS).join("certs");
+    let certs = pkits().join("certs");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_inkan"));
     cmd.args(["--lang", "en", "path-validate"])
         .arg(certs.join(format!("{ee}.crt")))

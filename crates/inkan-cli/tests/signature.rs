@@ -259,3 +259,92 @@ fn verify_at_a_time_before_the_certificate_is_out_of_bounds() {
     assert_eq!(v[0]["report"]["time_source"], "explicit");
     assert_eq!(v[0]["report"]["indication"], "INDETERMINATE");
 }
+
+/// A certificate is attacker-controlled text. A common name carrying an ESC
+/// sequence (clear screen) and a right-to-left override must never reach the
+/// terminal as such, in `inkan verify` (text and JSON) or `inkan cert`.
+#[test]
+fn an_escape_sequence_in_a_common_name_never_reaches_the_terminal() {
+    let dir = fixture().dir.join("esc");
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let key = dir.join("evil.key.pem");
+    let csr = dir.join("evil.csr");
+    let cert = dir.join("evil.pem");
+    run(&["genrsa", "-out", key.to_str().unwrap(), "2048"]);
+    run(&[
+        "req",
+        "-new",
+        "-utf8",
+        "-key",
+        key.to_str().unwrap(),
+        "-subj",
+        "/C=JP/O=Inkan TEST Clinic/CN=Evil\u{1b}[2J\u{1b}]0;pwned\u{7}\u{202E}Name",
+        "-out",
+        csr.to_str().unwrap(),
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        csr.to_str().unwrap(),
+        "-CA",
+        &p("pki/signing-ca.pem"),
+        "-CAkey",
+        &p("pki/signing-ca.key.pem"),
+        "-days",
+        "30",
+        "-out",
+        cert.to_str().unwrap(),
+    ]);
+    let f = dir.join("l.xml");
+    std::fs::write(&f, "<l/>").unwrap();
+    run(&[
+        "cms",
+        "-sign",
+        "-cades",
+        "-md",
+        "sha256",
+        "-binary",
+        "-outform",
+        "DER",
+        "-in",
+        f.to_str().unwrap(),
+        "-signer",
+        cert.to_str().unwrap(),
+        "-inkey",
+        key.to_str().unwrap(),
+        "-certfile",
+        &p("pki/signing-ca.pem"),
+        "-out",
+        dir.join("l.xml.p7s").to_str().unwrap(),
+    ]);
+    let trust = format!("test:{}", p("pki"));
+    let f = f.to_str().unwrap();
+    let c = cert.to_str().unwrap();
+    for args in [
+        vec!["--lang", "en", "verify", f, "--trust", &trust],
+        vec!["--lang", "ja", "verify", f, "--trust", &trust],
+        vec!["verify", f, "--trust", &trust, "--json"],
+        vec!["--lang", "en", "cert", c],
+        vec!["cert", c, "--json"],
+    ] {
+        let (_, out, err) = inkan(&args);
+        for text in [&out, &err] {
+            assert!(
+                !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202E}'),
+                "{args:?}: {text:?}"
+            );
+            // Nor may JSON carry it for a consumer to decode.
+            assert!(!text.to_lowercase().contains("\\u001b"), "{args:?}: {text}");
+        }
+        assert!(out.contains("Evil"), "{args:?}: {out}");
+    }
+}

@@ -326,10 +326,12 @@ fn truncated_and_mutated_documents_never_panic() {
     let samples = [
         hs008::write(&ReferralLetter::example()).unwrap(),
         hs038::write(&ReferralLetter::example()).unwrap(),
-        std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../tests/fixtures/hs038/Bundle-Bundle-CLINS-Referral-Example-01.json"
-        ))
+        std::fs::read(
+            std::path::Path::new(
+                &std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+            )
+            .join("../../tests/fixtures/hs038/Bundle-Bundle-CLINS-Referral-Example-01.json"),
+        )
         .unwrap(),
     ];
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;

@@ -5,18 +5,23 @@
 use inkan_referral::render::{render_html, render_text};
 use inkan_referral::{check, detect, read, Format};
 
-const WITH_ENTRIES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../tests/fixtures/hs038/Bundle-Bundle-CLINS-Referral-Example-01.json"
-);
-const TEXT_ONLY: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../tests/fixtures/hs038/Bundle-Bundle-CLINS-Referral-NoEntry-Example-01.json"
-);
+const WITH_ENTRIES: &str = "Bundle-Bundle-CLINS-Referral-Example-01.json";
+const TEXT_ONLY: &str = "Bundle-Bundle-CLINS-Referral-NoEntry-Example-01.json";
 
-fn load(path: &str) -> Vec<u8> {
-    std::fs::read(path)
-        .unwrap_or_else(|e| panic!("{path}: {e} (tests/fixtures/hs038 is part of the repository)"))
+/// A sample, found at run time (not with `env!`) so that a binary built
+/// from another checkout sharing the target directory reads this one's.
+fn load(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    )
+    .join("../../tests/fixtures/hs038")
+    .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (tests/fixtures/hs038 is part of the repository)",
+            path.display()
+        )
+    })
 }
 
 #[test]

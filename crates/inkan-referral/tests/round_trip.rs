@@ -100,10 +100,12 @@ fn different_letters_get_different_entry_identifiers() {
 
 #[test]
 fn the_documented_form_example_is_the_built_in_example() {
-    let doc = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../docs/letter-form.md"
-    ))
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(
+            &std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+        )
+        .join("../../docs/letter-form.md"),
+    )
     .unwrap();
     let start = doc.rfind("```json\n").unwrap() + "```json\n".len();
     let end = start + doc[start..].find("```").unwrap();

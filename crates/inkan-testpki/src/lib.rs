@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 mod cache;
+pub mod craft;
 mod der_enc;
 mod files;
 mod issue;

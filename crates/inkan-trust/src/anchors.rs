@@ -202,9 +202,11 @@ mod tests {
         let m = manifest();
         assert_eq!(m.len(), SHIPPED.len(), "manifest and embedded set differ");
         for (file, role, sha) in &m {
-            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../../certs")
-                .join(file);
+            let path = std::path::Path::new(
+                &std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+            )
+            .join("../../certs")
+            .join(file);
             let bytes = std::fs::read(&path).expect("certificate file listed in manifest");
             assert_eq!(
                 hex::encode_upper(Sha256::digest(&bytes)),

@@ -392,7 +392,7 @@ impl CrlRecord {
     }
 
     fn issuer(&self) -> String {
-        self.crl.tbs_cert_list.issuer.to_string()
+        crate::holder::display_name(&self.crl.tbs_cert_list.issuer)
     }
 
     /// Fresh for `at`: `thisUpdate <= at < nextUpdate`, or issued after `at`.
@@ -639,7 +639,7 @@ impl CrlPool {
     ) -> RevocationInfo {
         let records: Vec<Rc<CrlRecord>> = self.records.borrow().clone();
         let tbs = cert.tbs_certificate();
-        let subject = tbs.subject().to_string();
+        let subject = crate::holder::display_name(tbs.subject());
         let unknown = |why: String| RevocationInfo {
             subject: subject.clone(),
             status: RevocationStatus::Unknown { why },

@@ -193,7 +193,7 @@ pub fn parse_hc_role(extn_value: &[u8]) -> Result<HcRole, HcRoleError> {
                 }
                 return Ok(HcRole {
                     ja: japanese_name(&text),
-                    text,
+                    text: crate::holder::escape_display(&text),
                 });
             }
         }

@@ -12,6 +12,7 @@
 
 pub mod anchors;
 pub mod crl;
+pub mod holder;
 pub mod iso17090;
 pub mod path;
 pub mod rfc5280_name_constraints;

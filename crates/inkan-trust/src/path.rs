@@ -706,7 +706,7 @@ impl Parsed {
     }
 
     fn subject(&self) -> String {
-        self.cert.tbs_certificate().subject().to_string()
+        crate::holder::display_name(self.cert.tbs_certificate().subject())
     }
 
     fn ski(&self) -> Option<Vec<u8>> {
@@ -746,7 +746,7 @@ impl Parsed {
         };
         CertInfo {
             subject: self.subject(),
-            issuer: tbs.issuer().to_string(),
+            issuer: crate::holder::display_name(tbs.issuer()),
             serial: hex::encode_upper(tbs.serial_number().as_bytes()),
             not_before: before_1970(rfc3339(tbs.validity().not_before.to_system_time())),
             not_after: before_1970(rfc3339(tbs.validity().not_after.to_system_time())),
@@ -793,7 +793,7 @@ impl BuildTrail {
             .or(self.no_issuer)
             .unwrap_or_else(|| PathFailure::NoChain {
                 subject: ee.subject(),
-                issuer: ee.cert.tbs_certificate().issuer().to_string(),
+                issuer: crate::holder::display_name(ee.cert.tbs_certificate().issuer()),
             })
     }
 }
@@ -985,7 +985,7 @@ impl<'i> Engine<'i> {
             } else {
                 trail.no_issuer.get_or_insert(PathFailure::NoChain {
                     subject: c.subject(),
-                    issuer: c.cert.tbs_certificate().issuer().to_string(),
+                    issuer: crate::holder::display_name(c.cert.tbs_certificate().issuer()),
                 });
             }
             return;
@@ -996,7 +996,7 @@ impl<'i> Engine<'i> {
             if c.signature_algorithm() != c.tbs_certificate().signature() {
                 trail.bad_sig.get_or_insert(PathFailure::SignatureInvalid {
                     subject: self.certs[cur].subject(),
-                    issuer: c.tbs_certificate().issuer().to_string(),
+                    issuer: crate::holder::display_name(c.tbs_certificate().issuer()),
                     detail: "signatureAlgorithm differs from tbsCertificate.signature".into(),
                 });
                 return;
@@ -1042,7 +1042,9 @@ impl<'i> Engine<'i> {
                     } else {
                         trail.no_issuer.get_or_insert(PathFailure::NoChain {
                             subject: self.certs[cur].subject(),
-                            issuer: self.certs[cur].cert.tbs_certificate().issuer().to_string(),
+                            issuer: crate::holder::display_name(
+                                self.certs[cur].cert.tbs_certificate().issuer(),
+                            ),
                         });
                     }
                 }
@@ -1346,7 +1348,7 @@ impl CrlSigners for Engine<'_> {
         if notes.is_empty() {
             notes.push(format!(
                 "no certificate of {} verifies the CRL's signature",
-                crl.crl.tbs_cert_list.issuer
+                crate::holder::display_name(&crl.crl.tbs_cert_list.issuer)
             ));
         }
         Err(notes.join("; "))

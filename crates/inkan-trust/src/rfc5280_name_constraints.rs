@@ -1642,10 +1642,12 @@ mod tests {
 
     // -- NIST PKITS 4.13 ---------------------------------------------------
 
-    const CERTS: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/fixtures/pkits/certs"
-    );
+    fn certs_dir() -> std::path::PathBuf {
+        std::path::PathBuf::from(
+            std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+        )
+        .join("../../tests/fixtures/pkits/certs")
+    }
     const ANCHOR: &str = "TrustAnchorRootCertificate.crt";
 
     /// Every certificate of the folder that decodes (a few of section 4.2
@@ -1653,7 +1655,7 @@ mod tests {
     fn pool() -> &'static [(String, Certificate)] {
         static POOL: OnceLock<Vec<(String, Certificate)>> = OnceLock::new();
         POOL.get_or_init(|| {
-            let mut v: Vec<(String, Certificate)> = std::fs::read_dir(CERTS)
+            let mut v: Vec<(String, Certificate)> = std::fs::read_dir(certs_dir())
                 .unwrap()
                 .filter_map(|e| {
                     let path = e.unwrap().path();

@@ -107,7 +107,7 @@ fn attribute_key(ava: &AttributeTypeAndValue) -> Result<Vec<u8>, der::Error> {
 
 /// The text of a directory-string value; `None` for other types, and for
 /// bytes that are not a valid string of their type (then compared exactly).
-fn directory_string(ava: &AttributeTypeAndValue) -> Option<String> {
+pub(crate) fn directory_string(ava: &AttributeTypeAndValue) -> Option<String> {
     let value = &ava.value;
     let bytes = value.value();
     match value.tag() {

@@ -755,7 +755,7 @@ mod tests {
     fn load(name: &str) -> Certificate {
         let path = format!(
             "{}/../../tests/fixtures/pkits/certs/{name}.crt",
-            env!("CARGO_MANIFEST_DIR")
+            std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR")
         );
         let der = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         Certificate::from_der(&der).unwrap_or_else(|e| panic!("{path}: {e}"))

@@ -798,30 +798,6 @@ fn truncated_or_flipped_crls_never_pass_or_panic() {
     }
 }
 
-/// `cert` with its TBS fields (version, serial, signature, issuer, validity,
-/// subject, spki, extensions) edited by `edit`, signed by `key`.
-fn reissued(
-    cert: &[u8],
-    key: &inkan_testpki::PrivateKey,
-    edit: impl FnOnce(&mut Vec<der::Any>),
-) -> Vec<u8> {
-    use der::{asn1::BitString, Any, Decode, Encode};
-    use rsa::signature::{SignatureEncoding, Signer};
-    let cert = x509_cert::Certificate::from_der(cert).unwrap();
-    let mut fields = Vec::<Any>::from_der(&cert.tbs_certificate().to_der().unwrap()).unwrap();
-    edit(&mut fields);
-    let tbs_der = fields.to_der().unwrap();
-    let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key.clone());
-    let sig = signer.sign(&tbs_der).to_vec();
-    vec![
-        Any::from_der(&tbs_der).unwrap(),
-        Any::encode_from(cert.signature_algorithm()).unwrap(),
-        Any::encode_from(&BitString::from_bytes(&sig).unwrap()).unwrap(),
-    ]
-    .to_der()
-    .unwrap()
-}
-
 /// `ca` re-issued by `issuer_key` with its subject name upper-cased (same
 /// key, same extensions) and validity `[not_before, not_after]`: what a CA
 /// that re-encoded its name on renewal leaves behind.
@@ -840,7 +816,7 @@ fn reissued_with_other_spelling(
         .clone();
     let upper = x509_cert::name::Name::from_str(&subject.to_string().to_uppercase()).unwrap();
     assert_ne!(upper.to_der().unwrap(), subject.to_der().unwrap());
-    reissued(ca, issuer_key, |fields| {
+    inkan_testpki::craft::resigned(ca, issuer_key, |fields| {
         let time =
             |t: SystemTime| Any::encode_from(&UtcTime::from_system_time(t).unwrap()).unwrap();
         fields[4] = Any::encode_from(&vec![time(not_before), time(not_after)]).unwrap();
@@ -891,20 +867,10 @@ fn renewed_ca_with_reencoded_name_uses_the_exactly_spelled_certificate() {
 /// hang and never pass.
 #[test]
 fn a_pool_of_look_alike_issuers_gives_up_instead_of_hanging() {
-    use der::{asn1::Uint, Any, Decode};
+    use der::Decode;
     let f = fixture();
     let pki = &f.pki;
-    let ca = pki.signing_ca.certificate().unwrap();
-    let name = Any::encode_from(ca.tbs_certificate().subject()).unwrap();
-    let pool: Vec<Vec<u8>> = (1u8..=12)
-        .map(|n| {
-            reissued(&pki.signing_ca.cert_der, &pki.signing_ca.key, |fields| {
-                fields[1] = Any::encode_from(&Uint::new(&[0x70, n]).unwrap()).unwrap();
-                fields[3] = name.clone();
-                fields.truncate(7);
-            })
-        })
-        .collect();
+    let pool = inkan_testpki::craft::look_alikes(&pki.signing_ca.cert_der, &pki.signing_ca.key, 12);
     assert!(pool
         .iter()
         .all(|c| x509_cert::Certificate::from_der(c).is_ok()));

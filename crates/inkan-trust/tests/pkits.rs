@@ -19,7 +19,7 @@
 //! PASSED.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
@@ -29,7 +29,12 @@ use inkan_trust::{
     ValidationProfile,
 };
 
-const PKITS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/pkits");
+/// Read at run time (not `env!`), so that a binary built from another
+/// checkout sharing the target directory reads this checkout's files.
+fn pkits() -> PathBuf {
+    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/pkits")
+}
 
 struct Suite {
     trust: TrustStore,
@@ -37,7 +42,7 @@ struct Suite {
 }
 
 fn files(dir: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(Path::new(PKITS).join(dir))
+    let mut v: Vec<PathBuf> = std::fs::read_dir(pkits().join(dir))
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
@@ -48,8 +53,7 @@ fn files(dir: &str) -> Vec<PathBuf> {
 fn suite() -> &'static Suite {
     static SUITE: OnceLock<Suite> = OnceLock::new();
     SUITE.get_or_init(|| {
-        let anchor =
-            std::fs::read(Path::new(PKITS).join("certs/TrustAnchorRootCertificate.crt")).unwrap();
+        let anchor = std::fs::read(pkits().join("certs/TrustAnchorRootCertificate.crt")).unwrap();
         let pool = files("certs")
             .into_iter()
             .filter(|p| {
@@ -83,7 +87,7 @@ fn at() -> SystemTime {
 
 fn run(ee: &str, policy: &PolicySettings) -> PathReport {
     let s = suite();
-    let der = std::fs::read(Path::new(PKITS).join("certs").join(format!("{ee}.crt"))).unwrap();
+    let der = std::fs::read(pkits().join("certs").join(format!("{ee}.crt"))).unwrap();
     validate_path(&PathInput {
         end_entity: &der,
         pool: &[],

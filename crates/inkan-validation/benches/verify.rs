@@ -36,7 +36,8 @@ fn main() {
     let doctor = pki.identity("doctor").expect("doctor");
     let issuer = pki.ca(CaId::SigningCa).cert_der.clone();
     let template = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/letter-form.md"),
+        std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default())
+            .join("../../docs/letter-form.md"),
     )
     .unwrap_or_else(|_| "診療情報提供書".repeat(200));
 

@@ -1,7 +1,10 @@
 //! Validation of an Inkan signature, in the model of ETSI EN 319 102-1.
 //!
-//! One function, [`validate`], runs the building blocks in order and stops
-//! at the first that cannot pass:
+//! One function, [`validate`], parses the signature, then validates each
+//! SignerInfo on its own (a co-signed letter has several; a parallel
+//! signature is not a format failure) and gives the document the worst of
+//! their verdicts. For each signer it runs the building blocks in order and
+//! stops at the first that cannot pass:
 //!
 //! 1. **format** — the CMS SignedData parses (RFC 5652), with signed attributes;
 //! 2. **signer identification** — the signer certificate is found and matches
@@ -192,7 +195,40 @@ pub struct ValidationReport {
     pub path: Option<PathReport>,
     /// The document policy applied.
     pub policy: DocumentPolicy,
+    /// Every signer, in the order of the signature. The fields above
+    /// (verdict, signer, checks, path) are those of the signer that decides
+    /// the document's verdict: the worst one, the first among equals.
+    pub signers: Vec<SignerReport>,
 }
+
+/// The result for one SignerInfo of the signature (RFC 5652 §5.3). A
+/// co-signed letter has several; each is validated on its own, and the
+/// document's verdict is the worst of them.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignerReport {
+    /// Position of the SignerInfo in the signature (0-based).
+    pub index: usize,
+    /// Main indication for this signer.
+    pub indication: Indication,
+    /// Sub-indication, when not passed.
+    pub sub_indication: Option<String>,
+    /// The verdict for this signer and its reason, in both languages.
+    pub summary: Text,
+    /// The signer, when identified.
+    pub signer: Option<Signer>,
+    /// The signing-time attribute (claimed by the signer; informational only).
+    pub claimed_signing_time: Option<String>,
+    /// Digest algorithm of this signer.
+    pub digest_algorithm: Option<String>,
+    /// The checks in order.
+    pub checks: Vec<Check>,
+    /// Path validation details for this signer's certificate.
+    pub path: Option<PathReport>,
+}
+
+/// SignerInfos validated in one signature, at most (real letters carry one
+/// or two; each costs a path validation).
+pub const MAX_SIGNERS: usize = 16;
 
 /// The trust store, as reported.
 #[derive(Debug, Clone, Serialize)]
@@ -272,7 +308,7 @@ fn rfc3339(t: SystemTime) -> String {
 }
 
 fn signer_of(cert: &[u8]) -> Option<Signer> {
-    let h = inkan_card::holder::summarize(cert).ok()?;
+    let h = inkan_trust::holder::summarize(cert).ok()?;
     Some(Signer {
         name: h.name,
         name_kanji: h.name_kanji,
@@ -288,10 +324,9 @@ fn signer_of(cert: &[u8]) -> Option<Signer> {
 }
 
 /// Validates a signature (`signature` = DER/BER/PEM CMS) over `content`
-/// (`None` for an attached signature).
+/// (`None` for an attached signature), signer by signer.
 pub fn validate(signature: &[u8], content: Option<&[u8]>, opts: &Options) -> ValidationReport {
     let at = opts.at.unwrap_or_else(SystemTime::now);
-    let mut b = Builder { checks: Vec::new() };
     let trust = TrustInfo {
         store: if opts.trust.is_test() {
             "test"
@@ -320,39 +355,144 @@ pub fn validate(signature: &[u8], content: Option<&[u8]>, opts: &Options) -> Val
         checks: Vec::new(),
         path: None,
         policy: opts.policy,
+        signers: Vec::new(),
     };
-    let finish = |mut report: ValidationReport,
-                  mut b: Builder,
-                  ind: Indication,
-                  sub: Option<String>,
-                  why: Text| {
+    // A failure of the whole signature, before any signer.
+    let whole = |mut report: ValidationReport, e: &inkan_cades::CadesError| {
+        let ind = Indication::from_name(e.indication().as_str());
+        let mut b = Builder { checks: Vec::new() };
+        b.fail("format", status_of(ind), e.text(), e.code());
         b.skip_rest();
         report.checks = b.checks;
         report.indication = ind;
-        report.sub_indication = sub;
-        let verdict = ind.verdict();
-        report.summary = Text::new(
-            format!("{}: {}", verdict.ja, why.ja),
-            format!("{}: {}", verdict.en, why.en),
-        );
+        report.sub_indication = Some(e.sub_indication().to_string());
+        report.summary = summary(ind, &e.text());
         report
     };
-
     let parsed = match inkan_cades::parse(signature) {
         Ok(p) => p,
-        Err(e) => {
-            let ind = Indication::from_name(e.indication().as_str());
-            b.fail("format", status_of(ind), e.text(), e.code());
-            return finish(
-                report,
-                b,
-                ind,
-                Some(e.sub_indication().to_string()),
-                e.text(),
-            );
-        }
+        Err(e) => return whole(report, &e),
     };
-    let integrity = match inkan_cades::verify_integrity(&parsed, content, &[]) {
+    report.attached = Some(parsed.econtent.is_some());
+    match parsed.signers.len() {
+        0 => return whole(report, &inkan_cades::CadesError::NoSigner),
+        n if n > MAX_SIGNERS => {
+            return whole(
+                report,
+                &inkan_cades::CadesError::TooManySigners {
+                    count: n,
+                    max: MAX_SIGNERS,
+                },
+            )
+        }
+        _ => {}
+    }
+    report.signers = (0..parsed.signers.len())
+        .map(|i| validate_signer(&parsed, i, content, opts, at))
+        .collect();
+    // The worst verdict decides; the first among equals.
+    let decider = report
+        .signers
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, r)| (r.indication, std::cmp::Reverse(*i)))
+        .map(|(i, _)| i)
+        .unwrap_or(0);
+    let d = report.signers[decider].clone();
+    report.indication = d.indication;
+    report.sub_indication = d.sub_indication;
+    report.signer = d.signer;
+    report.claimed_signing_time = d.claimed_signing_time;
+    report.digest_algorithm = d.digest_algorithm;
+    report.checks = d.checks;
+    report.path = d.path;
+    let n = report.signers.len();
+    report.summary = if n == 1 {
+        d.summary
+    } else if d.indication == Indication::TotalPassed {
+        let names: Vec<String> = report
+            .signers
+            .iter()
+            .map(|r| signer_label(r, true))
+            .collect();
+        let names_en: Vec<String> = report
+            .signers
+            .iter()
+            .map(|r| signer_label(r, false))
+            .collect();
+        Text::new(
+            format!("有効: {n} 名の署名がすべて有効です（{}）", names.join("、")),
+            format!(
+                "Valid: all {n} signatures are valid ({})",
+                names_en.join(", ")
+            ),
+        )
+    } else {
+        Text::new(
+            format!("署名者 {}/{n}: {}", decider + 1, d.summary.ja),
+            format!("signer {}/{n}: {}", decider + 1, d.summary.en),
+        )
+    };
+    report
+}
+
+fn summary(ind: Indication, why: &Text) -> Text {
+    let verdict = ind.verdict();
+    Text::new(
+        format!("{}: {}", verdict.ja, why.ja),
+        format!("{}: {}", verdict.en, why.en),
+    )
+}
+
+fn signer_label(r: &SignerReport, ja: bool) -> String {
+    match &r.signer {
+        Some(s) if ja => format!(
+            "{}（{}）",
+            s.name_kanji.clone().unwrap_or_else(|| s.name.clone()),
+            s.qualification_ja
+                .clone()
+                .or(s.qualification.clone())
+                .unwrap_or_default()
+        ),
+        Some(s) => format!(
+            "{} ({})",
+            s.name,
+            s.qualification.clone().unwrap_or_default()
+        ),
+        None => format!("#{}", r.index + 1),
+    }
+}
+
+/// Validates SignerInfo `index`: integrity, path, profile, qualification.
+fn validate_signer(
+    parsed: &inkan_cades::ParsedSignedData,
+    index: usize,
+    content: Option<&[u8]>,
+    opts: &Options,
+    at: SystemTime,
+) -> SignerReport {
+    let mut b = Builder { checks: Vec::new() };
+    let mut out = SignerReport {
+        index,
+        indication: Indication::Indeterminate,
+        sub_indication: None,
+        summary: Text::new("", ""),
+        signer: None,
+        claimed_signing_time: None,
+        digest_algorithm: None,
+        checks: Vec::new(),
+        path: None,
+    };
+    let finish =
+        |mut out: SignerReport, mut b: Builder, ind: Indication, sub: Option<String>, why: Text| {
+            b.skip_rest();
+            out.checks = b.checks;
+            out.indication = ind;
+            out.sub_indication = sub;
+            out.summary = summary(ind, &why);
+            out
+        };
+    let integrity = match inkan_cades::verify_signer_integrity(parsed, index, content, &[]) {
         Ok(i) => i,
         Err(e) => {
             let ind = Indication::from_name(e.indication().as_str());
@@ -362,7 +502,7 @@ pub fn validate(signature: &[u8], content: Option<&[u8]>, opts: &Options) -> Val
                 b.pass(id, passed_text(id));
             }
             b.fail(failed_at, status_of(ind), e.text(), e.code());
-            return finish(report, b, ind, Some(sub.to_string()), e.text());
+            return finish(out, b, ind, Some(sub.to_string()), e.text());
         }
     };
     for id in [
@@ -373,10 +513,9 @@ pub fn validate(signature: &[u8], content: Option<&[u8]>, opts: &Options) -> Val
     ] {
         b.pass(id, passed_text(id));
     }
-    report.signer = signer_of(&integrity.signer_cert);
-    report.claimed_signing_time = integrity.signing_time.map(rfc3339);
-    report.attached = Some(integrity.attached);
-    report.digest_algorithm = Some(integrity.digest_algorithm.to_string());
+    out.signer = signer_of(&integrity.signer_cert);
+    out.claimed_signing_time = integrity.signing_time.map(rfc3339);
+    out.digest_algorithm = Some(integrity.digest_algorithm.to_string());
 
     let mut revocation = opts.revocation.clone();
     revocation
@@ -392,7 +531,8 @@ pub fn validate(signature: &[u8], content: Option<&[u8]>, opts: &Options) -> Val
         policy: None,
     });
     let path_status = path.status.clone();
-    report.path = Some(path);
+    let role = path.role.clone();
+    out.path = Some(path);
     if let Some(f) = path_status.failure() {
         let ind = Indication::from_name(f.indication());
         let id = match f.sub_indication() {
@@ -405,33 +545,20 @@ pub fn validate(signature: &[u8], content: Option<&[u8]>, opts: &Options) -> Val
             b.pass(pid, passed_text(pid));
         }
         b.fail(id, status_of(ind), f.text(), f.code());
-        return finish(
-            report,
-            b,
-            ind,
-            Some(f.sub_indication().to_string()),
-            f.text(),
-        );
+        return finish(out, b, ind, Some(f.sub_indication().to_string()), f.text());
     }
     for id in ["chain", "revocation", "hpki_profile", "qualification"] {
         b.pass(id, passed_text(id));
     }
     if opts.policy == DocumentPolicy::ReferralLetter {
-        let role = report.path.as_ref().and_then(|p| p.role.as_ref());
-        if let Err(f) = inkan_trust::document_policy_referral(role) {
+        if let Err(f) = inkan_trust::document_policy_referral(role.as_ref()) {
             let ind = Indication::from_name(f.indication());
             b.fail("document_policy", status_of(ind), f.text(), f.code());
-            return finish(
-                report,
-                b,
-                ind,
-                Some(f.sub_indication().to_string()),
-                f.text(),
-            );
+            return finish(out, b, ind, Some(f.sub_indication().to_string()), f.text());
         }
     }
     b.pass("document_policy", passed_text("document_policy"));
-    let who = report
+    let who = out
         .signer
         .as_ref()
         .map(|s| {
@@ -452,7 +579,7 @@ pub fn validate(signature: &[u8], content: Option<&[u8]>, opts: &Options) -> Val
             )
         })
         .unwrap_or_else(|| Text::new("署名は有効です", "the signature is valid"));
-    finish(report, b, Indication::TotalPassed, None, who)
+    finish(out, b, Indication::TotalPassed, None, who)
 }
 
 fn status_of(ind: Indication) -> CheckStatus {

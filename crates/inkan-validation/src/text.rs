@@ -92,6 +92,30 @@ pub fn render_text(report: &ValidationReport, lang: Lang) -> String {
         },
         report.validation_time
     );
+    if report.signers.len() > 1 {
+        let _ = writeln!(
+            out,
+            "  {}:",
+            if ja {
+                "署名者ごとの判定"
+            } else {
+                "Each signer"
+            }
+        );
+        for r in &report.signers {
+            let _ = writeln!(
+                out,
+                "    {}. {} [{}{}]",
+                r.index + 1,
+                r.summary.get(lang),
+                r.indication.as_str(),
+                r.sub_indication
+                    .as_deref()
+                    .map(|s| format!(" / {s}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
     let _ = writeln!(out, "  {}:", if ja { "検査" } else { "Checks" });
     for c in &report.checks {
         let mark = match c.status {

@@ -191,10 +191,13 @@ fn malformed_hcrole_is_rejected() {
 }
 
 #[test]
-fn weak_1024_bit_key_is_rejected_by_the_format_rules() {
+fn weak_1024_bit_key_is_indeterminate_crypto_constraints() {
     let r = verify_as("weak-key", DocumentPolicy::AnyQualification, None);
-    assert_eq!(r.indication, Indication::TotalFailed, "{}", r.summary.en);
-    assert_eq!(r.sub_indication.as_deref(), Some("FORMAT_FAILURE"));
+    assert_eq!(r.indication, Indication::Indeterminate, "{}", r.summary.en);
+    assert_eq!(
+        r.sub_indication.as_deref(),
+        Some("CRYPTO_CONSTRAINTS_FAILURE_NO_POE")
+    );
 }
 
 #[test]

@@ -1,0 +1,209 @@
+//! Who a certificate belongs to, for display: the holder summary that the
+//! window, the command line and the verification report all show.
+//!
+//! It lives here, beside path validation, and reads the certificate with the
+//! same parser (`x509-cert`), so that the same bytes give the same holder
+//! name everywhere, and so that verifying needs no smart-card stack.
+//!
+//! Every certificate-derived string is passed through [`escape_display`]:
+//! a certificate is attacker-controlled input, and a common name carrying an
+//! ESC sequence or a right-to-left override could repaint a terminal or
+//! reorder what a receiving doctor reads.
+
+use std::time::SystemTime;
+
+use serde::Serialize;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::SubjectAltName;
+use x509_cert::name::Name;
+use x509_cert::Certificate;
+
+use crate::crl::rfc3339;
+use crate::iso17090::HcRole;
+
+const CN: &str = "2.5.4.3";
+const O: &str = "2.5.4.10";
+const OU: &str = "2.5.4.11";
+const SERIAL_NUMBER: &str = "2.5.4.5";
+
+/// A summary of a holder's certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Holder {
+    /// Romaji name (subject CN).
+    pub name: String,
+    /// Kanji name (subjectAltName directoryName CN), when present.
+    pub name_kanji: Option<String>,
+    /// Facility (subject O), when present.
+    pub organization: Option<String>,
+    /// The CA-assigned holder id (subject serialNumber).
+    pub holder_id: Option<String>,
+    /// The qualification (hcRole).
+    pub role: Option<HcRole>,
+    /// Why the hcRole could not be read, when it is present but malformed.
+    pub role_error: Option<String>,
+    /// The issuing CA (RFC 4514).
+    pub issuer: String,
+    /// The issuing CA's CN (or last OU), for short display.
+    pub issuer_short: String,
+    /// The certificate serial number, hex.
+    pub serial: String,
+    /// Start of validity, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub not_before: String,
+    /// End of validity, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub not_after: String,
+    /// End of validity as Unix seconds (for expiry warnings).
+    pub not_after_unix: i64,
+    /// The certificate comes from a TEST PKI (its issuer says TEST).
+    pub is_test: bool,
+}
+
+/// The certificate could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the certificate cannot be read: {detail}")]
+pub struct HolderError {
+    /// The DER error.
+    pub detail: String,
+}
+
+/// `s` with every control character (C0, DEL, C1), bidirectional control
+/// (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069) and invisible
+/// formatting character (U+200B–U+200D, U+2060, U+FEFF) written as
+/// `\u{XXXX}`, so that it shows as text and never acts on the display.
+pub fn escape_display(s: &str) -> String {
+    if !s.chars().any(needs_escape) {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if needs_escape(c) {
+            out.push_str(&format!("\\u{{{:04X}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
+}
+
+/// A distinguished name in RFC 4514 form, escaped for display.
+pub fn display_name(name: &Name) -> String {
+    escape_display(&name.to_string())
+}
+
+fn first_attr(name: &Name, oid: &str) -> Option<String> {
+    name.iter_rdn()
+        .flat_map(|rdn| rdn.iter())
+        .find(|a| a.oid.to_string() == oid)
+        .and_then(crate::rfc5280_names::directory_string)
+        .map(|s| escape_display(&s))
+}
+
+fn last_attr(name: &Name, oid: &str) -> Option<String> {
+    name.iter_rdn()
+        .flat_map(|rdn| rdn.iter())
+        .filter(|a| a.oid.to_string() == oid)
+        .last()
+        .and_then(crate::rfc5280_names::directory_string)
+        .map(|s| escape_display(&s))
+}
+
+fn unix(t: SystemTime) -> i64 {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+    }
+}
+
+/// Summarises a DER certificate.
+pub fn summarize(der_bytes: &[u8]) -> Result<Holder, HolderError> {
+    let (cert, _) = crate::path::parse_certificate(der_bytes).map_err(|e| HolderError {
+        detail: e.to_string(),
+    })?;
+    Ok(summarize_parsed(&cert))
+}
+
+/// Summarises a parsed certificate.
+pub fn summarize_parsed(cert: &Certificate) -> Holder {
+    let tbs = cert.tbs_certificate();
+    let subject = tbs.subject();
+    let name = first_attr(subject, CN).unwrap_or_else(|| display_name(subject));
+    let name_kanji = match tbs.get_extension::<SubjectAltName>() {
+        Ok(Some((_, san))) => san.0.iter().find_map(|g| match g {
+            GeneralName::DirectoryName(dn) => first_attr(dn, CN),
+            _ => None,
+        }),
+        _ => None,
+    };
+    let (role, role_error) = match crate::path::hc_role_of(cert) {
+        Ok(r) => (r, None),
+        Err(e) => (None, Some(escape_display(&e.to_string()))),
+    };
+    let issuer = tbs.issuer();
+    let issuer_text = display_name(issuer);
+    let issuer_short = first_attr(issuer, CN)
+        .or_else(|| last_attr(issuer, OU))
+        .unwrap_or_else(|| issuer_text.clone());
+    let not_before = tbs.validity().not_before.to_system_time();
+    let not_after = tbs.validity().not_after.to_system_time();
+    Holder {
+        name,
+        name_kanji,
+        organization: first_attr(subject, O),
+        holder_id: first_attr(subject, SERIAL_NUMBER),
+        role,
+        role_error,
+        is_test: issuer_text.to_ascii_uppercase().contains("TEST"),
+        issuer: issuer_text,
+        issuer_short,
+        serial: hex::encode_upper(tbs.serial_number().as_bytes()),
+        not_before: rfc3339(not_before),
+        not_after: rfc3339(not_after),
+        not_after_unix: unix(not_after),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_real_mhlw_root_summarises() {
+        let root = crate::shipped()[0].der;
+        let h = summarize(root).expect("root parses");
+        assert!(h.issuer.contains("MHLW HPKI Root CA V2"));
+        assert_eq!(h.issuer_short, "MHLW HPKI Root CA V2");
+        assert_eq!(h.not_after, "2044-01-16T14:59:59Z");
+        assert!(!h.is_test);
+        assert!(h.role.is_none());
+    }
+
+    #[test]
+    fn garbage_is_an_error() {
+        assert!(summarize(&[0x30, 0x03, 0x02, 0x01]).is_err());
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_shown_escaped() {
+        assert_eq!(escape_display("Taro"), "Taro");
+        assert_eq!(escape_display("山田 太郎"), "山田 太郎");
+        assert_eq!(escape_display("a\u{1b}[31mb"), "a\\u{001B}[31mb");
+        assert_eq!(escape_display("x\u{202E}gpj.exe"), "x\\u{202E}gpj.exe");
+        assert_eq!(
+            escape_display("\u{85}\u{7f}\u{2067}"),
+            "\\u{0085}\\u{007F}\\u{2067}"
+        );
+        assert_eq!(escape_display("a\u{200B}b\u{FEFF}"), "a\\u{200B}b\\u{FEFF}");
+    }
+}
