@@ -84,6 +84,30 @@ pub fn crl(
     this_update: SystemTime,
     next_update: SystemTime,
     revoked: &[(&[u8], SystemTime)],
+    extensions: Vec<Extension>,
+    number: u8,
+) -> Vec<u8> {
+    let entries: Vec<(&[u8], SystemTime, Vec<Extension>)> =
+        revoked.iter().map(|(s, t)| (*s, *t, Vec::new())).collect();
+    crl_with_entries(
+        issuer,
+        key,
+        this_update,
+        next_update,
+        &entries,
+        extensions,
+        number,
+    )
+}
+
+/// Like [`crl`], with extensions on each entry (reasonCode,
+/// invalidityDate, certificateIssuer).
+pub fn crl_with_entries(
+    issuer: &[u8],
+    key: &PrivateKey,
+    this_update: SystemTime,
+    next_update: SystemTime,
+    revoked: &[(&[u8], SystemTime, Vec<Extension>)],
     mut extensions: Vec<Extension>,
     number: u8,
 ) -> Vec<u8> {
@@ -99,10 +123,10 @@ pub fn crl(
         revoked_certificates: (!revoked.is_empty()).then(|| {
             revoked
                 .iter()
-                .map(|(serial, at)| RevokedCert {
+                .map(|(serial, at, exts)| RevokedCert {
                     serial_number: SerialNumber::<Rfc5280>::new(serial).expect("serial"),
                     revocation_date: Time::try_from(*at).expect("time"),
-                    crl_entry_extensions: None,
+                    crl_entry_extensions: (!exts.is_empty()).then(|| exts.clone()),
                 })
                 .collect()
         }),
@@ -116,6 +140,14 @@ pub fn crl(
     }
     .to_der()
     .expect("CRL")
+}
+
+/// The DER of a GeneralizedTime (for invalidityDate, ExpiredCertsOnCRL).
+pub fn generalized_time(t: SystemTime) -> Vec<u8> {
+    der::asn1::GeneralizedTime::from_system_time(t)
+        .expect("time")
+        .to_der()
+        .expect("time")
 }
 
 /// Copies of the CA certificate `ca` that look like it (its name as subject

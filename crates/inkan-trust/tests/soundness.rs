@@ -11,7 +11,9 @@ use std::time::Duration;
 use common::{fixture, root_only_store, temp_dir, test_store, validate, validate_with_pool};
 use der::asn1::{ObjectIdentifier, OctetString};
 use der::{Any, Decode, Encode};
-use inkan_testpki::craft::{crl, extension as ext, resigned, with_extensions};
+use inkan_testpki::craft::{
+    crl, crl_with_entries, extension as ext, generalized_time, resigned, with_extensions,
+};
 use inkan_testpki::TestPki;
 use inkan_trust::crl::cache_path;
 use inkan_trust::{PathFailure, PathStatus, RevocationConfig, RevocationStatus, ValidationProfile};
@@ -397,4 +399,104 @@ fn control_characters_in_certificate_names_are_shown_escaped() {
     // The revocation report names it the same way.
     assert!(r.revocation.iter().all(|i| !i.subject.contains('\u{1b}')));
     assert!(matches!(r.revocation[0].status, RevocationStatus::Good));
+}
+
+/// For a validation time in the past: a CRL issued after the certificate
+/// expired may have dropped it, so not being listed there proves nothing,
+/// unless the CRL says it keeps expired certificates (ExpiredCertsOnCRL).
+#[test]
+fn crl_issued_after_the_signer_expired_proves_nothing_by_omission() {
+    let f = fixture();
+    let pki = &f.pki;
+    let id = pki.identity("expired").unwrap();
+    let ca = &pki.signing_ca;
+    let not_after = Certificate::from_der(&id.cert_der)
+        .unwrap()
+        .tbs_certificate()
+        .validity()
+        .not_after
+        .to_system_time();
+    let at = not_after - 2 * DAY;
+    let late = crl(
+        &ca.cert_der,
+        &ca.key,
+        pki.now - DAY,
+        pki.now + 7 * DAY,
+        &[],
+        vec![],
+        20,
+    );
+    let r = validate(
+        &id.cert_der,
+        &test_store(pki),
+        at,
+        ValidationProfile::Hpki,
+        &offline_with(vec![late, arl(pki)], vec![]),
+        &[],
+    );
+    assert!(
+        matches!(r.status.failure(), Some(PathFailure::RevocationUnknown { why, .. }) if why.contains("after the certificate expired")),
+        "{:?}",
+        r.status
+    );
+    let keeps = crl(
+        &ca.cert_der,
+        &ca.key,
+        pki.now - DAY,
+        pki.now + 7 * DAY,
+        &[],
+        vec![ext(
+            "2.5.29.60",
+            false,
+            generalized_time(not_after - 365 * DAY),
+        )],
+        21,
+    );
+    let r = validate(
+        &id.cert_der,
+        &test_store(pki),
+        at,
+        ValidationProfile::Hpki,
+        &offline_with(vec![keeps, arl(pki)], vec![]),
+        &[],
+    );
+    assert_eq!(r.status, PathStatus::Passed, "{:?}", r.status);
+}
+
+/// A key compromise found late: the CA revokes today but says the key was
+/// compromised ten days ago (invalidityDate). A signature checked at a time
+/// in between is not from a valid certificate.
+#[test]
+fn invalidity_date_before_the_validation_time_revokes() {
+    let f = fixture();
+    let pki = &f.pki;
+    let id = pki.identity("doctor").unwrap();
+    let ca = &pki.signing_ca;
+    let serial = serial_of(&id.cert_der);
+    let entry_exts = vec![
+        ext("2.5.29.21", false, vec![0x0A, 0x01, 0x01]),
+        ext("2.5.29.24", false, generalized_time(pki.now - 10 * DAY)),
+    ];
+    let listing = crl_with_entries(
+        &ca.cert_der,
+        &ca.key,
+        pki.now - DAY / 2,
+        pki.now + 7 * DAY,
+        &[(&serial, pki.now - DAY, entry_exts)],
+        vec![],
+        30,
+    );
+    let r = validate(
+        &id.cert_der,
+        &test_store(pki),
+        pki.now - 5 * DAY,
+        ValidationProfile::Hpki,
+        &offline_with(vec![listing, arl(pki)], vec![]),
+        &[],
+    );
+    assert!(
+        matches!(r.status.failure(), Some(PathFailure::Revoked { reason: Some(r), .. }) if r == "KeyCompromise"),
+        "{:?}",
+        r.status
+    );
 }
