@@ -92,9 +92,9 @@ pub fn report_view(l: Lang, item: &Value) -> Html {
             <dl class="facts">
                 <dt>{ t(l, "ファイル", "File") }</dt><dd>{ file }</dd>
                 if !r["signer"].is_null() {
-                    <dt>{ t(l, "署名者", "Signer") }</dt><dd class="signer">{ signer_name(l, r) }</dd>
+                    <dt>{ t(l, "署名者", "Signer") }</dt><dd class="signer"><bdi>{ signer_name(l, r) }</bdi></dd>
                     <dt>{ t(l, "資格", "Qualification") }</dt><dd class="qualification">{ qualification(l, r) }</dd>
-                    <dt>{ t(l, "発行認証局", "Issuing CA") }</dt><dd>{ s(&r["signer"]["issuer"]) }</dd>
+                    <dt>{ t(l, "発行認証局", "Issuing CA") }</dt><dd><bdi>{ s(&r["signer"]["issuer"]) }</bdi></dd>
                 }
                 <dt>{ t(l, "署名時刻（申告）", "Signing time (claimed)") }</dt><dd>{ s(&r["claimed_signing_time"]) }</dd>
                 <dt>{ t(l, "検証時刻", "Validation time") }</dt><dd>{ s(&r["validation_time"]) }</dd>
@@ -106,7 +106,7 @@ pub fn report_view(l: Lang, item: &Value) -> Html {
                         let ind = sr["indication"].as_str().unwrap_or("INDETERMINATE");
                         let (class, word) = verdict(l, ind);
                         let who = if sr["signer"].is_null() { String::new() } else { format!("{}（{}）", signer_name(l, sr), qualification(l, sr)) };
-                        html! { <li class={format!("signer-verdict verdict-{class}")} data-indication={ind.to_string()}><strong>{ word }</strong>{ " " }{ who }<br/><small>{ text(l, &sr["summary"]) }</small></li> }
+                        html! { <li class={format!("signer-verdict verdict-{class}")} data-indication={ind.to_string()}><strong>{ word }</strong>{ " " }<bdi>{ who }</bdi><br/><small>{ text(l, &sr["summary"]) }</small></li> }
                     }) }
                 </ol>
             }
@@ -122,7 +122,7 @@ pub fn report_view(l: Lang, item: &Value) -> Html {
                 if let Some(chain) = r["path"]["chain"].as_array() {
                     <h4>{ t(l, "証明書パス", "Certificate path") }</h4>
                     <ol class="chain">
-                        { for chain.iter().map(|c| html!{ <li>{ s(&c["subject"]) }<br/><small>{ format!("{} – {}", s(&c["not_before"]), s(&c["not_after"])) }</small></li> }) }
+                        { for chain.iter().map(|c| html!{ <li><bdi>{ s(&c["subject"]) }</bdi><br/><small>{ format!("{} – {}", s(&c["not_before"]), s(&c["not_after"])) }</small></li> }) }
                     </ol>
                 }
                 if let Some(rev) = r["path"]["revocation"].as_array().filter(|v| !v.is_empty()) {
@@ -304,7 +304,7 @@ pub fn verify(props: &Props) -> Html {
                         html! { <tr class={format!("row-{class}")}>
                             <td><code title={s(&it["file"])}>{ s(&it["file"]).rsplit(['/', '\\']).next().unwrap_or_default().to_string() }</code></td>
                             <td class="verdict-cell">{ word }</td>
-                            <td>{ if r["signer"].is_null() { String::new() } else { signer_name(l, r) } }</td>
+                            <td><bdi>{ if r["signer"].is_null() { String::new() } else { signer_name(l, r) } }</bdi></td>
                             <td>{ if r["signer"].is_null() { String::new() } else { qualification(l, r) } }</td>
                             <td>{ reason }</td>
                         </tr> }

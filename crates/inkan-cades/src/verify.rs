@@ -275,7 +275,8 @@ pub fn verify_signer_integrity(
         .map(|c| (c, true))
         .or_else(|| find_signer_cert(&si.sid, extra_certs).map(|c| (c, false)))
         .ok_or_else(|| CadesError::SignerCertificateNotFound {
-            signer_id: si.sid.to_string(),
+            // The identifier names an issuer: attacker-controlled text.
+            signer_id: inkan_l10n::escape_display(&si.sid.to_string()),
         })?;
     let cert = Certificate::from_der(signer_cert)
         .map_err(|e| CadesError::malformed("signer certificate", e))?;

@@ -290,31 +290,28 @@ fn cmp_uint(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
+/// What [`CrlRecord::parse`] reads from a CRL's extensions.
+#[derive(Default)]
+struct CrlMeta {
+    idp: Option<IssuingDistributionPoint>,
+    idp_der: Option<Vec<u8>>,
+    number: Option<Vec<u8>>,
+    delta_base: Option<Vec<u8>>,
+    aki: Option<Vec<u8>>,
+    expired_certs_on_crl: Option<SystemTime>,
+    unusable: Option<String>,
+}
+
 impl CrlRecord {
     pub(crate) fn parse(der_bytes: &[u8], source: RevocationSource) -> Result<Self, String> {
         let crl =
             CertificateList::from_der(der_bytes).map_err(|e| format!("CRL does not parse: {e}"))?;
         let tbs = &crl.tbs_cert_list;
         let issuer_key = match_key(&tbs.issuer).map_err(|e| format!("CRL issuer name: {e}"))?;
-        let mut rec = CrlRecord {
-            der: der_bytes.to_vec(),
-            sha256: Sha256::digest(der_bytes).into(),
-            issuer_key,
-            idp: None,
-            idp_der: None,
-            number: None,
-            delta_base: None,
-            aki: None,
-            expired_certs_on_crl: None,
-            this_update: tbs.this_update.to_system_time(),
-            next_update: tbs.next_update.map(|t| t.to_system_time()),
-            unusable: None,
-            source,
-            crl: crl.clone(),
-        };
+        let mut meta = CrlMeta::default();
         // RFC 5280 §5.1.1.2: signatureAlgorithm must equal tbsCertList.signature.
         if crl.signature_algorithm != tbs.signature {
-            rec.unusable = Some("signatureAlgorithm differs from tbsCertList.signature".into());
+            meta.unusable = Some("signatureAlgorithm differs from tbsCertList.signature".into());
         }
         for ext in tbs.crl_extensions.iter().flatten() {
             let oid = ext.extn_id.to_string();
@@ -323,45 +320,45 @@ impl CrlRecord {
             match oid.as_str() {
                 ISSUING_DISTRIBUTION_POINT => match IssuingDistributionPoint::from_der(v) {
                     Ok(idp) => {
-                        rec.idp = Some(idp);
-                        rec.idp_der = Some(v.to_vec());
+                        meta.idp = Some(idp);
+                        meta.idp_der = Some(v.to_vec());
                     }
-                    Err(e) => rec.unusable = Some(bad("issuingDistributionPoint", e)),
+                    Err(e) => meta.unusable = Some(bad("issuingDistributionPoint", e)),
                 },
                 CRL_NUMBER => match der::asn1::Uint::from_der(v) {
-                    Ok(n) => rec.number = Some(unsigned(n.as_bytes())),
-                    Err(e) => rec.unusable = Some(bad("cRLNumber", e)),
+                    Ok(n) => meta.number = Some(unsigned(n.as_bytes())),
+                    Err(e) => meta.unusable = Some(bad("cRLNumber", e)),
                 },
                 DELTA_CRL_INDICATOR => match der::asn1::Uint::from_der(v) {
-                    Ok(n) => rec.delta_base = Some(unsigned(n.as_bytes())),
-                    Err(e) => rec.unusable = Some(bad("deltaCRLIndicator", e)),
+                    Ok(n) => meta.delta_base = Some(unsigned(n.as_bytes())),
+                    Err(e) => meta.unusable = Some(bad("deltaCRLIndicator", e)),
                 },
                 AUTHORITY_KEY_IDENTIFIER => match AuthorityKeyIdentifier::from_der(v) {
-                    Ok(a) => rec.aki = a.key_identifier.map(|k| k.as_bytes().to_vec()),
-                    Err(e) => rec.unusable = Some(bad("authorityKeyIdentifier", e)),
+                    Ok(a) => meta.aki = a.key_identifier.map(|k| k.as_bytes().to_vec()),
+                    Err(e) => meta.unusable = Some(bad("authorityKeyIdentifier", e)),
                 },
                 EXPIRED_CERTS_ON_CRL => match GeneralizedTime::from_der(v) {
-                    Ok(t) => rec.expired_certs_on_crl = Some(t.to_system_time()),
-                    Err(e) => rec.unusable = Some(bad("expiredCertsOnCRL", e)),
+                    Ok(t) => meta.expired_certs_on_crl = Some(t.to_system_time()),
+                    Err(e) => meta.unusable = Some(bad("expiredCertsOnCRL", e)),
                 },
                 FRESHEST_CRL | AUTHORITY_INFO_ACCESS | ISSUER_ALT_NAME => {}
                 _ if ext.critical => {
-                    rec.unusable = Some(format!("CRL has an unknown critical extension {oid}"));
+                    meta.unusable = Some(format!("CRL has an unknown critical extension {oid}"));
                 }
                 _ => {}
             }
         }
-        if rec.delta_base.is_some() && rec.number.is_none() {
-            rec.unusable = Some("delta CRL without cRLNumber (RFC 5280 §5.2.4)".into());
+        if meta.delta_base.is_some() && meta.number.is_none() {
+            meta.unusable = Some("delta CRL without cRLNumber (RFC 5280 §5.2.4)".into());
         }
-        if let Some(idp) = &rec.idp {
+        if let Some(idp) = &meta.idp {
             let only = [
                 idp.only_contains_user_certs,
                 idp.only_contains_ca_certs,
                 idp.only_contains_attribute_certs,
             ];
             if only.iter().filter(|b| **b).count() > 1 {
-                rec.unusable = Some(
+                meta.unusable = Some(
                     "issuingDistributionPoint asserts more than one onlyContains… (RFC 5280 §5.2.5)"
                         .into(),
                 );
@@ -379,12 +376,27 @@ impl CrlRecord {
                     HOLD_INSTRUCTION,
                 ];
                 if ext.critical && !known.contains(&oid.as_str()) {
-                    rec.unusable =
+                    meta.unusable =
                         Some(format!("CRL entry has an unknown critical extension {oid}"));
                 }
             }
         }
-        Ok(rec)
+        Ok(CrlRecord {
+            der: der_bytes.to_vec(),
+            sha256: Sha256::digest(der_bytes).into(),
+            issuer_key,
+            idp: meta.idp,
+            idp_der: meta.idp_der,
+            number: meta.number,
+            delta_base: meta.delta_base,
+            aki: meta.aki,
+            expired_certs_on_crl: meta.expired_certs_on_crl,
+            this_update: tbs.this_update.to_system_time(),
+            next_update: tbs.next_update.map(|t| t.to_system_time()),
+            unusable: meta.unusable,
+            source,
+            crl,
+        })
     }
 
     fn is_delta(&self) -> bool {
@@ -501,6 +513,25 @@ impl Entry {
     }
 }
 
+/// Why no signer could be accepted for a CRL.
+#[derive(Debug, Clone)]
+pub(crate) enum SignerFailure {
+    /// No certificate qualifies (signature, cRLSign, path), with the reasons.
+    Rejected(String),
+    /// The signature budget ran out before an answer: nothing may be
+    /// concluded from this CRL, in either direction.
+    Budget,
+}
+
+impl SignerFailure {
+    fn text(&self) -> String {
+        match self {
+            SignerFailure::Rejected(s) => s.clone(),
+            SignerFailure::Budget => "too many signatures to check (gave up)".into(),
+        }
+    }
+}
+
 /// Finds the key that signed a CRL (RFC 5280 §6.3.3 (f)(g)).
 pub(crate) trait CrlSigners {
     /// The id of a certificate whose key verifies `crl`'s signature, whose
@@ -512,10 +543,12 @@ pub(crate) trait CrlSigners {
         crl: &CrlRecord,
         direct_issuer: usize,
         depth: usize,
-    ) -> Result<usize, String>;
+    ) -> Result<usize, SignerFailure>;
     /// Whether the key of `signer` verifies `crl` (a delta CRL must be signed
-    /// by the key that signed its complete CRL, §6.3.3 (h)).
-    fn signed_by(&mut self, crl: &CrlRecord, signer: usize) -> bool;
+    /// by the key that signed its complete CRL, §6.3.3 (h)); `None` when the
+    /// check could not be made (the signature budget is spent), which must
+    /// leave the status unknown, never skip the CRL.
+    fn signed_by(&mut self, crl: &CrlRecord, signer: usize) -> Option<bool>;
 }
 
 /// The candidate CRLs of one validation.
@@ -671,7 +704,10 @@ impl CrlPool {
         points.push(Point::implicit(tbs.issuer()));
 
         // Pass 1: a revocation in any in-scope CRL with a verified signature wins.
-        let mut signer_cache: Vec<(usize, Result<usize, String>)> = Vec::new();
+        let mut signer_cache: Vec<(usize, Result<usize, SignerFailure>)> = Vec::new();
+        // Set when a CRL could not be checked for lack of budget: then no
+        // "good" may come out of this status.
+        let mut undecided = false;
         let mut signer_for = |i: usize, rec: &CrlRecord, signers: &mut dyn CrlSigners| {
             if let Some((_, r)) = signer_cache.iter().find(|(k, _)| *k == i) {
                 return r.clone();
@@ -710,8 +746,10 @@ impl CrlPool {
             {
                 continue;
             }
-            if signer_for(i, rec, signers).is_ok() {
-                return revoked(subject, e, rec, None);
+            match signer_for(i, rec, signers) {
+                Ok(_) => return revoked(subject, e, rec, None),
+                Err(SignerFailure::Budget) => undecided = true,
+                Err(SignerFailure::Rejected(_)) => {}
             }
         }
 
@@ -746,16 +784,26 @@ impl CrlPool {
                 let signer = match signer_for(i, rec, signers) {
                     Ok(s) => s,
                     Err(e) => {
+                        undecided |= matches!(e, SignerFailure::Budget);
                         why.push(format!(
-                            "CRL of {} ({}): {e}",
+                            "CRL of {} ({}): {}",
                             rec.issuer(),
-                            source_label(&rec.source)
+                            source_label(&rec.source),
+                            e.text()
                         ));
                         continue;
                     }
                 };
                 // (c)(h)(i): the newest usable delta CRL for this complete CRL.
-                let delta = delta_for(&records, rec, at, signer, signers, &mut why);
+                let delta = match delta_for(&records, rec, at, signer, signers, &mut why) {
+                    Ok(d) => d,
+                    // A delta that might revoke could not be checked: this
+                    // CRL cannot decide.
+                    Err(()) => {
+                        undecided = true;
+                        continue;
+                    }
+                };
                 let mut status: Option<Entry> = None;
                 let mut released = false;
                 if let Some(d) = delta {
@@ -803,7 +851,7 @@ impl CrlPool {
             }
         }
         match decider {
-            Some(i) if mask == ALL_REASONS => {
+            Some(i) if mask == ALL_REASONS && !undecided => {
                 let rec = &records[i];
                 RevocationInfo {
                     subject,
@@ -829,7 +877,8 @@ impl CrlPool {
                     why.push("no CRL available".into());
                 }
                 why.dedup();
-                let mut info = unknown(why.join("; "));
+                // URLs and names in it come from certificates and CRLs.
+                let mut info = unknown(inkan_l10n::escape_display(&why.join("; ")));
                 info.crls = used;
                 info
             }
@@ -862,6 +911,9 @@ fn revoked(
 }
 
 /// The newest usable delta CRL for the complete CRL `base` (§6.3.3 (c)(h)).
+///
+/// `Err` when a candidate delta could not be checked (the signature budget is
+/// spent): the base CRL must not decide alone then.
 fn delta_for<'a>(
     records: &'a [Rc<CrlRecord>],
     base: &CrlRecord,
@@ -869,8 +921,10 @@ fn delta_for<'a>(
     signer: usize,
     signers: &mut dyn CrlSigners,
     why: &mut Vec<String>,
-) -> Option<&'a CrlRecord> {
-    let number = base.number.as_ref()?;
+) -> Result<Option<&'a CrlRecord>, ()> {
+    let Some(number) = base.number.as_ref() else {
+        return Ok(None);
+    };
     let mut deltas: Vec<&CrlRecord> = records
         .iter()
         .map(|r| r.as_ref())
@@ -893,15 +947,23 @@ fn delta_for<'a>(
             why.push(format!("delta {}", d.stale_why(at)));
             continue;
         }
-        if signers.signed_by(d, signer) {
-            return Some(d);
+        match signers.signed_by(d, signer) {
+            Some(true) => return Ok(Some(d)),
+            Some(false) => {}
+            None => {
+                why.push(format!(
+                    "the delta CRL of {} could not be checked (too many signatures to check)",
+                    d.issuer()
+                ));
+                return Err(());
+            }
         }
         why.push(format!(
             "the delta CRL of {} is not signed by the key of its base CRL",
             d.issuer()
         ));
     }
-    None
+    Ok(None)
 }
 
 fn scope_text(rec: &CrlRecord, delta: bool) -> String {

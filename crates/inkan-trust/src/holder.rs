@@ -65,36 +65,7 @@ pub struct HolderError {
     pub detail: String,
 }
 
-/// `s` with every control character (C0, DEL, C1), bidirectional control
-/// (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069) and invisible
-/// formatting character (U+200B–U+200D, U+2060, U+FEFF) written as
-/// `\u{XXXX}`, so that it shows as text and never acts on the display.
-pub fn escape_display(s: &str) -> String {
-    if !s.chars().any(needs_escape) {
-        return s.to_owned();
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if needs_escape(c) {
-            out.push_str(&format!("\\u{{{:04X}}}", u32::from(c)));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn needs_escape(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{061C}'
-                | '\u{200B}'..='\u{200F}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2060}'..='\u{2069}'
-                | '\u{FEFF}'
-        )
-}
+pub use inkan_l10n::escape_display;
 
 /// A distinguished name in RFC 4514 form, escaped for display.
 pub fn display_name(name: &Name) -> String {
@@ -192,18 +163,5 @@ mod tests {
     #[test]
     fn garbage_is_an_error() {
         assert!(summarize(&[0x30, 0x03, 0x02, 0x01]).is_err());
-    }
-
-    #[test]
-    fn control_and_bidi_characters_are_shown_escaped() {
-        assert_eq!(escape_display("Taro"), "Taro");
-        assert_eq!(escape_display("山田 太郎"), "山田 太郎");
-        assert_eq!(escape_display("a\u{1b}[31mb"), "a\\u{001B}[31mb");
-        assert_eq!(escape_display("x\u{202E}gpj.exe"), "x\\u{202E}gpj.exe");
-        assert_eq!(
-            escape_display("\u{85}\u{7f}\u{2067}"),
-            "\\u{0085}\\u{007F}\\u{2067}"
-        );
-        assert_eq!(escape_display("a\u{200B}b\u{FEFF}"), "a\\u{200B}b\\u{FEFF}");
     }
 }

@@ -98,6 +98,7 @@ use x509_cert::Certificate;
 
 use crate::crl::{
     rfc3339, CrlPool, CrlRecord, CrlSigners, RevocationConfig, RevocationInfo, RevocationStatus,
+    SignerFailure,
 };
 use crate::iso17090::{self, HcRole, HcRoleError};
 use crate::rfc5280_name_constraints::NameConstraintsState;
@@ -847,6 +848,13 @@ struct Engine<'i> {
     signer_memo: HashMap<usize, Result<(), String>>,
     in_progress: Vec<usize>,
     budget: Budget,
+    /// CRL-signature checks left: apart from path building, so that
+    /// certificates stuffed into a file cannot starve revocation checking.
+    crl_budget: Budget,
+    /// How often a CRL signer was accepted because its own judgement was in
+    /// progress (a CRL issuer on its own CRL): results reached under such an
+    /// assumption are not remembered.
+    assumed: usize,
     /// Path-building steps left ([`MAX_BUILD_STEPS`]).
     steps: usize,
     crls: Rc<CrlPool>,
@@ -891,7 +899,7 @@ impl<'i> Engine<'i> {
         Some(r)
     }
 
-    /// Issuer candidates of `cur`, best first.
+    /// Issuer candidates of `cur` (ordered by [`Engine::build`]).
     fn candidates(&self, cur: usize, path: &[usize], anchor: Option<usize>) -> Vec<usize> {
         let c = &self.certs[cur];
         let aki = c.aki();
@@ -906,27 +914,14 @@ impl<'i> Engine<'i> {
                         && self.certs[k].subject_key == p.subject_key)
             })
         };
-        let mut v: Vec<usize> = (0..self.certs.len())
+        (0..self.certs.len())
             .filter(|&i| self.certs[i].subject_key == c.issuer_key && !on_path(i))
             .filter(|&i| !self.certs[i].anchor || anchor.is_none_or(|a| a == i))
             .filter(|&i| match (&aki, self.certs[i].ski()) {
                 (Some(a), Some(s)) => *a == s,
                 _ => true,
             })
-            .collect();
-        // Anchors first: the shortest path to a trusted root wins. Then a
-        // subject spelled exactly as the issuer name, before one that only
-        // matches under RFC 5280 §7.1, then one valid at the validation time.
-        let issuer_name = c.cert.tbs_certificate().issuer();
-        v.sort_by_key(|&i| {
-            let p = &self.certs[i];
-            (
-                !p.anchor,
-                p.cert.tbs_certificate().subject() != issuer_name,
-                validity_at(&p.cert, self.at) != CertValidity::Valid,
-            )
-        });
-        v
+            .collect()
     }
 
     /// Whether names alone lead from `i` to an anchor (no signature checked):
@@ -975,7 +970,36 @@ impl<'i> Engine<'i> {
             return;
         }
         self.steps -= 1;
-        let candidates = self.candidates(cur, path, anchor);
+        let mut candidates = self.candidates(cur, path, anchor);
+        // Anchors first: the shortest path to a trusted root wins. Then an
+        // issuer whose names lead to an anchor at all (junk certificates in
+        // a file cost no signature check before a plausible issuer is
+        // tried), then a subject spelled exactly as the issuer name before
+        // one that only matches under RFC 5280 §7.1, then one valid at the
+        // validation time.
+        let reach: Vec<bool> = candidates
+            .iter()
+            .map(|&i| self.reaches_anchor(i, &mut Vec::new()))
+            .collect();
+        let issuer_name = self.certs[cur].cert.tbs_certificate().issuer().clone();
+        let mut keyed: Vec<(usize, (bool, bool, bool, bool))> = candidates
+            .iter()
+            .zip(reach)
+            .map(|(&i, r)| {
+                let p = &self.certs[i];
+                (
+                    i,
+                    (
+                        !p.anchor,
+                        !r,
+                        p.cert.tbs_certificate().subject() != &issuer_name,
+                        validity_at(&p.cert, self.at) != CertValidity::Valid,
+                    ),
+                )
+            })
+            .collect();
+        keyed.sort_by_key(|(_, k)| *k);
+        candidates = keyed.into_iter().map(|(i, _)| i).collect();
         if candidates.is_empty() {
             let c = &self.certs[cur];
             if c.self_issued() {
@@ -1235,20 +1259,27 @@ impl<'i> Engine<'i> {
             return Err("the CRL signer's certification path is nested too deeply".into());
         }
         let policy = PolicySettings::default();
+        // The crypto constraints of the profile (RSA ≥ 2048 for HPKI) hold
+        // for a CRL signer's path too; the end-entity HPKI checks do not.
         let mode = Mode {
-            profile: ValidationProfile::Rfc5280,
+            profile: self.input.profile,
             policy: &policy,
             anchor: self.main_anchor,
             depth,
         };
         self.in_progress.push(signer);
+        let assumed_before = self.assumed;
         let judged = self.validate_from(signer, &mode);
         self.in_progress.retain(|&s| s != signer);
         let r = match judged.failure {
             None => Ok(()),
             Some(f) => Err(format!("the CRL signer's certificate is not valid: {f}")),
         };
-        self.signer_memo.insert(signer, r.clone());
+        // A result that rested on another judgement still in progress is not
+        // final: that judgement may yet fail.
+        if self.assumed == assumed_before {
+            self.signer_memo.insert(signer, r.clone());
+        }
         r
     }
 
@@ -1257,9 +1288,10 @@ impl<'i> Engine<'i> {
         if let Some(&r) = self.crl_sig_memo.get(&key) {
             return Some(r);
         }
-        if !self.spend() {
+        if self.crl_budget.left == 0 {
             return None;
         }
+        self.crl_budget.left -= 1;
         let alg = crl.crl.signature_algorithm.oid.to_string();
         let ok = alg != rfc5280_sig::SHA1_WITH_RSA
             && rfc5280_sig::verify_signed_by(
@@ -1282,10 +1314,17 @@ struct Judged {
 }
 
 impl CrlSigners for Engine<'_> {
-    fn signer_of(&mut self, crl: &CrlRecord, direct: usize, depth: usize) -> Result<usize, String> {
+    fn signer_of(
+        &mut self,
+        crl: &CrlRecord,
+        direct: usize,
+        depth: usize,
+    ) -> Result<usize, SignerFailure> {
         let alg = crl.crl.signature_algorithm.oid.to_string();
         if alg == rfc5280_sig::SHA1_WITH_RSA {
-            return Err("CRL signed with SHA-1 (rejected)".into());
+            return Err(SignerFailure::Rejected(
+                "CRL signed with SHA-1 (rejected)".into(),
+            ));
         }
         let mut order: Vec<usize> = Vec::new();
         if self.certs[direct].subject_key == crl.issuer_key {
@@ -1306,7 +1345,7 @@ impl CrlSigners for Engine<'_> {
         let mut notes: Vec<String> = Vec::new();
         for c in order {
             match self.crl_verifies(crl, c) {
-                None => return Err("too many signatures to check (gave up)".into()),
+                None => return Err(SignerFailure::Budget),
                 Some(false) => continue,
                 Some(true) => {}
             }
@@ -1337,7 +1376,11 @@ impl CrlSigners for Engine<'_> {
             // A CRL signer whose own certificate is being judged may cover
             // itself: its path is checked by the judgement in progress (NIST
             // PKITS 4.14.30, an indirect CRL issuer listed on its own CRL).
-            if c == direct || self.main_anchor == Some(c) || self.in_progress.contains(&c) {
+            if c == direct || self.main_anchor == Some(c) {
+                return Ok(c);
+            }
+            if self.in_progress.contains(&c) {
+                self.assumed += 1;
                 return Ok(c);
             }
             match self.validate_signer(c, depth + 1) {
@@ -1351,11 +1394,11 @@ impl CrlSigners for Engine<'_> {
                 crate::holder::display_name(&crl.crl.tbs_cert_list.issuer)
             ));
         }
-        Err(notes.join("; "))
+        Err(SignerFailure::Rejected(notes.join("; ")))
     }
 
-    fn signed_by(&mut self, crl: &CrlRecord, signer: usize) -> bool {
-        self.crl_verifies(crl, signer).unwrap_or(false)
+    fn signed_by(&mut self, crl: &CrlRecord, signer: usize) -> Option<bool> {
+        self.crl_verifies(crl, signer)
     }
 }
 
@@ -1448,7 +1491,9 @@ fn rfc5280_checks(path: &[&Parsed], policy: &PolicySettings) -> Result<(), PathF
         let self_issued = cert.self_issued();
         // §6.1.3 (b)(c): self-issued intermediates are exempt.
         if last || !self_issued {
-            names.check(&cert.cert).map_err(&fail)?;
+            names
+                .check(&cert.cert)
+                .map_err(|e| fail(inkan_l10n::escape_display(&e)))?;
         }
         // §6.1.3 (d)–(f)
         policies
@@ -1463,7 +1508,9 @@ fn rfc5280_checks(path: &[&Parsed], policy: &PolicySettings) -> Result<(), PathF
             .prepare_next(&cert.cert, i, self_issued)
             .map_err(&fail)?;
         // §6.1.4 (g)
-        names.update(&cert.cert).map_err(&fail)?;
+        names
+            .update(&cert.cert)
+            .map_err(|e| fail(inkan_l10n::escape_display(&e)))?;
         // §6.1.4 (k) basicConstraints
         let bc = tbs.get_extension::<BasicConstraints>().map_err(|e| {
             fail(format!(
@@ -1738,7 +1785,8 @@ fn run(input: &PathInput<'_>, report: &mut PathReport) -> Result<(), PathFailure
     }
 
     let crls = Rc::new(CrlPool::new(input.revocation));
-    let total = MAX_PATH_SIGNATURE_CHECKS + 2 * certs.len() + 2 * crls.len();
+    let total = MAX_PATH_SIGNATURE_CHECKS + 2 * certs.len();
+    let crl_total = MAX_PATH_SIGNATURE_CHECKS + 2 * (certs.len() + crls.len());
     let default_policy = PolicySettings::default();
     let mut engine = Engine {
         input,
@@ -1749,6 +1797,11 @@ fn run(input: &PathInput<'_>, report: &mut PathReport) -> Result<(), PathFailure
         signer_memo: HashMap::new(),
         in_progress: Vec::new(),
         budget: Budget { total, left: total },
+        crl_budget: Budget {
+            total: crl_total,
+            left: crl_total,
+        },
+        assumed: 0,
         steps: MAX_BUILD_STEPS,
         crls,
         main_anchor: None,

@@ -126,5 +126,7 @@ pub fn render_text(report: &ValidationReport, lang: Lang) -> String {
         };
         let _ = writeln!(out, "    {mark} {}", c.message.get(lang));
     }
-    out
+    // Certificate text is escaped where it is read; this is the last line of
+    // defence for the terminal, whatever a message may have picked up.
+    inkan_l10n::escape_display_lines(&out)
 }
