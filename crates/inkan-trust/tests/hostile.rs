@@ -19,19 +19,7 @@ use x509_cert::Certificate;
 const DAY: Duration = Duration::from_secs(86_400);
 const HOUR: Duration = Duration::from_secs(3_600);
 
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut v = vec![tag];
-    let n = content.len();
-    if n < 0x80 {
-        v.push(n as u8);
-    } else if n < 0x100 {
-        v.extend([0x81, n as u8]);
-    } else {
-        v.extend([0x82, (n >> 8) as u8, n as u8]);
-    }
-    v.extend(content);
-    v
-}
+use inkan_testpki::craft::tlv;
 
 /// Name DER: CN=<cn> (UTF8String).
 fn name_der(cn: &str) -> Vec<u8> {

@@ -9,19 +9,7 @@ use inkan_testpki::{CaId, PkiConfig};
 use inkan_trust::{RevocationConfig, TrustStore};
 use inkan_validation::{render_text, validate, DocumentPolicy, Options};
 
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut v = vec![tag];
-    let n = content.len();
-    if n < 0x80 {
-        v.push(n as u8);
-    } else if n < 0x100 {
-        v.extend([0x81, n as u8]);
-    } else {
-        v.extend([0x82, (n >> 8) as u8, n as u8]);
-    }
-    v.extend(content);
-    v
-}
+use inkan_testpki::craft::tlv;
 
 fn cat(parts: &[&[u8]]) -> Vec<u8> {
     parts.concat()
