@@ -63,3 +63,33 @@ pub fn sha256_algorithm() -> AlgorithmIdentifierOwned {
         parameters: None,
     }
 }
+
+/// `SigningCertificate` (RFC 2634 §5.4, ESS v1), which many time-stamp
+/// authorities still put in their tokens (RFC 5816 allows either).
+///
+/// ```asn1
+/// SigningCertificate ::= SEQUENCE {
+///     certs        SEQUENCE OF ESSCertID,
+///     policies     SEQUENCE OF PolicyInformation OPTIONAL }
+/// ESSCertID ::= SEQUENCE {
+///     certHash     Hash,                -- SHA-1 of the certificate
+///     issuerSerial IssuerSerial OPTIONAL }
+/// ```
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub struct SigningCertificate {
+    /// `certs SEQUENCE OF ESSCertID`.
+    pub certs: Vec<EssCertId>,
+    /// `policies` (kept undecoded).
+    #[asn1(optional = "true")]
+    pub policies: Option<Vec<Any>>,
+}
+
+/// `ESSCertID` (RFC 2634 §5.4.1).
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub struct EssCertId {
+    /// SHA-1 of the whole DER certificate.
+    pub cert_hash: OctetString,
+    /// `issuerSerial IssuerSerial OPTIONAL`.
+    #[asn1(optional = "true")]
+    pub issuer_serial: Option<IssuerSerial>,
+}

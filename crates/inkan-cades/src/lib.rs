@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod augment;
 mod ber;
 mod error;
 pub mod ess;
@@ -28,7 +29,9 @@ mod verify;
 pub use error::{CadesError, Indication, SignerError};
 pub use parse::{parse, AttributeView, ParsedSignedData, SignerId, SignerInfoView};
 pub use sign::{sign, ExternalSigner, SignOptions, SoftwareSigner};
-pub use verify::{verify_integrity, verify_signer_integrity, IntegrityOk, MIN_RSA_BITS};
+pub use verify::{
+    verify_integrity, verify_signer_integrity, verify_timestamp_token, IntegrityOk, MIN_RSA_BITS,
+};
 
 /// Deliberately defective signatures, to test verifiers. Not for production use.
 #[doc(hidden)]

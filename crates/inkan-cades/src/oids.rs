@@ -34,3 +34,9 @@ pub const SHA384_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.12");
 pub const SHA512_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.13");
 /// subjectKeyIdentifier extension (RFC 5280 §4.2.1.2).
 pub const SUBJECT_KEY_IDENTIFIER: Oid = Oid::new_unwrap("2.5.29.14");
+/// id-ct-TSTInfo (RFC 3161 §2.4.2): the content of a time-stamp token.
+pub const ID_CT_TST_INFO: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.1.4");
+/// id-aa-signatureTimeStampToken (RFC 3161 Appendix A; CAdES-T).
+pub const ID_AA_SIGNATURE_TIME_STAMP: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.14");
+/// id-kp-timeStamping (RFC 3161 §2.3).
+pub const ID_KP_TIME_STAMPING: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.8");

@@ -167,6 +167,44 @@ pub fn verify_signer_integrity(
     detached_content: Option<&[u8]>,
     extra_certs: &[Vec<u8>],
 ) -> Result<IntegrityOk, CadesError> {
+    verify_with(parsed, index, detached_content, extra_certs, Kind::Document)
+}
+
+/// Checks a time-stamp token's own signature (RFC 3161 §2.4.2, RFC 5816):
+/// a SignedData over id-ct-TSTInfo with the content encapsulated, exactly
+/// one SignerInfo ("MUST NOT contain any signatures other than the
+/// signature of the TSA"), content-type and message-digest, and ESS
+/// signing-certificate v1 or v2 naming the TSA's certificate, which must be
+/// in the token or in `extra_certs`. Trust in the TSA is the caller's.
+pub fn verify_timestamp_token(
+    parsed: &ParsedSignedData,
+    extra_certs: &[Vec<u8>],
+) -> Result<IntegrityOk, CadesError> {
+    match parsed.signers.len() {
+        1 => verify_with(parsed, 0, None, extra_certs, Kind::TimeStampToken),
+        n => Err(CadesError::malformed(
+            "TimeStampToken",
+            format!("{n} signers; a time-stamp token has exactly the TSA's"),
+        )),
+    }
+}
+
+/// What a SignedData is checked as.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A signed document: id-data, signing-certificate-v2.
+    Document,
+    /// An RFC 3161 token: id-ct-TSTInfo, attached, ESS v1 or v2.
+    TimeStampToken,
+}
+
+fn verify_with(
+    parsed: &ParsedSignedData,
+    index: usize,
+    detached_content: Option<&[u8]>,
+    extra_certs: &[Vec<u8>],
+    kind: Kind,
+) -> Result<IntegrityOk, CadesError> {
     let si = parsed
         .signers
         .get(index)
@@ -210,10 +248,24 @@ pub fn verify_signer_integrity(
     // 3. content-type. A document signature signs id-data: any other
     // eContentType (a time-stamp token's TSTInfo, a nested structure) is not
     // a signed document, whatever its bytes say.
-    if parsed.econtent_type != oids::ID_DATA {
-        return Err(CadesError::NotDocumentContent {
-            econtent_type: parsed.econtent_type.to_string(),
-        });
+    match kind {
+        Kind::Document if parsed.econtent_type != oids::ID_DATA => {
+            return Err(CadesError::NotDocumentContent {
+                econtent_type: parsed.econtent_type.to_string(),
+            });
+        }
+        Kind::TimeStampToken
+            if parsed.econtent_type != oids::ID_CT_TST_INFO || parsed.econtent.is_none() =>
+        {
+            return Err(CadesError::malformed(
+                "TimeStampToken",
+                format!(
+                    "the content is {}, not an encapsulated TSTInfo",
+                    parsed.econtent_type
+                ),
+            ));
+        }
+        _ => {}
     }
     let ct = single(si, &oids::ID_CONTENT_TYPE, "content-type")?.ok_or(
         CadesError::BadSignedAttribute {
@@ -289,8 +341,17 @@ pub fn verify_signer_integrity(
         });
     }
 
-    // 8. signing-certificate-v2.
-    check_signing_certificate_v2(si, signer_cert, &cert)?;
+    // 8. signing-certificate-v2 (or, for a TSA, the v1 attribute).
+    let v1 = single(si, &oids::ID_AA_SIGNING_CERTIFICATE, "signing-certificate")?;
+    let v2 = single(
+        si,
+        &oids::ID_AA_SIGNING_CERTIFICATE_V2,
+        "signing-certificate-v2",
+    )?;
+    match (kind, v1, v2) {
+        (Kind::TimeStampToken, Some(v1), None) => check_signing_certificate_v1(v1, signer_cert)?,
+        _ => check_signing_certificate_v2(si, signer_cert, &cert)?,
+    }
 
     // 9. Content digest.
     let content_digest = hash.digest(content);
@@ -378,6 +439,26 @@ fn rsa_key(cert: &Certificate) -> Result<(rsa::PublicKey, usize), CadesError> {
     let key = rsa::PublicKey::from_public_key_der(&spki_der)
         .map_err(|e| CadesError::malformed("signer public key", e))?;
     Ok((key, bits))
+}
+
+/// ESS v1 (RFC 2634 §5.4): the first `ESSCertID` carries the SHA-1 of the
+/// signer's certificate. SHA-1 here only names a certificate the verifier
+/// already holds; it protects nothing that a collision could forge.
+fn check_signing_certificate_v1(value: &[u8], cert_der: &[u8]) -> Result<(), CadesError> {
+    use sha1::Digest as _;
+    let mismatch = |reason: String| CadesError::SigningCertificateV2Mismatch { reason };
+    let sc = crate::ess::SigningCertificate::from_der(value)
+        .map_err(|e| mismatch(format!("cannot decode signing-certificate: {e}")))?;
+    let first = sc
+        .certs
+        .first()
+        .ok_or_else(|| mismatch("no ESSCertID".into()))?;
+    if sha1::Sha1::digest(cert_der).as_slice() != first.cert_hash.as_bytes() {
+        return Err(mismatch(
+            "the SHA-1 certificate hash is not the TSA certificate's".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// RFC 5035 §5.4: the first `ESSCertIDv2` must identify the signer certificate.

@@ -717,3 +717,80 @@ pub(crate) fn generate(cfg: &PkiConfig) -> Result<TestPki, PkiError> {
         crls,
     })
 }
+
+/// The test time-stamp authority's key and certificate: issued by the test
+/// root, extKeyUsage id-kp-timeStamping alone and critical (RFC 3161 §2.3),
+/// keyUsage digitalSignature, revocation by the root's ARL.
+pub(crate) fn issue_tsa(pki: &TestPki) -> Result<(Vec<u8>, PrivateKey), PkiError> {
+    let what = "tsa";
+    let key = keygen(&pki.seed, "tsa", 2048)?;
+    let root = pki
+        .root
+        .certificate()
+        .map_err(|e| PkiError::InvalidConfig(format!("root certificate: {e}")))?;
+    let root_name =
+        der::Encode::to_der(root.tbs_certificate().subject()).map_err(|e| PkiError::Encode {
+            what: "root name".into(),
+            reason: e.to_string(),
+        })?;
+    let root_kid = key_id(&pki.root.key, "root")?;
+    let now = unix(pki.now)?;
+    let not_before = add_years_jst(jst_midnight(now), -2);
+    let not_after = add_years_jst(not_before, 10) - 1;
+    let name = profile::name(&[
+        Atv::C("JP"),
+        Atv::O("Inkan TEST"),
+        Atv::Cn("Inkan TEST Time-Stamping Authority"),
+    ]);
+    let arl_url = format!("{}arl.crl", pki.crl_base_url);
+    let exts = vec![
+        ext(
+            &profile::ID_CE_AUTHORITY_KEY_IDENTIFIER,
+            false,
+            &profile::authority_key_identifier_keyid(&root_kid),
+        ),
+        ext(
+            &profile::ID_CE_SUBJECT_KEY_IDENTIFIER,
+            false,
+            &profile::subject_key_identifier(&key_id(&key, what)?),
+        ),
+        ext(
+            &profile::ID_CE_KEY_USAGE,
+            true,
+            &profile::KU_DIGITAL_SIGNATURE,
+        ),
+        ext(
+            &der::oid::ObjectIdentifier::new_unwrap("2.5.29.37"),
+            true,
+            &seq(&[&crate::der_enc::oid(
+                &der::oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8"),
+            )]),
+        ),
+        ext(
+            &profile::ID_CE_CRL_DISTRIBUTION_POINTS,
+            false,
+            &profile::crl_distribution_points(&[DistPoint::Uri(&arl_url)]),
+        ),
+    ];
+    let spki = spki_der(&key, what)?;
+    let cert = issue_cert(
+        &Tbs {
+            serial: &[0x54, 0x53, 0x41],
+            alg: SigAlg::Sha256Rsa,
+            issuer: &root_name,
+            not_before,
+            not_after,
+            subject: &name,
+            spki: &spki,
+            extensions: &exts,
+        },
+        &pki.root.key,
+        what,
+    )?;
+    Ok((cert, key))
+}
+
+/// RSASSA-PKCS1-v1_5 with SHA-256 over `msg`.
+pub(crate) fn sign_sha256(key: &PrivateKey, msg: &[u8]) -> Result<Vec<u8>, PkiError> {
+    SigAlg::Sha256Rsa.sign(key, msg, "time-stamp token")
+}

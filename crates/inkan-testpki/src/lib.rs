@@ -34,6 +34,7 @@ mod issue;
 pub mod profile;
 mod server;
 mod time;
+pub mod tsa;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -45,6 +46,7 @@ pub use cache::{cached, try_cached};
 pub use files::MANIFEST_FORMAT;
 pub use server::CrlServer;
 pub use time::{format_rfc3339, jst_midnight_of, parse_rfc3339};
+pub use tsa::{TestTsa, TsaFault, TsaServer};
 
 /// The private key type of every certificate (rsa 0.10).
 pub use rsa::PrivateKey;

@@ -1,0 +1,125 @@
+//! Adding unsigned attributes to an existing signature (CAdES-T and later
+//! levels, EN 319 122-1 §5.3–§5.5) without touching what is signed.
+//!
+//! The new attribute is spliced into the SignerInfo's `unsignedAttrs`
+//! (`[1] IMPLICIT SET OF Attribute`, RFC 5652 §5.3); every other element of
+//! the signature keeps its bytes, and only the lengths of the elements that
+//! enclose the change are written again. An archive time-stamp covers
+//! earlier elements by their exact encoding, so nothing already there may be
+//! re-encoded.
+
+use der::asn1::ObjectIdentifier;
+
+use crate::tlv::{self, tag};
+use crate::CadesError;
+
+fn malformed(what: &'static str) -> impl Fn(tlv::TlvError) -> CadesError {
+    move |e| CadesError::malformed(what, e)
+}
+
+/// `signature` (a DER ContentInfo(SignedData)) with the attribute
+/// `attr_type` = { `value_der` } added to the unsigned attributes of
+/// SignerInfo `signer_index`. BER input is refused: it would have to be
+/// re-encoded, which breaks what later time-stamps cover.
+pub fn add_unsigned_attribute(
+    signature: &[u8],
+    signer_index: usize,
+    attr_type: &ObjectIdentifier,
+    value_der: &[u8],
+) -> Result<Vec<u8>, CadesError> {
+    let ci = tlv::read_exact(signature).map_err(malformed("ContentInfo"))?;
+    let mut r = tlv::Reader::new(ci.value);
+    let ct = r
+        .expect(tag::OID, "contentType")
+        .map_err(malformed("ContentInfo"))?;
+    let explicit = r
+        .expect(tag::CTX0_CONS, "content")
+        .map_err(malformed("ContentInfo"))?;
+    r.finish("ContentInfo").map_err(malformed("ContentInfo"))?;
+    let sd = tlv::read_exact(explicit.value).map_err(malformed("SignedData"))?;
+    if sd.tag != tag::SEQUENCE {
+        return Err(CadesError::malformed("SignedData", "not a SEQUENCE"));
+    }
+    let fields = tlv::Reader::new(sd.value)
+        .all()
+        .map_err(malformed("SignedData"))?;
+    let Some((signer_infos, before)) = fields.split_last() else {
+        return Err(CadesError::malformed("SignedData", "empty"));
+    };
+    if signer_infos.tag != tag::SET {
+        return Err(CadesError::malformed(
+            "SignedData",
+            "signerInfos is not a SET",
+        ));
+    }
+    let signers = tlv::Reader::new(signer_infos.value)
+        .all()
+        .map_err(malformed("signerInfos"))?;
+    let Some(target) = signers.get(signer_index) else {
+        return Err(CadesError::NoSuchSigner {
+            index: signer_index,
+        });
+    };
+    let si_fields = tlv::Reader::new(target.value)
+        .all()
+        .map_err(malformed("SignerInfo"))?;
+    let attribute = tlv::encode_parts(
+        tag::SEQUENCE,
+        &[
+            &tlv::encode(tag::OID, attr_type.as_bytes()),
+            &tlv::encode(tag::SET, value_der),
+        ],
+    );
+    let mut parts: Vec<Vec<u8>> = si_fields.iter().map(|t| t.raw.to_vec()).collect();
+    match si_fields.last() {
+        Some(last) if last.tag == tag::CTX1_CONS => {
+            // Appended after the existing attributes, whose bytes stay.
+            let mut inner = last.value.to_vec();
+            inner.extend_from_slice(&attribute);
+            if let Some(p) = parts.last_mut() {
+                *p = tlv::encode(tag::CTX1_CONS, &inner);
+            }
+        }
+        _ => parts.push(tlv::encode(tag::CTX1_CONS, &attribute)),
+    }
+    let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+    let new_si = tlv::encode_parts(tag::SEQUENCE, &refs);
+    // The other SignerInfos keep their place and bytes.
+    let mut set_body = Vec::new();
+    for (i, s) in signers.iter().enumerate() {
+        if i == signer_index {
+            set_body.extend_from_slice(&new_si);
+        } else {
+            set_body.extend_from_slice(s.raw);
+        }
+    }
+    let mut sd_body = Vec::new();
+    for f in before {
+        sd_body.extend_from_slice(f.raw);
+    }
+    sd_body.extend_from_slice(&tlv::encode(tag::SET, &set_body));
+    let sd_new = tlv::encode(tag::SEQUENCE, &sd_body);
+    Ok(tlv::encode_parts(
+        tag::SEQUENCE,
+        &[ct.raw, &tlv::encode(tag::CTX0_CONS, &sd_new)],
+    ))
+}
+
+/// CAdES-T (EN 319 122-1 §5.3): `signature` with the time-stamp token
+/// `token` (a DER ContentInfo, kept byte for byte) added as the
+/// signature-time-stamp of SignerInfo `signer_index`. The token's imprint
+/// must be the hash of that SignerInfo's signature value; the caller checks
+/// the token before adding it.
+pub fn add_signature_timestamp(
+    signature: &[u8],
+    signer_index: usize,
+    token: &[u8],
+) -> Result<Vec<u8>, CadesError> {
+    tlv::read_exact(token).map_err(malformed("TimeStampToken"))?;
+    add_unsigned_attribute(
+        signature,
+        signer_index,
+        &crate::oids::ID_AA_SIGNATURE_TIME_STAMP,
+        token,
+    )
+}
