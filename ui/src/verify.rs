@@ -96,7 +96,13 @@ pub fn report_view(l: Lang, item: &Value) -> Html {
                     <dt>{ t(l, "資格", "Qualification") }</dt><dd class="qualification">{ qualification(l, r) }</dd>
                     <dt>{ t(l, "発行認証局", "Issuing CA") }</dt><dd><bdi>{ s(&r["signer"]["issuer"]) }</bdi></dd>
                 }
+                if r["best_signature_time"].is_string() {
+                    <dt>{ t(l, "署名時刻（タイムスタンプ）", "Signing time (time-stamp)") }</dt><dd class="timestamp-time">{ format!("{} (UTC)", s(&r["best_signature_time"])) }</dd>
+                }
                 <dt>{ t(l, "署名時刻（申告）", "Signing time (claimed)") }</dt><dd>{ s(&r["claimed_signing_time"]) }</dd>
+                if r["level"].is_string() {
+                    <dt>{ t(l, "署名レベル", "Signature level") }</dt><dd class="level">{ s(&r["level"]) }</dd>
+                }
                 <dt>{ t(l, "検証時刻", "Validation time") }</dt><dd>{ s(&r["validation_time"]) }</dd>
             </dl>
             if r["signers"].as_array().is_some_and(|v| v.len() > 1) {
@@ -124,6 +130,17 @@ pub fn report_view(l: Lang, item: &Value) -> Html {
                     <ol class="chain">
                         { for chain.iter().map(|c| html!{ <li><bdi>{ s(&c["subject"]) }</bdi><br/><small>{ format!("{} – {}", s(&c["not_before"]), s(&c["not_after"])) }</small></li> }) }
                     </ol>
+                }
+                if let Some(stamps) = r["timestamps"].as_array().filter(|v| !v.is_empty()) {
+                    <h4>{ t(l, "タイムスタンプ", "Time-stamps") }</h4>
+                    <ul class="timestamps">
+                        { for stamps.iter().map(|ts| {
+                            let ind = ts["indication"].as_str().unwrap_or("INDETERMINATE");
+                            html!{ <li data-indication={ind.to_string()}>{ format!("{} (UTC) — ", s(&ts["gen_time"])) }<bdi>{ s(&ts["tsa"]) }</bdi>{ format!(" [{ind}]") }
+                                if !ts["detail"].is_null() { <br/><small>{ text(l, &ts["detail"]) }</small> }
+                            </li> }
+                        }) }
+                    </ul>
                 }
                 if let Some(rev) = r["path"]["revocation"].as_array().filter(|v| !v.is_empty()) {
                     <h4>{ t(l, "失効確認（CRL）", "Revocation (CRLs)") }</h4>

@@ -201,7 +201,8 @@ pub enum CadesError {
 }
 
 impl CadesError {
-    pub(crate) fn malformed(context: &'static str, reason: impl std::fmt::Display) -> Self {
+    /// A [`CadesError::Malformed`] at `context`.
+    pub fn malformed(context: &'static str, reason: impl std::fmt::Display) -> Self {
         CadesError::Malformed {
             context,
             reason: reason.to_string(),

@@ -93,6 +93,35 @@ enum Command {
         /// Replace an existing signature file
         #[arg(long)]
         force: bool,
+        /// Signature level: B (no time-stamp) or T (with a signature time-stamp); default T when a TSA is configured, else B with a warning
+        #[arg(long, value_enum)]
+        level: Option<signature::Level>,
+        /// Time-stamp authority URL (default: the settings' tsa.json)
+        #[arg(long)]
+        tsa: Option<String>,
+        /// A time-stamp authority trust anchor for this run (PEM or DER), repeatable
+        #[arg(long = "tsa-trust", value_name = "CERT")]
+        tsa_trust: Vec<std::path::PathBuf>,
+    },
+    /// Raise an existing signature (from Inkan or anyone else) to a higher level, atomically
+    Augment {
+        /// The signature file (.p7s / .p7m)
+        signature: std::path::PathBuf,
+        /// The level to reach (T: add a signature time-stamp)
+        #[arg(long, value_enum, default_value = "t")]
+        level: signature::Level,
+        /// The signed document, for a detached signature (checked before anything is added)
+        #[arg(long)]
+        content: Option<std::path::PathBuf>,
+        /// Time-stamp authority URL (default: the settings' tsa.json)
+        #[arg(long)]
+        tsa: Option<String>,
+        /// A time-stamp authority trust anchor for this run (PEM or DER), repeatable
+        #[arg(long = "tsa-trust", value_name = "CERT")]
+        tsa_trust: Vec<std::path::PathBuf>,
+        /// Where to write the result (default: replace SIGNATURE)
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
     },
     /// Verify signatures (exit: 0 all valid, 1 indeterminate, 3 invalid, 4 unreadable input)
     Verify {
@@ -120,6 +149,9 @@ enum Command {
         /// A CRL to use as well (PEM or DER), repeatable; compared with the signature's, the cache's and the distribution point's
         #[arg(long)]
         crl: Vec<std::path::PathBuf>,
+        /// A time-stamp authority trust anchor for this run (PEM or DER), repeatable; added to those in the settings
+        #[arg(long = "tsa-trust", value_name = "CERT")]
+        tsa_trust: Vec<std::path::PathBuf>,
     },
     /// Show a certificate: holder, qualification (hcRole), issuer, validity
     Cert {
@@ -198,14 +230,38 @@ fn main() -> ExitCode {
             reader,
             confirm_last_try,
             force,
+            level,
+            tsa,
+            tsa_trust,
         } => signature::sign(
             &file,
-            attached,
+            signature::SignArgs {
+                attached,
+                out,
+                pin_stdin,
+                reader: reader.as_deref(),
+                confirm_last_try,
+                force,
+                level,
+                tsa: tsa.as_deref(),
+                tsa_trust: &tsa_trust,
+            },
+            lang,
+        ),
+        Command::Augment {
+            signature,
+            level,
+            content,
+            tsa,
+            tsa_trust,
             out,
-            pin_stdin,
-            reader.as_deref(),
-            confirm_last_try,
-            force,
+        } => signature::augment(
+            &signature,
+            level,
+            content.as_deref(),
+            tsa.as_deref(),
+            &tsa_trust,
+            out.as_deref(),
             lang,
         ),
         Command::Verify {
@@ -217,6 +273,7 @@ fn main() -> ExitCode {
             json,
             any_qualification,
             crl,
+            tsa_trust,
         } => signature::verify(
             &files,
             signature.as_deref(),
@@ -226,6 +283,7 @@ fn main() -> ExitCode {
             json,
             any_qualification,
             &crl,
+            &tsa_trust,
             lang,
         ),
         Command::Cert { file, json } => signature::cert(&file, json, lang),

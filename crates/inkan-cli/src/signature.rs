@@ -50,16 +50,117 @@ pub fn parse_time(s: &str) -> Result<SystemTime, Failure> {
 
 /// `inkan sign FILE`.
 #[allow(clippy::too_many_arguments)]
-pub fn sign(
-    file: &Path,
-    attached: bool,
-    out: Option<PathBuf>,
-    pin_stdin: bool,
-    reader: Option<&str>,
-    confirm_last_try: bool,
-    force: bool,
-    lang: Lang,
-) -> Result<(), Failure> {
+/// A signature level of `inkan sign` / `inkan augment` (ETSI EN 319 122-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Level {
+    /// B-B: the signature alone.
+    #[value(name = "b", alias = "B")]
+    B,
+    /// B-T: with a signature time-stamp from a TSA.
+    #[value(name = "t", alias = "T")]
+    T,
+}
+
+/// The options of `inkan sign`.
+pub struct SignArgs<'a> {
+    /// `--attached`.
+    pub attached: bool,
+    /// `--out`.
+    pub out: Option<PathBuf>,
+    /// `--pin-stdin`.
+    pub pin_stdin: bool,
+    /// `--reader`.
+    pub reader: Option<&'a str>,
+    /// `--confirm-last-try`.
+    pub confirm_last_try: bool,
+    /// `--force`.
+    pub force: bool,
+    /// `--level`.
+    pub level: Option<Level>,
+    /// `--tsa`.
+    pub tsa: Option<&'a str>,
+    /// `--tsa-trust`.
+    pub tsa_trust: &'a [PathBuf],
+}
+
+/// The TSA: `--tsa URL`, else `tsa.json` in the settings.
+fn tsa_config(url: Option<&str>) -> Result<Option<inkan_tsp::TsaConfig>, Failure> {
+    inkan_workflow::settings::tsa_config(url).map_err(|e| {
+        use inkan_l10n::Localized;
+        let t = e.text();
+        msg(e.code(), t.ja, t.en)
+    })
+}
+
+/// Adds signature time-stamps to `sig` (see
+/// [`inkan_validation::timestamps::add_signature_timestamps`]).
+fn timestamp(
+    sig: &[u8],
+    cfg: &inkan_tsp::TsaConfig,
+    tsa_trust: &[PathBuf],
+) -> Result<(Vec<u8>, Vec<inkan_validation::timestamps::TimestampReport>), Failure> {
+    use inkan_l10n::Localized;
+    let anchors = tsa_trust_anchors(tsa_trust)?;
+    let revocation = RevocationConfig {
+        cache_dir: crl_cache_dir(),
+        ..RevocationConfig::default()
+    };
+    inkan_validation::timestamps::add_signature_timestamps(sig, cfg, &anchors, &revocation).map_err(
+        |e| {
+            let t = e.text();
+            msg(e.code(), t.ja, t.en)
+        },
+    )
+}
+
+fn print_timestamps(lang: Lang, reports: &[inkan_validation::timestamps::TimestampReport]) {
+    for r in reports {
+        let when = r.gen_time.as_deref().unwrap_or("-");
+        let tsa = r.tsa.as_deref().unwrap_or("-");
+        match lang {
+            Lang::Ja => println!("タイムスタンプ: {when}（{tsa}）"),
+            Lang::En => println!("Time-stamp: {when} ({tsa})"),
+        }
+    }
+}
+
+/// `inkan sign FILE …`.
+pub fn sign(file: &Path, args: SignArgs<'_>, lang: Lang) -> Result<(), Failure> {
+    let SignArgs {
+        attached,
+        out,
+        pin_stdin,
+        reader,
+        confirm_last_try,
+        force,
+        level,
+        tsa,
+        tsa_trust,
+    } = args;
+    let tsa = tsa_config(tsa)?;
+    let level = match (level, &tsa) {
+        (Some(l), _) => l,
+        (None, Some(_)) => Level::T,
+        (None, None) => {
+            match lang {
+                Lang::Ja => eprintln!("警告: タイムスタンプ局が設定されていないため、タイムスタンプなし（レベル B）で署名します。署名時刻の証明がなく、証明書の期限後は検証できなくなります（docs/timestamps.md）"),
+                Lang::En => eprintln!("warning: no time-stamp authority is configured, so the signature gets no time-stamp (level B): nothing proves when it was made, and it cannot be verified after the certificate expires (docs/timestamps.md)"),
+            }
+            Level::B
+        }
+    };
+    let tsa = match (level, tsa) {
+        (Level::T, None) => {
+            return Err(msg(
+                "cli.no_tsa",
+                "レベル T にはタイムスタンプ局が必要です（--tsa URL、または設定の tsa.json）"
+                    .into(),
+                "level T needs a time-stamp authority (--tsa URL, or tsa.json in the settings)"
+                    .into(),
+            ))
+        }
+        (_, t) => t,
+    };
     let content = read(file)?;
     let out = out.unwrap_or_else(|| {
         let mut p = file.as_os_str().to_owned();
@@ -91,6 +192,14 @@ pub fn sign(
     let mut signer = CardSigner::new(&mut card, pin, last)?;
     // Shared with the app: the card's error (wrong PIN, removed card) comes back as is.
     let sig = inkan_workflow::sign_with_card(&content, &mut signer, attached)?;
+    // The PIN is spent: whatever the TSA does, the signature is kept.
+    let (sig, stamped) = match (level, &tsa) {
+        (Level::T, Some(cfg)) => match timestamp(&sig, cfg, tsa_trust) {
+            Ok((s, r)) => (s, Ok(r)),
+            Err(e) => (sig, Err(e)),
+        },
+        _ => (sig, Ok(Vec::new())),
+    };
     inkan_referral::write_atomic(&out, &sig).map_err(|e| {
         msg(
             "io.write",
@@ -105,6 +214,136 @@ pub fn sign(
             signer.apdus()
         ),
         Lang::En => println!("Signed: {} ({} APDUs)", out.display(), signer.apdus()),
+    }
+    match stamped {
+        Ok(reports) => {
+            print_timestamps(lang, &reports);
+            Ok(())
+        }
+        Err(e) => {
+            match lang {
+                Lang::Ja => eprintln!("署名は保存しましたが、タイムスタンプを付けられませんでした。後で inkan augment {} --level T で付けられます", out.display()),
+                Lang::En => eprintln!("The signature is saved, but no time-stamp could be added. Add it later with: inkan augment {} --level T", out.display()),
+            }
+            Err(e)
+        }
+    }
+}
+
+/// `inkan augment SIG --level T …`: adds what the level needs, checks that
+/// the result still verifies as before, and replaces the file atomically.
+pub fn augment(
+    sig_path: &Path,
+    level: Level,
+    content: Option<&Path>,
+    tsa: Option<&str>,
+    tsa_trust: &[PathBuf],
+    out: Option<&Path>,
+    lang: Lang,
+) -> Result<(), Failure> {
+    let sig = read(sig_path)?;
+    let content = content.map(read).transpose()?;
+    // The signature must be intact before anything is added to it.
+    let parsed = inkan_cades::parse(&sig).map_err(|e| {
+        use inkan_l10n::Localized;
+        let t = e.text();
+        msg(e.code(), t.ja, t.en)
+    })?;
+    for i in 0..parsed.signers.len() {
+        match inkan_cades::verify_signer_integrity(&parsed, i, content.as_deref(), &[]) {
+            Ok(_) => {}
+            // A detached signature without its document: its signed
+            // attributes and value are checked after the change instead.
+            Err(inkan_cades::CadesError::DetachedContentMissing) => {}
+            Err(e) => {
+                use inkan_l10n::Localized;
+                let t = e.text();
+                return Err(msg(
+                    e.code(),
+                    format!("拡張する前の署名が正しくありません: {}", t.ja),
+                    format!(
+                        "the signature is not intact, so it is not augmented: {}",
+                        t.en
+                    ),
+                ));
+            }
+        }
+    }
+    let (new_sig, reports) = match level {
+        Level::B => (sig.clone(), Vec::new()),
+        Level::T => {
+            let cfg = tsa_config(tsa)?.ok_or_else(|| {
+                msg(
+                    "cli.no_tsa",
+                    "タイムスタンプ局が設定されていません（--tsa URL、または設定の tsa.json）".into(),
+                    "no time-stamp authority is configured (--tsa URL, or tsa.json in the settings)".into(),
+                )
+            })?;
+            timestamp(&sig, &cfg, tsa_trust)?
+        }
+    };
+    // What was signed is untouched: every signer still verifies.
+    let reparsed = inkan_cades::parse(&new_sig).map_err(|e| {
+        use inkan_l10n::Localized;
+        let t = e.text();
+        msg(e.code(), t.ja, t.en)
+    })?;
+    for i in 0..reparsed.signers.len() {
+        // Without the document, the signed attributes' bytes must be the
+        // same as before (the signature value covers them).
+        if content.is_none() && reparsed.econtent.is_none() {
+            let same = parsed
+                .signers
+                .get(i)
+                .map(|s| (&s.signed_attrs_der, &s.signature))
+                == reparsed
+                    .signers
+                    .get(i)
+                    .map(|s| (&s.signed_attrs_der, &s.signature));
+            if !same {
+                return Err(msg(
+                    "augment.broke_signature",
+                    "拡張で署名対象が変わったため、書き込みませんでした".into(),
+                    "augmenting changed what is signed, so nothing was written".into(),
+                ));
+            }
+            continue;
+        }
+        inkan_cades::verify_signer_integrity(&reparsed, i, content.as_deref(), &[]).map_err(
+            |e| {
+                msg(
+                    "augment.broke_signature",
+                    format!("拡張後の署名を検証できないため、書き込みませんでした: {e}"),
+                    format!("the augmented signature does not verify, so nothing was written: {e}"),
+                )
+            },
+        )?;
+    }
+    let target = out.unwrap_or(sig_path);
+    inkan_referral::write_atomic(target, &new_sig).map_err(|e| {
+        msg(
+            "io.write",
+            format!("{} に書き込めません: {e}", target.display()),
+            format!("Cannot write {}: {e}", target.display()),
+        )
+    })?;
+    if reports.is_empty() {
+        match lang {
+            Lang::Ja => println!(
+                "追加するものはありません（既にタイムスタンプがあります）: {}",
+                target.display()
+            ),
+            Lang::En => println!(
+                "Nothing to add (already time-stamped): {}",
+                target.display()
+            ),
+        }
+    } else {
+        match lang {
+            Lang::Ja => println!("拡張しました: {}", target.display()),
+            Lang::En => println!("Augmented: {}", target.display()),
+        }
+        print_timestamps(lang, &reports);
     }
     Ok(())
 }
@@ -160,6 +399,15 @@ fn pair(file: &Path, signature: Option<&Path>) -> (PathBuf, Option<PathBuf>) {
     (PathBuf::from(s), Some(file.to_path_buf()))
 }
 
+/// The TSA trust anchors of the settings plus `--tsa-trust`.
+pub(crate) fn tsa_trust_anchors(given: &[PathBuf]) -> Result<Vec<Vec<u8>>, Failure> {
+    inkan_workflow::settings::tsa_trust_anchors(given).map_err(|e| {
+        use inkan_l10n::Localized;
+        let t = e.text();
+        msg(e.code(), t.ja, t.en)
+    })
+}
+
 /// `inkan verify FILE...`.
 #[allow(clippy::too_many_arguments)]
 pub fn verify(
@@ -171,6 +419,7 @@ pub fn verify(
     json: bool,
     any_qualification: bool,
     crls: &[PathBuf],
+    tsa_trust: &[PathBuf],
     lang: Lang,
 ) -> Result<(), Failure> {
     if signature.is_some() && files.len() != 1 {
@@ -198,6 +447,7 @@ pub fn verify(
         } else {
             DocumentPolicy::ReferralLetter
         },
+        tsa_trust: tsa_trust_anchors(tsa_trust)?,
     };
     let mut worst = EXIT_PASSED;
     let mut results = Vec::new();

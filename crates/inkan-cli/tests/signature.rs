@@ -5,47 +5,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
-struct Fixture {
-    dir: PathBuf,
-    _server: inkan_testpki::CrlServer,
-}
+mod common;
 
-fn fixture() -> &'static Fixture {
-    static F: OnceLock<Fixture> = OnceLock::new();
-    F.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("inkan-cli-sig-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let pki = inkan_testpki::generate(&inkan_testpki::PkiConfig::default().with_crl_port(port))
-            .unwrap();
-        pki.write_to(&dir.join("pki")).unwrap();
-        let server = inkan_testpki::CrlServer::start(listener, &pki).unwrap();
-        Fixture {
-            dir,
-            _server: server,
-        }
-    })
-}
-
-fn p(rel: &str) -> String {
-    fixture().dir.join(rel).to_str().unwrap().to_string()
-}
-
-fn inkan(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_inkan"))
-        .args(args)
-        .env("INKAN_CRL_CACHE", fixture().dir.join("crl-cache"))
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::{fixture, inkan, p};
 
 fn openssl_sign(id: &str, content: &Path, extra: &[&str]) -> PathBuf {
     let sig = content.with_extension(format!("{id}.p7s"));

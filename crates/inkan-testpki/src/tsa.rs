@@ -79,6 +79,16 @@ impl TestTsa {
         })
     }
 
+    /// The key as PKCS#8 PEM (for `openssl ts -reply`).
+    pub fn key_pem(&self) -> Result<String, PkiError> {
+        crate::files::key_pem(&self.key, "tsa")
+    }
+
+    /// The certificate as PEM.
+    pub fn cert_pem(&self) -> String {
+        crate::cert_pem(&self.cert_der)
+    }
+
     /// A token (DER ContentInfo) over `imprint` (SHA-256), with `nonce`.
     pub fn token(
         &self,

@@ -79,6 +79,7 @@ fn main() {
             ..RevocationConfig::default()
         },
         policy: DocumentPolicy::ReferralLetter,
+        tsa_trust: Vec::new(),
     };
     // Warm the CRL cache (one fetch per CRL), then measure.
     let first = validate(&letters[0].1, Some(&letters[0].0), &vopts);

@@ -23,6 +23,7 @@
 #![warn(missing_docs)]
 
 mod text;
+pub mod timestamps;
 
 use inkan_l10n::{Lang, Localized, Text};
 use inkan_trust::{PathInput, PathReport, RevocationConfig, TrustStore, ValidationProfile};
@@ -162,6 +163,9 @@ pub struct Options {
     pub revocation: RevocationConfig,
     /// Document rules.
     pub policy: DocumentPolicy,
+    /// Trust anchors for time-stamp authorities (DER), apart from the HPKI
+    /// root: a time-stamp counts only when its TSA chains to one of these.
+    pub tsa_trust: Vec<Vec<u8>>,
 }
 
 /// The full result, for people and machines.
@@ -195,6 +199,12 @@ pub struct ValidationReport {
     pub path: Option<PathReport>,
     /// The document policy applied.
     pub policy: DocumentPolicy,
+    /// The level of the deciding signer (`B-B`, `B-T`).
+    pub level: Option<&'static str>,
+    /// The deciding signer's time-stamps.
+    pub timestamps: Vec<timestamps::TimestampReport>,
+    /// The deciding signer's best-signature-time (RFC 3339).
+    pub best_signature_time: Option<String>,
     /// Every signer, in the order of the signature. The fields above
     /// (verdict, signer, checks, path) are those of the signer that decides
     /// the document's verdict: the worst one, the first among equals.
@@ -224,6 +234,18 @@ pub struct SignerReport {
     pub checks: Vec<Check>,
     /// Path validation details for this signer's certificate.
     pub path: Option<PathReport>,
+    /// `B-B` (no time-stamp) or `B-T` (signature-time-stamp present), as in
+    /// ETSI EN 319 122-1.
+    pub level: &'static str,
+    /// The signature's time-stamps and their checks.
+    pub timestamps: Vec<timestamps::TimestampReport>,
+    /// The earliest genTime of a valid signature-time-stamp (RFC 3339): the
+    /// proof that the signature existed then (EN 319 102-1 §5.5).
+    pub best_signature_time: Option<String>,
+    /// The certificates were validated at the best-signature-time, because
+    /// validation at the validation time failed for a reason a time-stamp
+    /// answers (revocation or expiry after the signature was stamped).
+    pub validated_at_signature_time: bool,
 }
 
 /// SignerInfos validated in one signature, at most (real letters carry one
@@ -355,6 +377,9 @@ pub fn validate(signature: &[u8], content: Option<&[u8]>, opts: &Options) -> Val
         checks: Vec::new(),
         path: None,
         policy: opts.policy,
+        level: None,
+        timestamps: Vec::new(),
+        best_signature_time: None,
         signers: Vec::new(),
     };
     // A failure of the whole signature, before any signer.
@@ -406,6 +431,9 @@ pub fn validate(signature: &[u8], content: Option<&[u8]>, opts: &Options) -> Val
     report.digest_algorithm = d.digest_algorithm;
     report.checks = d.checks;
     report.path = d.path;
+    report.level = Some(d.level);
+    report.timestamps = d.timestamps;
+    report.best_signature_time = d.best_signature_time;
     let n = report.signers.len();
     report.summary = if n == 1 {
         d.summary
@@ -482,6 +510,10 @@ fn validate_signer(
         digest_algorithm: None,
         checks: Vec::new(),
         path: None,
+        level: "B-B",
+        timestamps: Vec::new(),
+        best_signature_time: None,
+        validated_at_signature_time: false,
     };
     let finish =
         |mut out: SignerReport, mut b: Builder, ind: Indication, sub: Option<String>, why: Text| {
@@ -521,20 +553,61 @@ fn validate_signer(
     revocation
         .signature_crls
         .extend(parsed.crls.iter().cloned());
-    let path = inkan_trust::validate_path(&PathInput {
-        end_entity: &integrity.signer_cert,
-        pool: &parsed.certificates,
-        trust: &opts.trust,
-        at,
-        profile: ValidationProfile::Hpki,
-        revocation: &revocation,
-        policy: None,
-    });
+    // Time-stamps first: they may move the validation time.
+    let stamps = match parsed.signers.get(index) {
+        Some(si) => timestamps::check(si, &parsed.certificates, &opts.tsa_trust, at, &revocation),
+        None => timestamps::Stamps {
+            reports: Vec::new(),
+            best_signature_time: None,
+        },
+    };
+    if !stamps.reports.is_empty() {
+        out.level = "B-T";
+    }
+    out.best_signature_time = stamps.best_signature_time.map(rfc3339);
+    out.timestamps = stamps.reports;
+    let validate_at = |t: SystemTime| {
+        inkan_trust::validate_path(&PathInput {
+            end_entity: &integrity.signer_cert,
+            pool: &parsed.certificates,
+            trust: &opts.trust,
+            at: t,
+            profile: ValidationProfile::Hpki,
+            revocation: &revocation,
+            policy: None,
+        })
+    };
+    let mut path = validate_at(at);
+    // Past signature validation (EN 319 102-1 §5.5.4): a revocation or an
+    // expiry after the time-stamp does not touch a signature that provably
+    // existed before it. Validated again at the best-signature-time, a
+    // revocation before it is then a proven failure.
+    let answered_by_poe = matches!(
+        path.status.sub_indication(),
+        Some("REVOKED_NO_POE" | "REVOKED_CA_NO_POE" | "OUT_OF_BOUNDS_NO_POE")
+    );
+    let mut proven_revoked = false;
+    if let Some(bst) = stamps.best_signature_time.filter(|b| *b < at) {
+        if answered_by_poe {
+            let past = validate_at(bst);
+            proven_revoked = matches!(
+                past.status.failure(),
+                Some(inkan_trust::PathFailure::Revoked { .. })
+            );
+            out.validated_at_signature_time = true;
+            path = past;
+        }
+    }
     let path_status = path.status.clone();
     let role = path.role.clone();
     out.path = Some(path);
     if let Some(f) = path_status.failure() {
-        let ind = Indication::from_name(f.indication());
+        // Revoked before a proven signing time: the signature is invalid.
+        let ind = if proven_revoked {
+            Indication::TotalFailed
+        } else {
+            Indication::from_name(f.indication())
+        };
         let id = match f.sub_indication() {
             "REVOKED" | "REVOKED_NO_POE" | "TRY_LATER" | "REVOKED_CA_NO_POE" => "revocation",
             "CHAIN_CONSTRAINTS_FAILURE" => "hpki_profile",
@@ -545,7 +618,12 @@ fn validate_signer(
             b.pass(pid, passed_text(pid));
         }
         b.fail(id, status_of(ind), f.text(), f.code());
-        return finish(out, b, ind, Some(f.sub_indication().to_string()), f.text());
+        let sub = if proven_revoked {
+            "REVOKED"
+        } else {
+            f.sub_indication()
+        };
+        return finish(out, b, ind, Some(sub.to_string()), f.text());
     }
     for id in ["chain", "revocation", "hpki_profile", "qualification"] {
         b.pass(id, passed_text(id));

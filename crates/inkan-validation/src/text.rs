@@ -76,6 +76,51 @@ pub fn render_text(report: &ValidationReport, lang: Lang) -> String {
             }
         );
     }
+    if let Some(level) = report.level {
+        let _ = writeln!(
+            out,
+            "  {}: {level}",
+            if ja {
+                "署名レベル"
+            } else {
+                "Signature level"
+            }
+        );
+    }
+    if let Some(t) = &report.best_signature_time {
+        let _ = writeln!(
+            out,
+            "  {}: {}",
+            if ja {
+                "署名時刻（タイムスタンプ）"
+            } else {
+                "Signing time (time-stamp)"
+            },
+            time_both(t, ja)
+        );
+    }
+    for ts in &report.timestamps {
+        let when = ts
+            .gen_time
+            .as_deref()
+            .map(|t| time_both(t, ja))
+            .unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            out,
+            "  {}: {when} {} [{}]{}",
+            if ja {
+                "タイムスタンプ"
+            } else {
+                "Time-stamp"
+            },
+            ts.tsa.as_deref().unwrap_or(""),
+            ts.indication,
+            ts.detail
+                .as_ref()
+                .map(|d| format!(" {}", d.get(lang)))
+                .unwrap_or_default()
+        );
+    }
     let src = match (report.time_source, ja) {
         (TimeSource::Now, true) => "現在時刻",
         (TimeSource::Now, false) => "current time",
@@ -129,4 +174,46 @@ pub fn render_text(report: &ValidationReport, lang: Lang) -> String {
     // Certificate text is escaped where it is read; this is the last line of
     // defence for the terminal, whatever a message may have picked up.
     inkan_l10n::escape_display_lines(&out)
+}
+
+/// `2026年11月25日 19:00:00（日本時間）/ 2026-11-25T10:00:00Z` in Japanese,
+/// `2026-11-25T10:00:00Z (19:00:00 JST)` in English.
+fn time_both(rfc3339: &str, ja: bool) -> String {
+    match jst(rfc3339) {
+        Some((y, mo, d, h, mi, se)) if ja => {
+            format!("{y}年{mo}月{d}日 {h}:{mi:02}:{se:02}（日本時間）/ {rfc3339}")
+        }
+        Some((_, _, _, h, mi, se)) => format!("{rfc3339} ({h:02}:{mi:02}:{se:02} JST)"),
+        None => rfc3339.to_string(),
+    }
+}
+
+/// Japan time (UTC+9, no daylight saving) of `YYYY-MM-DDTHH:MM:SSZ`.
+fn jst(rfc3339: &str) -> Option<(u16, u8, u8, u8, u8, u8)> {
+    let b = rfc3339.as_bytes();
+    if b.len() != 20 || b[19] != b'Z' {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| rfc3339.get(r)?.parse::<u16>().ok();
+    let dt = der::DateTime::new(
+        n(0..4)?,
+        u8::try_from(n(5..7)?).ok()?,
+        u8::try_from(n(8..10)?).ok()?,
+        u8::try_from(n(11..13)?).ok()?,
+        u8::try_from(n(14..16)?).ok()?,
+        u8::try_from(n(17..19)?).ok()?,
+    )
+    .ok()?;
+    let j = der::DateTime::from_unix_duration(
+        dt.unix_duration() + std::time::Duration::from_secs(9 * 3600),
+    )
+    .ok()?;
+    Some((
+        j.year(),
+        j.month(),
+        j.day(),
+        j.hour(),
+        j.minutes(),
+        j.seconds(),
+    ))
 }

@@ -94,6 +94,7 @@ fn signer_identifier_text_is_escaped_in_the_report() {
             at: Some(pki.now),
             revocation: RevocationConfig::offline(),
             policy: DocumentPolicy::ReferralLetter,
+            tsa_trust: Vec::new(),
         },
     );
     let text = render_text(&report, inkan_l10n::Lang::Ja);

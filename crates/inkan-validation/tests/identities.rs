@@ -69,6 +69,7 @@ fn verify_as(id: &str, policy: DocumentPolicy, at: Option<SystemTime>) -> Valida
                 ..RevocationConfig::default()
             },
             policy,
+            tsa_trust: Vec::new(),
         },
     )
 }
@@ -257,6 +258,7 @@ fn the_shipped_trust_store_does_not_trust_the_test_root() {
             at: None,
             revocation: RevocationConfig::offline(),
             policy: DocumentPolicy::ReferralLetter,
+            tsa_trust: Vec::new(),
         },
     );
     assert_eq!(

@@ -62,6 +62,7 @@ fn check(sig: &[u8]) -> ValidationReport {
                 ..RevocationConfig::default()
             },
             policy: DocumentPolicy::ReferralLetter,
+            tsa_trust: Vec::new(),
         },
     )
 }

@@ -19,6 +19,7 @@ mod error;
 mod fsout;
 pub mod history;
 mod letter;
+pub mod settings;
 mod sign;
 mod verify;
 

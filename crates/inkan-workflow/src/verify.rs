@@ -54,6 +54,8 @@ pub struct VerifyConfig {
     pub crl_cache: Option<PathBuf>,
     /// Never fetch CRLs over the network.
     pub offline: bool,
+    /// Time-stamp authority trust anchors (DER), from the settings.
+    pub tsa_trust: Vec<Vec<u8>>,
 }
 
 fn trust_message<E: Localized>(e: &E) -> WorkflowError {
@@ -70,10 +72,14 @@ impl VerifyConfig {
             Some(dir) => TrustStore::test_from_dir(&dir).map_err(|e| trust_message(&e))?,
             None => TrustStore::default_store().map_err(|e| trust_message(&e))?,
         };
+        // Unreadable TSA settings must not stop verification: without TSA
+        // trust a time-stamp only counts for less.
+        let tsa_trust = crate::settings::tsa_trust_anchors(&[]).unwrap_or_default();
         Ok(VerifyConfig {
             trust,
             crl_cache,
             offline: false,
+            tsa_trust,
         })
     }
 
@@ -87,6 +93,7 @@ impl VerifyConfig {
                 ..RevocationConfig::default()
             },
             policy: DocumentPolicy::ReferralLetter,
+            tsa_trust: self.tsa_trust.clone(),
         }
     }
 }

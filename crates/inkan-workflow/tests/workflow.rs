@@ -59,6 +59,7 @@ fn fixture() -> &'static Fixture {
 fn config() -> VerifyConfig {
     let f = fixture();
     VerifyConfig {
+        tsa_trust: Vec::new(),
         trust: TrustStore::test_from_dir(&f.trust_dir).expect("test trust"),
         crl_cache: Some(f.crl_cache.clone()),
         offline: true,

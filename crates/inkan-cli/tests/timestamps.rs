@@ -1,0 +1,265 @@
+//! Time-stamps as users script them: `inkan augment --level T` against the
+//! test TSA and against a TSA we did not write (`openssl ts -reply` behind a
+//! loopback HTTP wrapper), `inkan verify` with `--tsa-trust`, and
+//! `openssl ts -verify` on the token Inkan embedded.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+use inkan_testpki::{TestTsa, TsaServer};
+
+mod common;
+
+use common::{fixture, inkan, p};
+
+/// A detached CAdES signature of a fresh letter by `id`, made by openssl.
+fn letter_signed_by(id: &str, name: &str) -> PathBuf {
+    let dir = fixture().dir.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("l.xml");
+    std::fs::write(&f, format!("<letter>{name}</letter>")).unwrap();
+    let out = Command::new("openssl")
+        .args([
+            "cms", "-sign", "-cades", "-md", "sha256", "-binary", "-outform", "DER",
+        ])
+        .arg("-in")
+        .arg(&f)
+        .args(["-signer", &p(&format!("pki/{id}.pem")), "-inkey"])
+        .arg(p(&format!("pki/{id}.key.pem")))
+        .args(["-certfile", &p("pki/signing-ca.pem"), "-out"])
+        .arg(dir.join("l.xml.p7s"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    f
+}
+
+fn tsa_at(t: SystemTime) -> TsaServer {
+    let mut tsa = TestTsa::new(&fixture().pki).unwrap();
+    tsa.time = Some(t);
+    TsaServer::start(tsa).unwrap()
+}
+
+fn verify_json(letter: &Path, tsa_trust: bool) -> (i32, serde_json::Value) {
+    let trust = format!("test:{}", p("pki"));
+    let root = p("pki/root.pem");
+    let mut args = vec![
+        "verify",
+        letter.to_str().unwrap(),
+        "--trust",
+        &trust,
+        "--json",
+    ];
+    if tsa_trust {
+        args.extend(["--tsa-trust", &root]);
+    }
+    let (code, out, err) = inkan(&args);
+    let v: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    (code, v[0]["report"].clone())
+}
+
+fn augment(letter: &Path, url: &str) -> (i32, String, String) {
+    let sig = format!("{}.p7s", letter.display());
+    let root = p("pki/root.pem");
+    inkan(&[
+        "--lang",
+        "en",
+        "augment",
+        &sig,
+        "--level",
+        "T",
+        "--content",
+        letter.to_str().unwrap(),
+        "--tsa",
+        url,
+        "--tsa-trust",
+        &root,
+    ])
+}
+
+#[test]
+fn augmented_to_t_verifies_with_the_time_stamp_and_openssl_accepts_the_token() {
+    let pki = &fixture().pki;
+    let tsa = tsa_at(pki.now - Duration::from_secs(3600));
+    let letter = letter_signed_by("doctor", "t-ok");
+    let (code, out, err) = augment(&letter, &tsa.url());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Time-stamp:"), "{out}");
+
+    let (code, r) = verify_json(&letter, true);
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(r["indication"], "TOTAL_PASSED");
+    assert_eq!(r["level"], "B-T");
+    assert_eq!(r["timestamps"][0]["type"], "signature");
+    assert_eq!(r["timestamps"][0]["indication"], "TOTAL_PASSED");
+    assert_eq!(
+        r["best_signature_time"],
+        inkan_trust::crl::rfc3339(pki.now - Duration::from_secs(3600))
+    );
+
+    // openssl checks the embedded token: imprint = SHA-256 of the signature value.
+    let sig = std::fs::read(format!("{}.p7s", letter.display())).unwrap();
+    let parsed = inkan_cades::parse(&sig).unwrap();
+    let si = &parsed.signers[0];
+    let token = si.unsigned_attr_values(&inkan_cades::oids::ID_AA_SIGNATURE_TIME_STAMP)[0];
+    let dir = letter.parent().unwrap();
+    std::fs::write(dir.join("token.der"), token).unwrap();
+    std::fs::write(dir.join("tsa.pem"), TestTsa::new(pki).unwrap().cert_pem()).unwrap();
+    let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&si.signature));
+    let out = Command::new("openssl")
+        .args(["ts", "-verify", "-digest", &digest, "-token_in", "-in"])
+        .arg(dir.join("token.der"))
+        .args(["-CAfile", &p("pki/root.pem"), "-untrusted"])
+        .arg(dir.join("tsa.pem"))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && text.contains("Verification: OK"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_revocation_after_the_time_stamp_leaves_the_signature_valid() {
+    let pki = &fixture().pki;
+    // "revoked" was revoked two days before now; stamped three days before.
+    let tsa = tsa_at(pki.now - Duration::from_secs(3 * 86_400));
+    let letter = letter_signed_by("revoked", "t-poe");
+    let (code, out, err) = augment(&letter, &tsa.url());
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, r) = verify_json(&letter, true);
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(r["indication"], "TOTAL_PASSED");
+    assert_eq!(r["signers"][0]["validated_at_signature_time"], true);
+    // Without TSA trust the time-stamp proves nothing: no longer a pass.
+    let (code, r) = verify_json(&letter, false);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(r["sub_indication"], "REVOKED_NO_POE");
+    assert_eq!(r["timestamps"][0]["indication"], "INDETERMINATE");
+}
+
+#[test]
+fn a_time_stamp_after_the_revocation_proves_the_signature_invalid() {
+    let pki = &fixture().pki;
+    let tsa = tsa_at(pki.now - Duration::from_secs(86_400));
+    let letter = letter_signed_by("revoked", "t-late");
+    let (code, out, err) = augment(&letter, &tsa.url());
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, r) = verify_json(&letter, true);
+    assert_eq!(code, 3, "{r:#}");
+    assert_eq!(r["indication"], "TOTAL_FAILED");
+    assert_eq!(r["sub_indication"], "REVOKED");
+}
+
+#[test]
+fn augmenting_a_changed_document_writes_nothing() {
+    let tsa = tsa_at(fixture().pki.now);
+    let letter = letter_signed_by("doctor", "t-tampered");
+    let sig_path = PathBuf::from(format!("{}.p7s", letter.display()));
+    let before = std::fs::read(&sig_path).unwrap();
+    std::fs::write(&letter, "<letter>changed</letter>").unwrap();
+    let (code, out, err) = augment(&letter, &tsa.url());
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(err.contains("not intact"), "{err}");
+    assert_eq!(std::fs::read(&sig_path).unwrap(), before);
+    assert_eq!(tsa.requests(), 0);
+}
+
+/// A TSA we did not write: `openssl ts -reply` answers each request, behind
+/// a small loopback HTTP wrapper.
+struct OpensslTsa {
+    url: String,
+}
+
+fn openssl_tsa() -> OpensslTsa {
+    let f = fixture();
+    let dir = f.dir.join("openssl-tsa");
+    std::fs::create_dir_all(&dir).unwrap();
+    let tsa = TestTsa::new(&f.pki).unwrap();
+    std::fs::write(dir.join("tsa.pem"), tsa.cert_pem()).unwrap();
+    std::fs::write(dir.join("tsa.key"), tsa.key_pem().unwrap()).unwrap();
+    std::fs::write(dir.join("serial"), "01\n").unwrap();
+    std::fs::write(
+        dir.join("tsa.cnf"),
+        format!(
+            "[ tsa ]\ndefault_tsa = tsa1\n[ tsa1 ]\ndir = {d}\nserial = {d}/serial\nsigner_cert = {d}/tsa.pem\nsigner_key = {d}/tsa.key\nsigner_digest = sha256\ndefault_policy = 1.3.6.1.4.1.99999.3161.2\ndigests = sha256, sha512\naccuracy = secs:1\ness_cert_id_alg = sha256\ness_cert_id_chain = no\ncerts = {root}\n",
+            d = dir.display(),
+            root = p("pki/root.pem")
+        ),
+    )
+    .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/tsa", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(stream) = stream else { continue };
+            let mut reader = BufReader::new(&stream);
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let mut len = 0usize;
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; len];
+            let _ = reader.read_exact(&mut body);
+            let q = dir.join(format!("q{n}.tsq"));
+            let r = dir.join(format!("r{n}.tsr"));
+            std::fs::write(&q, &body).unwrap();
+            let ok = Command::new("openssl")
+                .args(["ts", "-reply", "-config"])
+                .arg(dir.join("tsa.cnf"))
+                .arg("-queryfile")
+                .arg(&q)
+                .arg("-out")
+                .arg(&r)
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false);
+            let resp = if ok {
+                std::fs::read(&r).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            let mut out = &stream;
+            let _ = write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/timestamp-reply\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                resp.len()
+            );
+            let _ = out.write_all(&resp);
+        }
+    });
+    OpensslTsa { url }
+}
+
+#[test]
+fn a_token_from_openssls_tsa_is_accepted_and_verifies() {
+    let tsa = openssl_tsa();
+    let letter = letter_signed_by("doctor", "t-openssl");
+    let (code, out, err) = augment(&letter, &tsa.url);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, r) = verify_json(&letter, true);
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(r["level"], "B-T");
+    assert_eq!(r["timestamps"][0]["indication"], "TOTAL_PASSED");
+    assert_eq!(r["timestamps"][0]["policy"], "1.3.6.1.4.1.99999.3161.2");
+}
