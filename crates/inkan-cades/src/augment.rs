@@ -123,3 +123,105 @@ pub fn add_signature_timestamp(
         token,
     )
 }
+
+/// id-aa-ets-archiveTimestampV2 (CAdES ATSv2, deprecated).
+pub const ID_AA_ATS_V2: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.48");
+/// id-aa-ets-longTermValidation (deprecated).
+pub const ID_AA_LONG_TERM_VALIDATION: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("0.4.0.1733.2.2");
+
+/// CAdES-LT (EN 319 122-1 §5.4): `signature` with `certificates` and `crls`
+/// (DER) added to `SignedData.certificates` and `SignedData.crls`, those
+/// already there (by their bytes) left out. Existing elements keep their
+/// bytes; new ones are appended.
+///
+/// EN 319 122-1 §5.5.3: once an ATSv2 or a long-term-validation attribute
+/// exists, the root certificates and crls shall not be modified: such a
+/// signature is refused here.
+pub fn add_validation_data(
+    signature: &[u8],
+    certificates: &[Vec<u8>],
+    crls: &[Vec<u8>],
+) -> Result<Vec<u8>, CadesError> {
+    let parsed = crate::parse(signature)?;
+    if parsed.input_was_ber {
+        return Err(CadesError::malformed(
+            "signature",
+            "BER-encoded: adding validation data would re-encode signed bytes",
+        ));
+    }
+    for si in &parsed.signers {
+        if !si.unsigned_attr_values(&ID_AA_ATS_V2).is_empty()
+            || !si
+                .unsigned_attr_values(&ID_AA_LONG_TERM_VALIDATION)
+                .is_empty()
+        {
+            return Err(CadesError::malformed(
+                "signature",
+                "it has an ATSv2 or long-term-validation attribute: its certificates and CRLs must not change (EN 319 122-1 §5.5.3)",
+            ));
+        }
+    }
+    let ci = tlv::read_exact(signature).map_err(malformed("ContentInfo"))?;
+    let mut r = tlv::Reader::new(ci.value);
+    let ct = r
+        .expect(tag::OID, "contentType")
+        .map_err(malformed("ContentInfo"))?;
+    let explicit = r
+        .expect(tag::CTX0_CONS, "content")
+        .map_err(malformed("ContentInfo"))?;
+    let sd = tlv::read_exact(explicit.value).map_err(malformed("SignedData"))?;
+    let fields = tlv::Reader::new(sd.value)
+        .all()
+        .map_err(malformed("SignedData"))?;
+    // version, digestAlgorithms, encapContentInfo, [0] certificates?, [1] crls?, signerInfos
+    if fields.len() < 4 {
+        return Err(CadesError::malformed("SignedData", "too few fields"));
+    }
+    let (head, rest) = fields.split_at(3);
+    let Some((signer_infos, middle)) = rest.split_last() else {
+        return Err(CadesError::malformed("SignedData", "no signerInfos"));
+    };
+    let find = |t: u8| middle.iter().find(|f| f.tag == t);
+    let extend = |existing: Option<&tlv::Tlv<'_>>, new: &[Vec<u8>], t: u8| -> Option<Vec<u8>> {
+        let mut body: Vec<u8> = existing.map(|e| e.value.to_vec()).unwrap_or_default();
+        let mut have: Vec<Vec<u8>> = existing
+            .and_then(|e| tlv::Reader::new(e.value).all().ok())
+            .unwrap_or_default()
+            .iter()
+            .map(|x| x.raw.to_vec())
+            .collect();
+        let mut added = false;
+        for n in new {
+            if !have.contains(n) {
+                body.extend_from_slice(n);
+                have.push(n.clone());
+                added = true;
+            }
+        }
+        match (existing, added) {
+            (Some(e), false) => Some(e.raw.to_vec()),
+            (None, false) => None,
+            _ => Some(tlv::encode(t, &body)),
+        }
+    };
+    let certs = extend(find(tag::CTX0_CONS), certificates, tag::CTX0_CONS);
+    let crls_el = extend(find(tag::CTX1_CONS), crls, tag::CTX1_CONS);
+    let mut body = Vec::new();
+    for f in head {
+        body.extend_from_slice(f.raw);
+    }
+    if let Some(c) = &certs {
+        body.extend_from_slice(c);
+    }
+    if let Some(c) = &crls_el {
+        body.extend_from_slice(c);
+    }
+    body.extend_from_slice(signer_infos.raw);
+    let sd_new = tlv::encode(tag::SEQUENCE, &body);
+    Ok(tlv::encode_parts(
+        tag::SEQUENCE,
+        &[ct.raw, &tlv::encode(tag::CTX0_CONS, &sd_new)],
+    ))
+}

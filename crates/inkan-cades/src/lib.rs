@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod ats;
 pub mod augment;
 mod ber;
 mod error;

@@ -173,6 +173,9 @@ pub struct CrlUsed {
     /// `distribution point`, `CA certificates only`, `user certificates
     /// only`, `reasons: …` as they apply.
     pub scope: String,
+    /// The CRL itself (DER), for long-term validation data (CAdES-LT).
+    #[serde(skip)]
+    pub der: Vec<u8>,
 }
 
 /// The revocation check of one certificate.
@@ -444,6 +447,7 @@ impl CrlRecord {
             this_update: rfc3339(self.this_update),
             next_update: self.next_update.map(rfc3339),
             scope,
+            der: self.der.clone(),
         }
     }
 

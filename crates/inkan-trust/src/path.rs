@@ -577,6 +577,10 @@ pub struct PathReport {
     pub test_trust: bool,
     /// The profile used.
     pub profile: ValidationProfile,
+    /// The certificates of the path (DER), end entity first, for long-term
+    /// validation data (CAdES-LT).
+    #[serde(skip)]
+    pub chain_der: Vec<Vec<u8>>,
 }
 
 fn ser_time<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
@@ -1710,6 +1714,7 @@ pub fn validate_path(input: &PathInput<'_>) -> PathReport {
         time_used: input.at,
         test_trust: input.trust.is_test(),
         profile: input.profile,
+        chain_der: Vec::new(),
     };
     if let Err(f) = run(input, &mut report) {
         report.status = PathStatus::from_failure(f);

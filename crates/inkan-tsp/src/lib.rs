@@ -43,6 +43,10 @@ pub enum TspError {
         /// Its statusString.
         text: String,
     },
+    /// The token uses an algorithm or key below the constraints (SHA-1, RSA
+    /// under 2048 bits): it proves nothing, but is not shown false.
+    #[error("the time-stamp token uses a rejected algorithm: {0}")]
+    CryptoConstraints(String),
     /// The token is malformed or its signature does not verify.
     #[error("the time-stamp token is not valid: {0}")]
     Token(String),
@@ -65,6 +69,7 @@ impl Localized for TspError {
             TspError::Response(_) => "tsp.response",
             TspError::Refused { .. } => "tsp.refused",
             TspError::Token(_) => "tsp.token",
+            TspError::CryptoConstraints(_) => "tsp.crypto_constraints",
             TspError::ImprintMismatch { .. } => "tsp.imprint_mismatch",
             TspError::TsaCertificate(_) => "tsp.tsa_certificate",
         }
@@ -81,6 +86,9 @@ impl Localized for TspError {
                 "タイムスタンプ局が要求を拒否しました（状態 {status}）: {text}"
             ),
             TspError::Token(d) => format!("タイムスタンプトークンが正しくありません: {d}"),
+            TspError::CryptoConstraints(d) => {
+                format!("タイムスタンプトークンが使用できないアルゴリズムを使っています: {d}")
+            }
             TspError::ImprintMismatch { algorithm } => format!(
                 "タイムスタンプがこの署名に対応していません（{algorithm} のハッシュ値が一致しません）"
             ),

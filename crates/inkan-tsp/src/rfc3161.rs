@@ -361,8 +361,13 @@ pub fn verify_token(
     extra_certs: &[Vec<u8>],
 ) -> Result<TokenOk, TspError> {
     let parsed = inkan_cades::parse(token).map_err(|e| TspError::Token(e.to_string()))?;
-    let integrity = inkan_cades::verify_timestamp_token(&parsed, extra_certs)
-        .map_err(|e| TspError::Token(e.to_string()))?;
+    let integrity =
+        inkan_cades::verify_timestamp_token(&parsed, extra_certs).map_err(|e| match e {
+            inkan_cades::CadesError::UnsupportedDigest { .. }
+            | inkan_cades::CadesError::UnsupportedSignatureAlgorithm { .. }
+            | inkan_cades::CadesError::WeakKey { .. } => TspError::CryptoConstraints(e.to_string()),
+            e => TspError::Token(e.to_string()),
+        })?;
     let content = parsed
         .econtent
         .as_deref()

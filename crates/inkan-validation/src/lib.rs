@@ -234,7 +234,7 @@ pub struct SignerReport {
     pub checks: Vec<Check>,
     /// Path validation details for this signer's certificate.
     pub path: Option<PathReport>,
-    /// `B-B` (no time-stamp) or `B-T` (signature-time-stamp present), as in
+    /// `B-B`, `B-T`, `B-LT`, `B-LTA` (or `E-A` for an ATSv2 archive), as in
     /// ETSI EN 319 122-1.
     pub level: &'static str,
     /// The signature's time-stamps and their checks.
@@ -491,6 +491,23 @@ fn signer_label(r: &SignerReport, ja: bool) -> String {
     }
 }
 
+/// The level of a signer (EN 319 122-1 baseline names; `E-A` for the older
+/// archive form without ATSv3).
+fn level_of(stamps: &[timestamps::TimestampReport], has_crls: bool) -> &'static str {
+    let has = |k: &str| stamps.iter().any(|t| t.kind == k);
+    if has("archive_v3") {
+        "B-LTA"
+    } else if has("archive_v2") {
+        "E-A"
+    } else if has("signature") && has_crls {
+        "B-LT"
+    } else if has("signature") {
+        "B-T"
+    } else {
+        "B-B"
+    }
+}
+
 /// Validates SignerInfo `index`: integrity, path, profile, qualification.
 fn validate_signer(
     parsed: &inkan_cades::ParsedSignedData,
@@ -524,6 +541,33 @@ fn validate_signer(
             out.summary = summary(ind, &why);
             out
         };
+    let mut revocation = opts.revocation.clone();
+    revocation
+        .signature_crls
+        .extend(parsed.crls.iter().cloned());
+    // Time-stamps first: they may move the validation time, and they are
+    // reported even when the signature itself fails.
+    let stamps = match parsed.signers.get(index) {
+        Some(si) => timestamps::check(
+            si,
+            &timestamps::Ctx {
+                signature: &parsed.der,
+                index,
+                content,
+                certs: &parsed.certificates,
+                tsa_trust: &opts.tsa_trust,
+                at,
+                revocation: &revocation,
+            },
+        ),
+        None => timestamps::Stamps {
+            reports: Vec::new(),
+            best_signature_time: None,
+        },
+    };
+    out.level = level_of(&stamps.reports, !parsed.crls.is_empty());
+    out.best_signature_time = stamps.best_signature_time.map(rfc3339);
+    out.timestamps = stamps.reports;
     let integrity = match inkan_cades::verify_signer_integrity(parsed, index, content, &[]) {
         Ok(i) => i,
         Err(e) => {
@@ -549,23 +593,6 @@ fn validate_signer(
     out.claimed_signing_time = integrity.signing_time.map(rfc3339);
     out.digest_algorithm = Some(integrity.digest_algorithm.to_string());
 
-    let mut revocation = opts.revocation.clone();
-    revocation
-        .signature_crls
-        .extend(parsed.crls.iter().cloned());
-    // Time-stamps first: they may move the validation time.
-    let stamps = match parsed.signers.get(index) {
-        Some(si) => timestamps::check(si, &parsed.certificates, &opts.tsa_trust, at, &revocation),
-        None => timestamps::Stamps {
-            reports: Vec::new(),
-            best_signature_time: None,
-        },
-    };
-    if !stamps.reports.is_empty() {
-        out.level = "B-T";
-    }
-    out.best_signature_time = stamps.best_signature_time.map(rfc3339);
-    out.timestamps = stamps.reports;
     let validate_at = |t: SystemTime| {
         inkan_trust::validate_path(&PathInput {
             end_entity: &integrity.signer_cert,

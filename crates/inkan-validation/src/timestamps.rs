@@ -51,47 +51,234 @@ pub(crate) struct Stamps {
     pub best_signature_time: Option<SystemTime>,
 }
 
-/// Checks every signature-time-stamp of `si`.
-pub(crate) fn check(
-    si: &SignerInfoView,
-    signature_certs: &[Vec<u8>],
-    tsa_trust: &[Vec<u8>],
-    at: SystemTime,
-    revocation: &RevocationConfig,
-) -> Stamps {
-    let mut reports = Vec::new();
-    for token in si.unsigned_attr_values(&oids::ID_AA_SIGNATURE_TIME_STAMP) {
-        reports.push(check_one(
-            token,
-            &si.signature,
-            signature_certs,
-            tsa_trust,
-            at,
-            revocation,
-        ));
-    }
-    let best_signature_time = reports
+/// What a check needs besides the token.
+pub(crate) struct Ctx<'a> {
+    /// The whole signature (DER), for the archive time-stamps' inputs.
+    pub signature: &'a [u8],
+    /// The signer's position.
+    pub index: usize,
+    /// The signed content, when detached.
+    pub content: Option<&'a [u8]>,
+    /// Certificates of the signature (pool for the TSA paths).
+    pub certs: &'a [Vec<u8>],
+    /// TSA trust anchors.
+    pub tsa_trust: &'a [Vec<u8>],
+    /// The validation time.
+    pub at: SystemTime,
+    /// Where CRLs come from.
+    pub revocation: &'a RevocationConfig,
+}
+
+/// Checks every time-stamp of `si`: archive time-stamps first, newest
+/// first, each proving the existence of what it covers at its genTime; then
+/// the signature-time-stamps, whose TSA only has to be valid at the
+/// earliest time an archive time-stamp proves.
+pub(crate) fn check(si: &SignerInfoView, ctx: &Ctx<'_>) -> Stamps {
+    let mut reports = archives(si, ctx);
+    let poe = reports
         .iter()
         .filter(|r| r.indication == "TOTAL_PASSED")
         .filter_map(|r| r.gen_time_value)
         .min();
+    let mut signature_stamps = Vec::new();
+    for token in si.unsigned_attr_values(&oids::ID_AA_SIGNATURE_TIME_STAMP) {
+        signature_stamps.push(check_one("signature", token, &si.signature, ctx, poe));
+    }
+    let best_signature_time = signature_stamps
+        .iter()
+        .filter(|r| r.indication == "TOTAL_PASSED")
+        .filter_map(|r| r.gen_time_value)
+        .min();
+    signature_stamps.append(&mut reports);
+    let reports = signature_stamps;
     Stamps {
         reports,
         best_signature_time,
     }
 }
 
+fn gen_time_of(token: &[u8]) -> Option<(SystemTime, inkan_tsp::ImprintHash)> {
+    let p = inkan_cades::parse(token).ok()?;
+    let info = inkan_tsp::rfc3161::parse_tst_info(p.econtent.as_deref()?).ok()?;
+    Some((info.gen_time, info.hash))
+}
+
+/// The archive time-stamps (ATSv3, ATSv2) and ES-X time-stamps of a signer.
+fn archives(si: &SignerInfoView, ctx: &Ctx<'_>) -> Vec<TimestampReport> {
+    use inkan_cades::ats;
+    let mut tokens: Vec<(&'static str, Vec<u8>, Option<SystemTime>)> = Vec::new();
+    for (oid, kind) in [
+        (ats::ID_AA_ATS_V3, "archive_v3"),
+        (inkan_cades::augment::ID_AA_ATS_V2, "archive_v2"),
+        (ID_AA_ESX_TYPE1, "es_x_type1"),
+        (ID_AA_ESX_TYPE2, "es_x_type2"),
+    ] {
+        for t in si.unsigned_attr_values(&oid) {
+            tokens.push((kind, t.to_vec(), gen_time_of(t).map(|g| g.0)));
+        }
+    }
+    // Newest first: each is validated at the validation time, or at the
+    // time a newer valid archive time-stamp proves it existed.
+    tokens.sort_by_key(|t| std::cmp::Reverse(t.2));
+    let mut poe: Option<SystemTime> = None;
+    let mut out = Vec::new();
+    for (kind, token, gen) in tokens {
+        let mut note = None;
+        let input: Result<Vec<u8>, inkan_l10n::Text> = match kind {
+            "archive_v3" => archive_v3_input(&token, ctx).map(|(d, n)| {
+                note = n;
+                d
+            }),
+            "es_x_type1" => ats::imprint_input_esx1(ctx.signature, ctx.index)
+                .map_err(|e| inkan_l10n::Localized::text(&e)),
+            "archive_v2" => archive_v2_input(&token, gen, ctx),
+            _ => Err(inkan_l10n::Text::new(
+                "この種類のタイムスタンプの対象は確認していません",
+                "what this kind of time-stamp covers is not checked",
+            )),
+        };
+        let r = match input {
+            Ok(data) => check_one(kind, &token, &data, ctx, poe),
+            Err(why) => {
+                let mut r = check_one(kind, &token, &[], ctx, poe);
+                r.imprint_valid = false;
+                r.indication = if matches!(kind, "archive_v3") {
+                    "TOTAL_FAILED"
+                } else {
+                    "INDETERMINATE"
+                };
+                r.detail = Some(why);
+                r
+            }
+        };
+        let mut r = r;
+        if let Some(n) = note {
+            r.detail = Some(match r.detail.take() {
+                Some(d) => inkan_l10n::Text::new(
+                    format!("{} / {}", d.ja, n.ja),
+                    format!("{} / {}", d.en, n.en),
+                ),
+                None => n,
+            });
+        }
+        if r.indication == "TOTAL_PASSED" {
+            if let Some(g) = r.gen_time_value {
+                poe = Some(poe.map_or(g, |p| p.min(g)));
+            }
+        }
+        out.push(r);
+    }
+    out
+}
+
+/// ES-X type 1 (CAdES-C-timestamp) and type 2.
+const ID_AA_ESX_TYPE1: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.25");
+const ID_AA_ESX_TYPE2: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.26");
+
+fn archive_v3_input(
+    token: &[u8],
+    ctx: &Ctx<'_>,
+) -> Result<(Vec<u8>, Option<inkan_l10n::Text>), inkan_l10n::Text> {
+    use inkan_cades::ats;
+    use inkan_l10n::Localized;
+    let index = match ats::token_hash_index(token) {
+        Ok(Some(i)) => i,
+        Ok(None) => {
+            return Err(inkan_l10n::Text::new(
+                "アーカイブタイムスタンプにハッシュ索引（ats-hash-index）がありません",
+                "the archive time-stamp carries no ats-hash-index",
+            ))
+        }
+        Err(e) => return Err(e.text()),
+    };
+    // An entry without an original means something it covered was removed
+    // since: that evidence is no longer protected, but the time-stamp is not
+    // false for it (its imprint decides). Reported with the time-stamp.
+    if let Err(e) = ats::check_hash_index(ctx.signature, ctx.index, &index) {
+        return Ok((
+            build_v3(token, ctx, &index)?,
+            Some(inkan_l10n::Text::new(
+                format!("アーカイブタイムスタンプの索引に、現在の署名にない要素があります: {}", e.text().ja),
+                format!("the archive time-stamp's index lists elements the signature no longer holds: {}", e.text().en),
+            )),
+        ));
+    }
+    Ok((build_v3(token, ctx, &index)?, None))
+}
+
+fn build_v3(
+    token: &[u8],
+    ctx: &Ctx<'_>,
+    index: &inkan_cades::ats::HashIndex,
+) -> Result<Vec<u8>, inkan_l10n::Text> {
+    use inkan_cades::ats;
+    use inkan_l10n::Localized;
+    let alg = gen_time_of(token).map(|(_, h)| h).ok_or_else(|| {
+        inkan_l10n::Text::new("TSTInfo を読めません", "the TSTInfo cannot be read")
+    })?;
+    ats::imprint_input_v3(
+        ctx.signature,
+        ctx.index,
+        ctx.content,
+        &hash_oid(alg),
+        &index.der,
+    )
+    .map_err(|e| e.text())
+}
+
+fn archive_v2_input(
+    token: &[u8],
+    gen: Option<SystemTime>,
+    ctx: &Ctx<'_>,
+) -> Result<Vec<u8>, inkan_l10n::Text> {
+    use inkan_cades::ats;
+    use inkan_l10n::Localized;
+    // Everything present before this time-stamp: not itself, nor any archive
+    // time-stamp of the same or a later time.
+    let keep = |oid: &der::asn1::ObjectIdentifier, value: &[u8]| {
+        let archive = *oid == ats::ID_AA_ATS_V3 || *oid == inkan_cades::augment::ID_AA_ATS_V2;
+        if !archive {
+            return true;
+        }
+        if value == token {
+            return false;
+        }
+        match (gen_time_of(value), gen) {
+            (Some((g, _)), Some(mine)) => g < mine,
+            _ => false,
+        }
+    };
+    // Two encodings exist in the wild; the one whose imprint matches counts.
+    let wrapped = ats::imprint_input_v2(ctx.signature, ctx.index, ctx.content, &keep, true)
+        .map_err(|e| e.text())?;
+    if inkan_tsp::verify_token(token, &wrapped, ctx.certs).is_ok() {
+        return Ok(wrapped);
+    }
+    ats::imprint_input_v2(ctx.signature, ctx.index, ctx.content, &keep, false).map_err(|e| e.text())
+}
+
+fn hash_oid(h: inkan_tsp::ImprintHash) -> der::asn1::ObjectIdentifier {
+    der::asn1::ObjectIdentifier::new_unwrap(match h {
+        inkan_tsp::ImprintHash::Sha256 => "2.16.840.1.101.3.4.2.1",
+        inkan_tsp::ImprintHash::Sha384 => "2.16.840.1.101.3.4.2.2",
+        inkan_tsp::ImprintHash::Sha512 => "2.16.840.1.101.3.4.2.3",
+    })
+}
+
 fn check_one(
+    kind: &'static str,
     token: &[u8],
     signature_value: &[u8],
-    signature_certs: &[Vec<u8>],
-    tsa_trust: &[Vec<u8>],
-    at: SystemTime,
-    revocation: &RevocationConfig,
+    ctx: &Ctx<'_>,
+    poe: Option<SystemTime>,
 ) -> TimestampReport {
+    let (signature_certs, tsa_trust, at, revocation) =
+        (ctx.certs, ctx.tsa_trust, ctx.at, ctx.revocation);
     use inkan_l10n::Localized;
     let mut r = TimestampReport {
-        kind: "signature",
+        kind,
         gen_time: None,
         gen_time_text: None,
         tsa: None,
@@ -103,25 +290,35 @@ fn check_one(
         tsa_path: None,
         gen_time_value: None,
     };
+    // The imprint is judged on its own, whatever the token's signature says.
+    let info = inkan_cades::parse(token).ok().and_then(|p| {
+        p.econtent
+            .as_deref()
+            .and_then(|c| inkan_tsp::rfc3161::parse_tst_info(c).ok())
+    });
+    if let Some(info) = &info {
+        r.gen_time = Some(inkan_trust::crl::rfc3339(info.gen_time));
+        r.gen_time_text = Some(info.gen_time_text.clone());
+        r.policy = Some(info.policy.clone());
+        r.imprint_valid = info.hash.digest(signature_value) == info.imprint;
+        if !r.imprint_valid {
+            r.indication = "TOTAL_FAILED";
+            r.detail = Some(
+                inkan_tsp::TspError::ImprintMismatch {
+                    algorithm: info.hash.name(),
+                }
+                .text(),
+            );
+            return r;
+        }
+    }
     let ok = match inkan_tsp::verify_token(token, signature_value, signature_certs) {
         Ok(ok) => ok,
         Err(e) => {
-            // Read what can be read, to say which token failed.
-            if let Ok(p) = inkan_cades::parse(token) {
-                if let Some(info) = p
-                    .econtent
-                    .as_deref()
-                    .and_then(|c| inkan_tsp::rfc3161::parse_tst_info(c).ok())
-                {
-                    r.gen_time = Some(inkan_trust::crl::rfc3339(info.gen_time));
-                    r.gen_time_text = Some(info.gen_time_text);
-                    r.policy = Some(info.policy);
-                }
-            }
-            r.imprint_valid = !matches!(e, inkan_tsp::TspError::ImprintMismatch { .. });
             r.indication = match e {
-                inkan_tsp::TspError::ImprintMismatch { .. } => "TOTAL_FAILED",
-                inkan_tsp::TspError::Token(_) => "TOTAL_FAILED",
+                inkan_tsp::TspError::ImprintMismatch { .. } | inkan_tsp::TspError::Token(_) => {
+                    "TOTAL_FAILED"
+                }
                 _ => "INDETERMINATE",
             };
             r.detail = Some(e.text());
@@ -144,7 +341,15 @@ fn check_one(
         ));
         return r;
     }
-    let path = tsa_path(&ok, signature_certs, tsa_trust, at, revocation);
+    let mut path = tsa_path(&ok, signature_certs, tsa_trust, at, revocation);
+    // A later archive time-stamp proves this token existed at `poe`: its TSA
+    // only has to have been valid then (EN 319 102-1 §5.6.3).
+    if let Some(p) = poe.filter(|p| *p < at && path.status.failure().is_some()) {
+        let past = tsa_path(&ok, signature_certs, tsa_trust, p, revocation);
+        if past.status.is_passed() {
+            path = past;
+        }
+    }
     if let Some(f) = path.status.failure() {
         r.detail = Some(f.text());
     } else {
