@@ -31,7 +31,8 @@ pub use error::{CadesError, Indication, SignerError};
 pub use parse::{parse, AttributeView, ParsedSignedData, SignerId, SignerInfoView};
 pub use sign::{sign, ExternalSigner, SignOptions, SoftwareSigner};
 pub use verify::{
-    verify_integrity, verify_signer_integrity, verify_timestamp_token, IntegrityOk, MIN_RSA_BITS,
+    signer_certificate, verify_integrity, verify_signer_integrity, verify_timestamp_token,
+    IntegrityOk, MIN_RSA_BITS,
 };
 
 /// Deliberately defective signatures, to test verifiers. Not for production use.

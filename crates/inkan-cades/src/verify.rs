@@ -390,6 +390,13 @@ fn describe_oid(oid: &ObjectIdentifier) -> String {
     }
 }
 
+/// The certificate of signer `index` (by its identifier, RFC 5652 §5.3)
+/// among the signature's certificates, when it is there.
+pub fn signer_certificate(parsed: &ParsedSignedData, index: usize) -> Option<Vec<u8>> {
+    let si = parsed.signers.get(index)?;
+    find_signer_cert(&si.sid, &parsed.certificates).map(<[u8]>::to_vec)
+}
+
 /// The certificate among `certs` that `sid` identifies (RFC 5652 §5.3).
 fn find_signer_cert<'a>(sid: &SignerId, certs: &'a [Vec<u8>]) -> Option<&'a [u8]> {
     certs.iter().map(Vec::as_slice).find(|c| match sid {

@@ -102,14 +102,20 @@ enum Command {
         /// A time-stamp authority trust anchor for this run (PEM or DER), repeatable
         #[arg(long = "tsa-trust", value_name = "CERT")]
         tsa_trust: Vec<std::path::PathBuf>,
+        /// Trust store for the LT validation data: default (the pinned MHLW root) or test:DIR
+        #[arg(long, default_value = "default")]
+        trust: String,
     },
     /// Raise an existing signature (from Inkan or anyone else) to a higher level, atomically
     Augment {
         /// The signature file (.p7s / .p7m)
         signature: std::path::PathBuf,
-        /// The level to reach (T: add a signature time-stamp)
+        /// The level to reach: T (signature time-stamp), LT (+ certificates and CRLs), LTA (+ archive time-stamp)
         #[arg(long, value_enum, default_value = "t")]
         level: signature::Level,
+        /// Trust store for the LT validation data: default (the pinned MHLW root) or test:DIR
+        #[arg(long, default_value = "default")]
+        trust: String,
         /// The signed document, for a detached signature (checked before anything is added)
         #[arg(long)]
         content: Option<std::path::PathBuf>,
@@ -233,6 +239,7 @@ fn main() -> ExitCode {
             level,
             tsa,
             tsa_trust,
+            trust,
         } => signature::sign(
             &file,
             signature::SignArgs {
@@ -245,12 +252,14 @@ fn main() -> ExitCode {
                 level,
                 tsa: tsa.as_deref(),
                 tsa_trust: &tsa_trust,
+                trust: &trust,
             },
             lang,
         ),
         Command::Augment {
             signature,
             level,
+            trust,
             content,
             tsa,
             tsa_trust,
@@ -261,6 +270,7 @@ fn main() -> ExitCode {
             content.as_deref(),
             tsa.as_deref(),
             &tsa_trust,
+            &trust,
             out.as_deref(),
             lang,
         ),

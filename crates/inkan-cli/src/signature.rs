@@ -59,6 +59,69 @@ pub enum Level {
     /// B-T: with a signature time-stamp from a TSA.
     #[value(name = "t", alias = "T")]
     T,
+    /// B-LT: T, plus the certificates and CRLs that validate the signer and
+    /// the time-stamp, in the signature.
+    #[value(name = "lt", alias = "LT")]
+    Lt,
+    /// B-LTA: LT, plus an archive time-stamp (ATSv3) over all of it.
+    #[value(name = "lta", alias = "LTA")]
+    Lta,
+}
+
+/// Raises `sig` to `level`: T adds signature time-stamps where missing, LT
+/// then adds the validation data, LTA then an archive time-stamp.
+fn raise(
+    sig: &[u8],
+    content: Option<&[u8]>,
+    level: Level,
+    tsa: Option<&inkan_tsp::TsaConfig>,
+    tsa_trust: &[PathBuf],
+    trust: &TrustStore,
+) -> Result<(Vec<u8>, Vec<inkan_validation::timestamps::TimestampReport>), Failure> {
+    use inkan_l10n::Localized;
+    let as_failure = |e: inkan_validation::timestamps::TimestampError| {
+        let t = e.text();
+        msg(e.code(), t.ja, t.en)
+    };
+    if level == Level::B {
+        return Ok((sig.to_vec(), Vec::new()));
+    }
+    let cfg = tsa.ok_or_else(|| {
+        msg(
+            "cli.no_tsa",
+            "タイムスタンプ局が設定されていません（--tsa URL、または設定の tsa.json）".into(),
+            "no time-stamp authority is configured (--tsa URL, or tsa.json in the settings)".into(),
+        )
+    })?;
+    let (mut current, mut reports) = timestamp(sig, cfg, tsa_trust)?;
+    if matches!(level, Level::Lt | Level::Lta) {
+        let anchors = tsa_trust_anchors(tsa_trust)?;
+        let revocation = RevocationConfig {
+            cache_dir: crl_cache_dir(),
+            ..RevocationConfig::default()
+        };
+        current = inkan_validation::timestamps::add_validation_data(
+            &current,
+            content,
+            trust,
+            &anchors,
+            &revocation,
+        )
+        .map_err(as_failure)?;
+        if level == Level::Lta {
+            let (c, mut r) = inkan_validation::timestamps::add_archive_timestamps(
+                &current,
+                content,
+                cfg,
+                &anchors,
+                &revocation,
+            )
+            .map_err(as_failure)?;
+            current = c;
+            reports.append(&mut r);
+        }
+    }
+    Ok((current, reports))
 }
 
 /// The options of `inkan sign`.
@@ -81,6 +144,8 @@ pub struct SignArgs<'a> {
     pub tsa: Option<&'a str>,
     /// `--tsa-trust`.
     pub tsa_trust: &'a [PathBuf],
+    /// `--trust` (for the LT validation data).
+    pub trust: &'a str,
 }
 
 /// The TSA: `--tsa URL`, else `tsa.json` in the settings.
@@ -136,6 +201,7 @@ pub fn sign(file: &Path, args: SignArgs<'_>, lang: Lang) -> Result<(), Failure> 
         level,
         tsa,
         tsa_trust,
+        trust: trust_spec,
     } = args;
     let tsa = tsa_config(tsa)?;
     let level = match (level, &tsa) {
@@ -150,7 +216,7 @@ pub fn sign(file: &Path, args: SignArgs<'_>, lang: Lang) -> Result<(), Failure> 
         }
     };
     let tsa = match (level, tsa) {
-        (Level::T, None) => {
+        (Level::T | Level::Lt | Level::Lta, None) => {
             return Err(msg(
                 "cli.no_tsa",
                 "レベル T にはタイムスタンプ局が必要です（--tsa URL、または設定の tsa.json）"
@@ -193,12 +259,17 @@ pub fn sign(file: &Path, args: SignArgs<'_>, lang: Lang) -> Result<(), Failure> 
     // Shared with the app: the card's error (wrong PIN, removed card) comes back as is.
     let sig = inkan_workflow::sign_with_card(&content, &mut signer, attached)?;
     // The PIN is spent: whatever the TSA does, the signature is kept.
-    let (sig, stamped) = match (level, &tsa) {
-        (Level::T, Some(cfg)) => match timestamp(&sig, cfg, tsa_trust) {
-            Ok((s, r)) => (s, Ok(r)),
-            Err(e) => (sig, Err(e)),
-        },
-        _ => (sig, Ok(Vec::new())),
+    let trust = trust_store(trust_spec)?;
+    let (sig, stamped) = match raise(
+        &sig,
+        Some(content.as_slice()),
+        level,
+        tsa.as_ref(),
+        tsa_trust,
+        &trust,
+    ) {
+        Ok((s, r)) => (s, Ok(r)),
+        Err(e) => (sig, Err(e)),
     };
     inkan_referral::write_atomic(&out, &sig).map_err(|e| {
         msg(
@@ -222,8 +293,8 @@ pub fn sign(file: &Path, args: SignArgs<'_>, lang: Lang) -> Result<(), Failure> 
         }
         Err(e) => {
             match lang {
-                Lang::Ja => eprintln!("署名は保存しましたが、タイムスタンプを付けられませんでした。後で inkan augment {} --level T で付けられます", out.display()),
-                Lang::En => eprintln!("The signature is saved, but no time-stamp could be added. Add it later with: inkan augment {} --level T", out.display()),
+                Lang::Ja => eprintln!("署名は保存しましたが、レベル {level:?} にできませんでした。後で inkan augment {} --level {level:?} で拡張できます", out.display()),
+                Lang::En => eprintln!("The signature is saved, but it could not be raised to level {level:?}. Raise it later with: inkan augment {} --level {level:?}", out.display()),
             }
             Err(e)
         }
@@ -232,12 +303,14 @@ pub fn sign(file: &Path, args: SignArgs<'_>, lang: Lang) -> Result<(), Failure> 
 
 /// `inkan augment SIG --level T …`: adds what the level needs, checks that
 /// the result still verifies as before, and replaces the file atomically.
+#[allow(clippy::too_many_arguments)]
 pub fn augment(
     sig_path: &Path,
     level: Level,
     content: Option<&Path>,
     tsa: Option<&str>,
     tsa_trust: &[PathBuf],
+    trust: &str,
     out: Option<&Path>,
     lang: Lang,
 ) -> Result<(), Failure> {
@@ -269,19 +342,16 @@ pub fn augment(
             }
         }
     }
-    let (new_sig, reports) = match level {
-        Level::B => (sig.clone(), Vec::new()),
-        Level::T => {
-            let cfg = tsa_config(tsa)?.ok_or_else(|| {
-                msg(
-                    "cli.no_tsa",
-                    "タイムスタンプ局が設定されていません（--tsa URL、または設定の tsa.json）".into(),
-                    "no time-stamp authority is configured (--tsa URL, or tsa.json in the settings)".into(),
-                )
-            })?;
-            timestamp(&sig, &cfg, tsa_trust)?
-        }
-    };
+    let trust = trust_store(trust)?;
+    let cfg = tsa_config(tsa)?;
+    let (new_sig, reports) = raise(
+        &sig,
+        content.as_deref(),
+        level,
+        cfg.as_ref(),
+        tsa_trust,
+        &trust,
+    )?;
     // What was signed is untouched: every signer still verifies.
     let reparsed = inkan_cades::parse(&new_sig).map_err(|e| {
         use inkan_l10n::Localized;

@@ -263,3 +263,95 @@ fn a_token_from_openssls_tsa_is_accepted_and_verifies() {
     assert_eq!(r["timestamps"][0]["indication"], "TOTAL_PASSED");
     assert_eq!(r["timestamps"][0]["policy"], "1.3.6.1.4.1.99999.3161.2");
 }
+
+/// The long-term promise: a letter time-stamped and raised to LTA while its
+/// signer's certificate is valid stays 有効 ten years after that certificate
+/// expired; the same letter at level B does not.
+#[test]
+fn lta_verifies_ten_years_after_the_signer_certificate_expired_and_b_does_not() {
+    let f = fixture();
+    let pki = &f.pki;
+    // Stamped two hours ago: the CAs' CRLs (issued an hour ago) are issued
+    // after the stamp, as LT validation data must be.
+    let tsa = tsa_at(pki.now - Duration::from_secs(2 * 3600));
+    let letter = letter_signed_by("doctor", "t-lta");
+    let dir = letter.parent().unwrap().to_path_buf();
+    let sig = format!("{}.p7s", letter.display());
+    // Keep a copy at level B.
+    let b_dir = dir.join("b");
+    std::fs::create_dir_all(&b_dir).unwrap();
+    std::fs::copy(&letter, b_dir.join("l.xml")).unwrap();
+    std::fs::copy(&sig, b_dir.join("l.xml.p7s")).unwrap();
+
+    let trust = format!("test:{}", p("pki"));
+    let root = p("pki/root.pem");
+    let (code, out, err) = inkan(&[
+        "--lang",
+        "en",
+        "augment",
+        &sig,
+        "--level",
+        "LTA",
+        "--trust",
+        &trust,
+        "--content",
+        letter.to_str().unwrap(),
+        "--tsa",
+        &tsa.url(),
+        "--tsa-trust",
+        &root,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // Ten years after the signer's certificate expired, with the root's ARL
+    // of that day (the archive time-stamp's TSA is checked then).
+    let not_after = inkan_trust::holder::summarize(&pki.identity("doctor").unwrap().cert_der)
+        .unwrap()
+        .not_after_unix;
+    let at = SystemTime::UNIX_EPOCH
+        + Duration::from_secs(u64::try_from(not_after).unwrap() + 10 * 365 * 86_400);
+    let arl = pki
+        .issue_crl(
+            "arl.crl",
+            at - Duration::from_secs(86_400),
+            at + Duration::from_secs(7 * 86_400),
+        )
+        .unwrap();
+    let arl_path = dir.join("arl-then.crl");
+    std::fs::write(&arl_path, arl).unwrap();
+    let at_text = inkan_trust::crl::rfc3339(at);
+    let verify_at = |file: &Path| {
+        let (code, out, err) = inkan(&[
+            "verify",
+            file.to_str().unwrap(),
+            "--trust",
+            &trust,
+            "--tsa-trust",
+            &root,
+            "--crl",
+            arl_path.to_str().unwrap(),
+            "--at",
+            &at_text,
+            "--offline",
+            "--json",
+        ]);
+        let v: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+        (code, v[0]["report"].clone())
+    };
+    let (code, r) = verify_at(&letter);
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(r["indication"], "TOTAL_PASSED");
+    assert_eq!(r["level"], "B-LTA");
+    assert!(r["timestamps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["type"] == "archive_v3" && t["indication"] == "TOTAL_PASSED"));
+    assert_eq!(r["signers"][0]["validated_at_signature_time"], true);
+
+    let (code, r) = verify_at(&b_dir.join("l.xml"));
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(r["indication"], "INDETERMINATE");
+    assert_eq!(r["sub_indication"], "OUT_OF_BOUNDS_NO_POE");
+}

@@ -223,8 +223,9 @@ fn make_root(id: CaId, key: PrivateKey, now: i64) -> Result<Ca, PkiError> {
     let name_der = profile::name(ROOT_NAME);
     let serial = vec![1u8];
     let kid = key_id(&key, what)?;
+    // Thirty years, as MHLW HPKI Root CA V2 (2014-01-17 to 2044-01-16).
     let not_before = add_years_jst(jst_midnight(now), -7);
-    let not_after = add_years_jst(not_before, 20) - 1;
+    let not_after = add_years_jst(not_before, 30) - 1;
     let exts = vec![
         ext(
             &profile::ID_CE_AUTHORITY_KEY_IDENTIFIER,
@@ -735,8 +736,10 @@ pub(crate) fn issue_tsa(pki: &TestPki) -> Result<(Vec<u8>, PrivateKey), PkiError
         })?;
     let root_kid = key_id(&pki.root.key, "root")?;
     let now = unix(pki.now)?;
+    // Long-lived, so that tests can verify decades after a signer's
+    // certificate expired with one TSA.
     let not_before = add_years_jst(jst_midnight(now), -2);
-    let not_after = add_years_jst(not_before, 10) - 1;
+    let not_after = add_years_jst(not_before, 40) - 1;
     let name = profile::name(&[
         Atv::C("JP"),
         Atv::O("Inkan TEST"),

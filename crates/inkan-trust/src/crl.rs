@@ -91,6 +91,11 @@ pub struct RevocationConfig {
     pub timeout: Duration,
     /// Largest CRL accepted over HTTP, in bytes.
     pub max_bytes: usize,
+    /// For validation at a proven past time (a time-stamp's): only CRLs
+    /// issued at or after this time count, so that a revocation made before
+    /// it cannot be missing from the CRL that decides. `None`: the usual
+    /// rule (a CRL current at the validation time).
+    pub issued_after: Option<SystemTime>,
 }
 
 impl Default for RevocationConfig {
@@ -103,6 +108,7 @@ impl Default for RevocationConfig {
             fetch: true,
             timeout: Duration::from_secs(10),
             max_bytes: 16 * 1024 * 1024,
+            issued_after: None,
         }
     }
 }
@@ -561,6 +567,8 @@ pub(crate) trait CrlSigners {
 /// status is being computed) may fetch more CRLs; a status works on a
 /// snapshot of the records.
 pub(crate) struct CrlPool {
+    /// See [`RevocationConfig::issued_after`].
+    issued_after: Option<SystemTime>,
     records: RefCell<Vec<Rc<CrlRecord>>>,
     /// Why some CRL could not be read or fetched, for the report.
     notes: RefCell<Vec<String>>,
@@ -571,6 +579,7 @@ impl CrlPool {
     /// The CRLs carried in the signature and given explicitly.
     pub(crate) fn new(cfg: &RevocationConfig) -> Self {
         let pool = CrlPool {
+            issued_after: cfg.issued_after,
             records: RefCell::new(Vec::new()),
             notes: RefCell::new(Vec::new()),
             fetched: RefCell::new(HashSet::new()),
@@ -783,6 +792,15 @@ impl CrlPool {
                 }
                 if !rec.fresh_at(at) {
                     why.push(rec.stale_why(at));
+                    continue;
+                }
+                if let Some(min) = self.issued_after.filter(|m| rec.this_update < *m) {
+                    why.push(format!(
+                        "the CRL of {} was issued at {}, before the time to be proven ({}): a revocation just before that time could be missing from it",
+                        rec.issuer(),
+                        rfc3339(rec.this_update),
+                        rfc3339(min)
+                    ));
                     continue;
                 }
                 let signer = match signer_for(i, rec, signers) {

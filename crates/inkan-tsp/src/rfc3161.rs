@@ -280,9 +280,10 @@ pub fn parse_tst_info(der_bytes: &[u8]) -> Result<TstInfo, TspError> {
                 })
                 .unwrap_or(0)
         };
+        // Saturating: an absurd accuracy must not overflow.
         Duration::from_secs(n(&a.seconds))
-            + Duration::from_millis(n(&a.millis))
-            + Duration::from_micros(n(&a.micros))
+            .saturating_add(Duration::from_millis(n(&a.millis)))
+            .saturating_add(Duration::from_micros(n(&a.micros)))
     });
     let tsa_name = t.tsa.as_ref().map(|g| match g {
         GeneralName::DirectoryName(n) => inkan_l10n::escape_display(&n.to_string()),

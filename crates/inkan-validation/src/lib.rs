@@ -593,18 +593,18 @@ fn validate_signer(
     out.claimed_signing_time = integrity.signing_time.map(rfc3339);
     out.digest_algorithm = Some(integrity.digest_algorithm.to_string());
 
-    let validate_at = |t: SystemTime| {
+    let validate_at = |t: SystemTime, rev: &RevocationConfig| {
         inkan_trust::validate_path(&PathInput {
             end_entity: &integrity.signer_cert,
             pool: &parsed.certificates,
             trust: &opts.trust,
             at: t,
             profile: ValidationProfile::Hpki,
-            revocation: &revocation,
+            revocation: rev,
             policy: None,
         })
     };
-    let mut path = validate_at(at);
+    let mut path = validate_at(at, &revocation);
     // Past signature validation (EN 319 102-1 §5.5.4): a revocation or an
     // expiry after the time-stamp does not touch a signature that provably
     // existed before it. Validated again at the best-signature-time, a
@@ -616,7 +616,13 @@ fn validate_signer(
     let mut proven_revoked = false;
     if let Some(bst) = stamps.best_signature_time.filter(|b| *b < at) {
         if answered_by_poe {
-            let past = validate_at(bst);
+            // Only CRLs issued after the time-stamp show that no revocation
+            // before it is missing.
+            let past_rev = RevocationConfig {
+                issued_after: Some(bst),
+                ..revocation.clone()
+            };
+            let past = validate_at(bst, &past_rev);
             proven_revoked = matches!(
                 past.status.failure(),
                 Some(inkan_trust::PathFailure::Revoked { .. })

@@ -51,6 +51,10 @@ pub(crate) struct Stamps {
     pub best_signature_time: Option<SystemTime>,
 }
 
+/// Time-stamps of one kind checked per signer, at most: each costs a TSA
+/// path validation, and real signatures carry one or two.
+pub const MAX_TIMESTAMPS: usize = 8;
+
 /// What a check needs besides the token.
 pub(crate) struct Ctx<'a> {
     /// The whole signature (DER), for the archive time-stamps' inputs.
@@ -81,7 +85,11 @@ pub(crate) fn check(si: &SignerInfoView, ctx: &Ctx<'_>) -> Stamps {
         .filter_map(|r| r.gen_time_value)
         .min();
     let mut signature_stamps = Vec::new();
-    for token in si.unsigned_attr_values(&oids::ID_AA_SIGNATURE_TIME_STAMP) {
+    for token in si
+        .unsigned_attr_values(&oids::ID_AA_SIGNATURE_TIME_STAMP)
+        .into_iter()
+        .take(MAX_TIMESTAMPS)
+    {
         signature_stamps.push(check_one("signature", token, &si.signature, ctx, poe));
     }
     let best_signature_time = signature_stamps
@@ -113,7 +121,11 @@ fn archives(si: &SignerInfoView, ctx: &Ctx<'_>) -> Vec<TimestampReport> {
         (ID_AA_ESX_TYPE1, "es_x_type1"),
         (ID_AA_ESX_TYPE2, "es_x_type2"),
     ] {
-        for t in si.unsigned_attr_values(&oid) {
+        for t in si
+            .unsigned_attr_values(&oid)
+            .into_iter()
+            .take(MAX_TIMESTAMPS)
+        {
             tokens.push((kind, t.to_vec(), gen_time_of(t).map(|g| g.0)));
         }
     }
@@ -312,6 +324,13 @@ fn check_one(
             return r;
         }
     }
+    if info.as_ref().is_some_and(|i| i.gen_time > at) {
+        r.detail = Some(inkan_l10n::Text::new(
+            "タイムスタンプの時刻が検証時刻より後です",
+            "the time-stamp's time is after the validation time",
+        ));
+        return r;
+    }
     let ok = match inkan_tsp::verify_token(token, signature_value, signature_certs) {
         Ok(ok) => ok,
         Err(e) => {
@@ -403,6 +422,12 @@ pub enum TimestampError {
     /// No TSA trust anchor is configured.
     #[error("no TSA trust anchor is configured (settings, or --tsa-trust)")]
     NoTsaTrust,
+    /// A signer's certificate is not valid now: no validation data is added.
+    #[error("the signer's certificate is not valid now: {}", detail.en)]
+    SignerNotValid {
+        /// Why (the path failure).
+        detail: inkan_l10n::Text,
+    },
     /// The TSA's certificate does not chain to a TSA trust anchor.
     #[error("the time-stamp authority is not trusted: {}", detail.en)]
     UntrustedTsa {
@@ -417,6 +442,7 @@ impl inkan_l10n::Localized for TimestampError {
             TimestampError::Signature(e) => e.code(),
             TimestampError::Tsa(e) => e.code(),
             TimestampError::NoTsaTrust => "timestamp.no_tsa_trust",
+            TimestampError::SignerNotValid { .. } => "timestamp.signer_not_valid",
             TimestampError::UntrustedTsa { .. } => "timestamp.untrusted_tsa",
         }
     }
@@ -427,6 +453,13 @@ impl inkan_l10n::Localized for TimestampError {
             TimestampError::Tsa(e) => e.text(),
             TimestampError::NoTsaTrust => inkan_l10n::Text::new(
                 "タイムスタンプ局の信頼の起点が設定されていません（設定、または --tsa-trust）",
+                self.to_string(),
+            ),
+            TimestampError::SignerNotValid { detail } => inkan_l10n::Text::new(
+                format!(
+                    "署名者の証明書が現在有効でないため、検証データを追加しません: {}",
+                    detail.ja
+                ),
                 self.to_string(),
             ),
             TimestampError::UntrustedTsa { detail } => inkan_l10n::Text::new(
@@ -486,6 +519,151 @@ pub fn add_signature_timestamps(
         current = inkan_cades::augment::add_signature_timestamp(&current, index, &ok.token)?;
         reports.push(TimestampReport {
             kind: "signature",
+            gen_time: Some(inkan_trust::crl::rfc3339(ok.info.gen_time)),
+            gen_time_text: Some(ok.info.gen_time_text.clone()),
+            tsa: inkan_trust::holder::summarize(&ok.tsa_cert)
+                .ok()
+                .map(|h| h.name),
+            policy: Some(ok.info.policy.clone()),
+            imprint_valid: true,
+            signature_valid: true,
+            indication: "TOTAL_PASSED",
+            detail: None,
+            tsa_path: Some(path),
+            gen_time_value: Some(ok.info.gen_time),
+        });
+    }
+    Ok((current, reports))
+}
+
+/// CAdES-LT (EN 319 122-1 §5.4): `signature` with the validation data of
+/// every signer (its certificate path to the HPKI anchor of `trust` and the
+/// CRLs that decided each certificate) and of every signature time-stamp's
+/// TSA, added to the SignedData. Every path must be valid now: validation
+/// data that proves a failure is not worth keeping.
+pub fn add_validation_data(
+    signature: &[u8],
+    content: Option<&[u8]>,
+    trust: &TrustStore,
+    tsa_trust: &[Vec<u8>],
+    revocation: &RevocationConfig,
+) -> Result<Vec<u8>, TimestampError> {
+    use inkan_l10n::Localized;
+    let parsed = inkan_cades::parse(signature)?;
+    let now = SystemTime::now();
+    let mut rev = revocation.clone();
+    rev.signature_crls.extend(parsed.crls.iter().cloned());
+    let mut certs: Vec<Vec<u8>> = Vec::new();
+    let mut crls: Vec<Vec<u8>> = Vec::new();
+    let mut take = |path: &PathReport| {
+        certs.extend(path.chain_der.iter().cloned());
+        for info in &path.revocation {
+            crls.extend(info.crls.iter().map(|c| c.der.clone()));
+        }
+    };
+    for (index, si) in parsed.signers.iter().enumerate() {
+        // The signature must be intact; without the document (detached),
+        // the signer's certificate is taken by its identifier.
+        let cert = match inkan_cades::verify_signer_integrity(&parsed, index, content, &[]) {
+            Ok(i) => i.signer_cert,
+            Err(inkan_cades::CadesError::DetachedContentMissing) => {
+                inkan_cades::signer_certificate(&parsed, index).ok_or_else(|| {
+                    inkan_cades::CadesError::SignerCertificateNotFound {
+                        signer_id: inkan_l10n::escape_display(&si.sid.to_string()),
+                    }
+                })?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        // The CRLs kept must be issued after the signature's time-stamp:
+        // only those show, later, that no revocation before it is missing
+        // (the grace period: wait for the next CRL if need be).
+        let stamped = si
+            .unsigned_attr_values(&oids::ID_AA_SIGNATURE_TIME_STAMP)
+            .into_iter()
+            .filter_map(gen_time_of)
+            .map(|(g, _)| g)
+            .min();
+        let signer_rev = RevocationConfig {
+            issued_after: stamped,
+            ..rev.clone()
+        };
+        let path = inkan_trust::validate_path(&PathInput {
+            end_entity: &cert,
+            pool: &parsed.certificates,
+            trust,
+            at: now,
+            profile: ValidationProfile::Hpki,
+            revocation: &signer_rev,
+            policy: None,
+        });
+        if let Some(f) = path.status.failure() {
+            return Err(TimestampError::SignerNotValid { detail: f.text() });
+        }
+        take(&path);
+        for token in si.unsigned_attr_values(&oids::ID_AA_SIGNATURE_TIME_STAMP) {
+            let ok = inkan_tsp::verify_token(token, &si.signature, &parsed.certificates)?;
+            let path = tsa_path(&ok, &parsed.certificates, tsa_trust, now, &rev);
+            if let Some(f) = path.status.failure() {
+                return Err(TimestampError::UntrustedTsa { detail: f.text() });
+            }
+            take(&path);
+        }
+    }
+    Ok(inkan_cades::augment::add_validation_data(
+        signature, &certs, &crls,
+    )?)
+}
+
+/// CAdES-LTA (EN 319 122-1 §5.5.3): an archive time-stamp v3 over each
+/// signer, with its ats-hash-index-v3 (SHA-256) spliced into the token's
+/// SignerInfo. The token is checked like any other before it is added.
+/// `content` is needed for a detached signature.
+pub fn add_archive_timestamps(
+    signature: &[u8],
+    content: Option<&[u8]>,
+    cfg: &inkan_tsp::TsaConfig,
+    tsa_trust: &[Vec<u8>],
+    revocation: &RevocationConfig,
+) -> Result<(Vec<u8>, Vec<TimestampReport>), TimestampError> {
+    use inkan_cades::ats;
+    use inkan_l10n::Localized;
+    if tsa_trust.is_empty() {
+        return Err(TimestampError::NoTsaTrust);
+    }
+    let sha256 = der::asn1::ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+    let mut current = signature.to_vec();
+    let mut reports = Vec::new();
+    let count = inkan_cades::parse(&current)?.signers.len();
+    for index in 0..count {
+        let index_der = ats::hash_index_v3(&current, index)?;
+        let input = ats::imprint_input_v3(&current, index, content, &sha256, &index_der)?;
+        let ok = inkan_tsp::fetch_token(cfg, &input)?;
+        let parsed = inkan_cades::parse(&current)?;
+        let path = tsa_path(
+            &ok,
+            &parsed.certificates,
+            tsa_trust,
+            SystemTime::now(),
+            revocation,
+        );
+        if let Some(f) = path.status.failure() {
+            return Err(TimestampError::UntrustedTsa { detail: f.text() });
+        }
+        let token = inkan_cades::augment::add_unsigned_attribute(
+            &ok.token,
+            0,
+            &ats::ID_AA_ATS_HASH_INDEX_V3,
+            &index_der,
+        )?;
+        current = inkan_cades::augment::add_unsigned_attribute(
+            &current,
+            index,
+            &ats::ID_AA_ATS_V3,
+            &token,
+        )?;
+        reports.push(TimestampReport {
+            kind: "archive_v3",
             gen_time: Some(inkan_trust::crl::rfc3339(ok.info.gen_time)),
             gen_time_text: Some(ok.info.gen_time_text.clone()),
             tsa: inkan_trust::holder::summarize(&ok.tsa_cert)
