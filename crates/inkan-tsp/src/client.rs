@@ -47,6 +47,12 @@ pub fn fetch_token(cfg: &TsaConfig, data: &[u8]) -> Result<TokenOk, TspError> {
         .max_redirects(0)
         .build();
     let agent: ureq::Agent = config.into();
+    if cfg.basic_auth.is_some() && !cfg.url.to_ascii_lowercase().starts_with("https://") {
+        // Credentials never travel in clear text.
+        return Err(transport(
+            "a user name and password are only sent to an https:// time-stamp authority".into(),
+        ));
+    }
     let mut call = agent
         .post(&cfg.url)
         .header("Content-Type", "application/timestamp-query");

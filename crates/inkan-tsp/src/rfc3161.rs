@@ -447,10 +447,13 @@ pub fn check_response(resp: &[u8], req: &Request, data: &[u8]) -> Result<TokenOk
     };
     let status = PkiStatusInfo::from_der(status)
         .map_err(|e| bad(format!("PKIStatusInfo does not parse: {e}")))?;
-    let code = strip(status.status.as_bytes())
-        .first()
-        .copied()
-        .unwrap_or(0);
+    // PKIStatus is a small INTEGER: granted (0) and grantedWithMods (1) are
+    // the only successes; anything longer than one octet is not one of them.
+    let code = match strip(status.status.as_bytes()) {
+        [] => 0,
+        [b] => *b,
+        _ => u8::MAX,
+    };
     if code > 1 {
         let text = status
             .status_string

@@ -363,8 +363,18 @@ fn check_one(
     let mut path = tsa_path(&ok, signature_certs, tsa_trust, at, revocation);
     // A later archive time-stamp proves this token existed at `poe`: its TSA
     // only has to have been valid then (EN 319 102-1 §5.6.3).
-    if let Some(p) = poe.filter(|p| *p < at && path.status.failure().is_some()) {
-        let past = tsa_path(&ok, signature_certs, tsa_trust, p, revocation);
+    // Only what a proof of existence answers (an expiry or a revocation
+    // after it) is looked at again, and only with CRLs issued after it.
+    let answered = matches!(
+        path.status.sub_indication(),
+        Some("OUT_OF_BOUNDS_NO_POE" | "REVOKED_NO_POE" | "REVOKED_CA_NO_POE")
+    );
+    if let Some(p) = poe.filter(|p| *p < at && answered) {
+        let past_rev = RevocationConfig {
+            issued_after: Some(p),
+            ..revocation.clone()
+        };
+        let past = tsa_path(&ok, signature_certs, tsa_trust, p, &past_rev);
         if past.status.is_passed() {
             path = past;
         }
@@ -499,9 +509,12 @@ pub fn add_signature_timestamps(
         let Some(si) = parsed.signers.get(index) else {
             break;
         };
-        if !si
+        // A signer that already has a sound time-stamp is left as it is; one
+        // whose time-stamps do not verify gets another.
+        if si
             .unsigned_attr_values(&oids::ID_AA_SIGNATURE_TIME_STAMP)
-            .is_empty()
+            .iter()
+            .any(|t| inkan_tsp::verify_token(t, &si.signature, &parsed.certificates).is_ok())
         {
             continue;
         }
