@@ -129,6 +129,11 @@ enum Command {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+    /// The long-term archive register: signatures kept verifiable by renewed archive time-stamps
+    Archive {
+        #[command(subcommand)]
+        command: ArchiveCommand,
+    },
     /// Verify signatures (exit: 0 all valid, 1 indeterminate, 3 invalid, 4 unreadable input)
     Verify {
         /// Documents (their FILE.p7s is used) or signature files (.p7s/.p7m)
@@ -212,6 +217,41 @@ enum Command {
     },
 }
 
+/// `inkan archive …`.
+#[derive(clap::Subcommand, Debug)]
+enum ArchiveCommand {
+    /// Put signatures under long-term care (the register is archive.sqlite3 in the app's data folder)
+    Add {
+        /// Signature files (.p7s / .p7m)
+        #[arg(required = true)]
+        signatures: Vec<std::path::PathBuf>,
+        /// The signed document of a single detached signature (needed to renew it)
+        #[arg(long)]
+        content: Option<std::path::PathBuf>,
+    },
+    /// List the signatures under care and when each needs renewing
+    Status {
+        /// Renewal window in days (default 365)
+        #[arg(long, default_value_t = 365)]
+        before: u64,
+        /// Machine-readable JSON output
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add an archive time-stamp to every signature whose newest time-stamp's TSA certificate expires within the window
+    Renew {
+        /// Renewal window in days (default 365)
+        #[arg(long, default_value_t = 365)]
+        before: u64,
+        /// Time-stamp authority URL (default: the settings' tsa.json)
+        #[arg(long)]
+        tsa: Option<String>,
+        /// A time-stamp authority trust anchor for this run (PEM or DER), repeatable
+        #[arg(long = "tsa-trust", value_name = "CERT")]
+        tsa_trust: Vec<std::path::PathBuf>,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let lang = match cli.lang {
@@ -227,6 +267,20 @@ fn main() -> ExitCode {
         Command::Readers { json } => readers(lang, json),
         Command::Trust { json } => trust(lang, json),
         Command::Letter { command } => letter::run(command, lang),
+        Command::Archive { command } => match command {
+            ArchiveCommand::Add {
+                signatures,
+                content,
+            } => signature::archive_add(&signatures, content.as_deref(), lang),
+            ArchiveCommand::Status { before, json } => {
+                signature::archive_status(before, json, lang)
+            }
+            ArchiveCommand::Renew {
+                before,
+                tsa,
+                tsa_trust,
+            } => signature::archive_renew(before, tsa.as_deref(), &tsa_trust, lang),
+        },
         Command::Card { command } => card::run(command, lang),
         Command::Sign {
             file,

@@ -770,3 +770,203 @@ fn pem_or_der(bytes: &[u8], label: &str) -> Vec<u8> {
     }
     bytes.to_vec()
 }
+
+fn open_archive() -> Result<inkan_workflow::archive::Archive, Failure> {
+    use inkan_l10n::Localized;
+    let path = inkan_workflow::archive::default_path().ok_or_else(|| {
+        msg(
+            "archive.no_folder",
+            "データフォルダが見つかりません（INKAN_DATA_DIR または HOME）".into(),
+            "no data folder (INKAN_DATA_DIR or HOME)".into(),
+        )
+    })?;
+    inkan_workflow::archive::Archive::open(&path).map_err(|e| {
+        let t = e.text();
+        msg(e.code(), t.ja, t.en)
+    })
+}
+
+/// `inkan archive add SIG…`.
+pub fn archive_add(
+    signatures: &[PathBuf],
+    content: Option<&Path>,
+    lang: Lang,
+) -> Result<(), Failure> {
+    use inkan_l10n::Localized;
+    if content.is_some() && signatures.len() != 1 {
+        return Err(msg(
+            "cli.usage",
+            "--content は署名ファイルが 1 つのときだけ使えます".into(),
+            "--content needs exactly one signature".into(),
+        ));
+    }
+    let archive = open_archive()?;
+    for sig in signatures {
+        let e = archive.add(sig, content).map_err(|e| {
+            let t = e.text();
+            msg(e.code(), t.ja, t.en)
+        })?;
+        match lang {
+            Lang::Ja => println!(
+                "長期保存に追加しました: {}（{}）",
+                e.path.display(),
+                e.level
+            ),
+            Lang::En => println!("Under long-term care: {} ({})", e.path.display(), e.level),
+        }
+    }
+    Ok(())
+}
+
+/// `inkan archive status`.
+pub fn archive_status(before_days: u64, json: bool, lang: Lang) -> Result<(), Failure> {
+    use inkan_l10n::Localized;
+    let archive = open_archive()?;
+    let entries = archive.entries().map_err(|e| {
+        let t = e.text();
+        msg(e.code(), t.ja, t.en)
+    })?;
+    let now = SystemTime::now();
+    let window = std::time::Duration::from_secs(before_days.saturating_mul(86_400));
+    if json {
+        let v: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|e| {
+                let mut j = serde_json::to_value(e).unwrap_or_default();
+                j["due"] = serde_json::Value::Bool(inkan_workflow::archive::due(e, now, window));
+                j["present"] = serde_json::Value::Bool(e.path.exists());
+                j
+            })
+            .collect();
+        print_json(&v);
+        return Ok(());
+    }
+    for e in &entries {
+        let due = inkan_workflow::archive::due(e, now, window);
+        let until = e.tsa_not_after.as_deref().unwrap_or("-");
+        match lang {
+            Lang::Ja => println!(
+                "{} {} {}（タイムスタンプ局証明書の期限 {until}）{}",
+                if due { "要更新" } else { "良好" },
+                e.path.display(),
+                e.level,
+                if e.path.exists() {
+                    ""
+                } else {
+                    " ※ファイルがありません"
+                }
+            ),
+            Lang::En => println!(
+                "{} {} {} (TSA certificate until {until}){}",
+                if due { "due" } else { "ok" },
+                e.path.display(),
+                e.level,
+                if e.path.exists() {
+                    ""
+                } else {
+                    " (file missing)"
+                }
+            ),
+        }
+    }
+    Ok(())
+}
+
+/// `inkan archive renew`: a new archive time-stamp for every entry due,
+/// after the validation data of its time-stamps' TSAs; the new file must
+/// verify before it replaces the old one, which is kept as `<file>.prev`.
+pub fn archive_renew(
+    before_days: u64,
+    tsa: Option<&str>,
+    tsa_trust: &[PathBuf],
+    lang: Lang,
+) -> Result<(), Failure> {
+    use inkan_l10n::Localized;
+    let archive = open_archive()?;
+    let entries = archive.entries().map_err(|e| {
+        let t = e.text();
+        msg(e.code(), t.ja, t.en)
+    })?;
+    let cfg = tsa_config(tsa)?.ok_or_else(|| {
+        msg(
+            "cli.no_tsa",
+            "タイムスタンプ局が設定されていません（--tsa URL、または設定の tsa.json）".into(),
+            "no time-stamp authority is configured (--tsa URL, or tsa.json in the settings)".into(),
+        )
+    })?;
+    let anchors = tsa_trust_anchors(tsa_trust)?;
+    let revocation = RevocationConfig {
+        cache_dir: crl_cache_dir(),
+        ..RevocationConfig::default()
+    };
+    let now = SystemTime::now();
+    let window = std::time::Duration::from_secs(before_days.saturating_mul(86_400));
+    let mut failed = 0usize;
+    let mut renewed = 0usize;
+    for e in entries
+        .iter()
+        .filter(|e| inkan_workflow::archive::due(e, now, window))
+    {
+        let result = (|| -> Result<Vec<u8>, String> {
+            let old = std::fs::read(&e.path).map_err(|err| err.to_string())?;
+            let content = e
+                .content
+                .as_ref()
+                .map(std::fs::read)
+                .transpose()
+                .map_err(|err| err.to_string())?;
+            let with_data = inkan_validation::timestamps::add_timestamp_validation_data(
+                &old,
+                &anchors,
+                &revocation,
+            )
+            .map_err(|err| err.text().get(lang).to_string())?;
+            let (new, _) = inkan_validation::timestamps::add_archive_timestamps(
+                &with_data,
+                content.as_deref(),
+                &cfg,
+                &anchors,
+                &revocation,
+            )
+            .map_err(|err| err.text().get(lang).to_string())?;
+            inkan_validation::timestamps::check_archive_integrity(&new, content.as_deref())?;
+            let mut prev = e.path.as_os_str().to_owned();
+            prev.push(".prev");
+            inkan_referral::write_atomic(Path::new(&prev), &old).map_err(|err| err.to_string())?;
+            inkan_referral::write_atomic(&e.path, &new).map_err(|err| err.to_string())?;
+            Ok(new)
+        })();
+        match result {
+            Ok(new) => {
+                renewed += 1;
+                let _ = archive.renewed(&e.path, &new);
+                match lang {
+                    Lang::Ja => println!("更新しました: {}", e.path.display()),
+                    Lang::En => println!("Renewed: {}", e.path.display()),
+                }
+            }
+            Err(why) => {
+                failed += 1;
+                match lang {
+                    Lang::Ja => eprintln!(
+                        "更新できませんでした（ファイルは変更していません）: {}: {why}",
+                        e.path.display()
+                    ),
+                    Lang::En => eprintln!(
+                        "Not renewed (the file is unchanged): {}: {why}",
+                        e.path.display()
+                    ),
+                }
+            }
+        }
+    }
+    match lang {
+        Lang::Ja => println!("更新 {renewed} 件、失敗 {failed} 件"),
+        Lang::En => println!("{renewed} renewed, {failed} failed"),
+    }
+    if failed > 0 {
+        Err(Failure::silent(EXIT_INDETERMINATE))
+    } else {
+        Ok(())
+    }
+}

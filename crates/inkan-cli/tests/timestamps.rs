@@ -13,7 +13,7 @@ use inkan_testpki::{TestTsa, TsaServer};
 
 mod common;
 
-use common::{fixture, inkan, p};
+use common::{fixture, inkan, inkan_env, p};
 
 /// A detached CAdES signature of a fresh letter by `id`, made by openssl.
 fn letter_signed_by(id: &str, name: &str) -> PathBuf {
@@ -354,4 +354,131 @@ fn lta_verifies_ten_years_after_the_signer_certificate_expired_and_b_does_not() 
     assert_eq!(code, 1, "{r:#}");
     assert_eq!(r["indication"], "INDETERMINATE");
     assert_eq!(r["sub_indication"], "OUT_OF_BOUNDS_NO_POE");
+}
+
+/// The archive register: an LTA letter is added, is not due while its TSA
+/// certificate lives, is renewed with a second archive time-stamp when the
+/// window reaches the TSA's expiry (the previous file kept), and a letter
+/// changed since is not renewed and not touched.
+#[test]
+fn archive_renew_adds_an_archive_time_stamp_and_never_breaks_a_file() {
+    let pki = &fixture().pki;
+    let tsa = tsa_at(pki.now - Duration::from_secs(2 * 3600));
+    let trust = format!("test:{}", p("pki"));
+    let root = p("pki/root.pem");
+    let data = fixture().dir.join("archive-data");
+    let env = [("INKAN_DATA_DIR", data.as_path())];
+    let mut sigs = Vec::new();
+    for name in ["t-archive-a", "t-archive-b"] {
+        let letter = letter_signed_by("doctor", name);
+        let sig = format!("{}.p7s", letter.display());
+        let (code, out, err) = inkan(&[
+            "--lang",
+            "en",
+            "augment",
+            &sig,
+            "--level",
+            "LTA",
+            "--trust",
+            &trust,
+            "--content",
+            letter.to_str().unwrap(),
+            "--tsa",
+            &tsa.url(),
+            "--tsa-trust",
+            &root,
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+        let (code, out, err) = inkan_env(
+            &[
+                "--lang",
+                "en",
+                "archive",
+                "add",
+                &sig,
+                "--content",
+                letter.to_str().unwrap(),
+            ],
+            &env,
+        );
+        assert_eq!(code, 0, "{out}{err}");
+        sigs.push((letter, sig));
+    }
+    let status = |before: &str| {
+        let (code, out, err) =
+            inkan_env(&["archive", "status", "--before", before, "--json"], &env);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    let s = status("365");
+    assert_eq!(s.as_array().unwrap().len(), 2, "{s:#}");
+    assert!(
+        s.as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["level"] == "B-LTA" && e["due"] == false),
+        "{s:#}"
+    );
+    let s = status("20000");
+    assert!(
+        s.as_array().unwrap().iter().all(|e| e["due"] == true),
+        "{s:#}"
+    );
+
+    // The second letter is changed after it was put under care.
+    std::fs::write(&sigs[1].0, "<letter>changed</letter>").unwrap();
+    let before_b = std::fs::read(&sigs[1].1).unwrap();
+    let before_a = std::fs::read(&sigs[0].1).unwrap();
+    let (code, out, err) = inkan_env(
+        &[
+            "--lang",
+            "en",
+            "archive",
+            "renew",
+            "--before",
+            "20000",
+            "--tsa",
+            &tsa.url(),
+            "--tsa-trust",
+            &root,
+        ],
+        &env,
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("1 renewed, 1 failed"), "{out}");
+    assert!(err.contains("Not renewed"), "{err}");
+    assert_eq!(
+        std::fs::read(&sigs[1].1).unwrap(),
+        before_b,
+        "a failed renewal leaves the file"
+    );
+    assert_eq!(
+        std::fs::read(format!("{}.prev", sigs[0].1)).unwrap(),
+        before_a
+    );
+
+    let trust_arg = trust.clone();
+    let (code, out, err) = inkan(&[
+        "verify",
+        sigs[0].0.to_str().unwrap(),
+        "--trust",
+        &trust_arg,
+        "--tsa-trust",
+        &root,
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let r = &v[0]["report"];
+    let archives: Vec<&serde_json::Value> = r["timestamps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["type"] == "archive_v3")
+        .collect();
+    assert_eq!(archives.len(), 2, "{r:#}");
+    assert!(
+        archives.iter().all(|t| t["indication"] == "TOTAL_PASSED"),
+        "{r:#}"
+    );
 }

@@ -209,6 +209,25 @@ pub fn rfc3339(t: SystemTime) -> String {
         .unwrap_or_else(|_| "?".to_owned())
 }
 
+/// The time of an RFC 3339 `YYYY-MM-DDTHH:MM:SSZ` (as [`rfc3339`] writes it).
+pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+    let b = s.as_bytes();
+    if b.len() != 20 || b[19] != b'Z' {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<u16>().ok();
+    der::DateTime::new(
+        n(0..4)?,
+        u8::try_from(n(5..7)?).ok()?,
+        u8::try_from(n(8..10)?).ok()?,
+        u8::try_from(n(11..13)?).ok()?,
+        u8::try_from(n(14..16)?).ok()?,
+        u8::try_from(n(17..19)?).ok()?,
+    )
+    .ok()
+    .map(|d| d.to_system_time())
+}
+
 /// The `http://` URLs of a certificate's cRLDistributionPoints.
 pub fn cdp_urls(cert: &Certificate) -> Vec<String> {
     let Ok(Some((_, cdp))) = cert

@@ -190,24 +190,8 @@ fn time_both(rfc3339: &str, ja: bool) -> String {
 
 /// Japan time (UTC+9, no daylight saving) of `YYYY-MM-DDTHH:MM:SSZ`.
 fn jst(rfc3339: &str) -> Option<(u16, u8, u8, u8, u8, u8)> {
-    let b = rfc3339.as_bytes();
-    if b.len() != 20 || b[19] != b'Z' {
-        return None;
-    }
-    let n = |r: std::ops::Range<usize>| rfc3339.get(r)?.parse::<u16>().ok();
-    let dt = der::DateTime::new(
-        n(0..4)?,
-        u8::try_from(n(5..7)?).ok()?,
-        u8::try_from(n(8..10)?).ok()?,
-        u8::try_from(n(11..13)?).ok()?,
-        u8::try_from(n(14..16)?).ok()?,
-        u8::try_from(n(17..19)?).ok()?,
-    )
-    .ok()?;
-    let j = der::DateTime::from_unix_duration(
-        dt.unix_duration() + std::time::Duration::from_secs(9 * 3600),
-    )
-    .ok()?;
+    let t = inkan_trust::crl::parse_rfc3339(rfc3339)? + std::time::Duration::from_secs(9 * 3600);
+    let j = der::DateTime::from_system_time(t).ok()?;
     Some((
         j.year(),
         j.month(),

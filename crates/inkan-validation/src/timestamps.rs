@@ -693,3 +693,94 @@ pub fn add_archive_timestamps(
     }
     Ok((current, reports))
 }
+
+/// For renewing an archive (EN 319 122-1 §5.5.3): the validation data of
+/// every time-stamp's TSA (its path to a TSA trust anchor now, and the CRLs
+/// that decided it), added to the SignedData, so that the next archive
+/// time-stamp covers it.
+pub fn add_timestamp_validation_data(
+    signature: &[u8],
+    tsa_trust: &[Vec<u8>],
+    revocation: &RevocationConfig,
+) -> Result<Vec<u8>, TimestampError> {
+    use inkan_l10n::Localized;
+    let parsed = inkan_cades::parse(signature)?;
+    let mut rev = revocation.clone();
+    rev.signature_crls.extend(parsed.crls.iter().cloned());
+    let mut certs = Vec::new();
+    let mut crls = Vec::new();
+    for si in &parsed.signers {
+        for oid in [
+            oids::ID_AA_SIGNATURE_TIME_STAMP,
+            inkan_cades::ats::ID_AA_ATS_V3,
+        ] {
+            for token in si
+                .unsigned_attr_values(&oid)
+                .into_iter()
+                .take(MAX_TIMESTAMPS)
+            {
+                let tp = inkan_cades::parse(token)?;
+                let integrity = inkan_cades::verify_timestamp_token(&tp, &parsed.certificates)?;
+                let Some(info) = tp
+                    .econtent
+                    .as_deref()
+                    .and_then(|c| inkan_tsp::rfc3161::parse_tst_info(c).ok())
+                else {
+                    continue;
+                };
+                let ok = inkan_tsp::TokenOk {
+                    info,
+                    tsa_cert: integrity.signer_cert,
+                    certificates: tp.certificates.clone(),
+                    crls: tp.crls.clone(),
+                    token: token.to_vec(),
+                };
+                let path = tsa_path(
+                    &ok,
+                    &parsed.certificates,
+                    tsa_trust,
+                    SystemTime::now(),
+                    &rev,
+                );
+                if let Some(f) = path.status.failure() {
+                    return Err(TimestampError::UntrustedTsa { detail: f.text() });
+                }
+                certs.extend(path.chain_der.iter().cloned());
+                for info in &path.revocation {
+                    crls.extend(info.crls.iter().map(|c| c.der.clone()));
+                }
+            }
+        }
+    }
+    Ok(inkan_cades::augment::add_validation_data(
+        signature, &certs, &crls,
+    )?)
+}
+
+/// Checks that every archive time-stamp of `signature` still covers it (its
+/// index and imprint) and that every signer is intact: what a renewal must
+/// establish before it replaces a file. `Err` says what is wrong.
+pub fn check_archive_integrity(signature: &[u8], content: Option<&[u8]>) -> Result<(), String> {
+    use inkan_cades::ats;
+    let parsed = inkan_cades::parse(signature).map_err(|e| e.to_string())?;
+    for (index, si) in parsed.signers.iter().enumerate() {
+        match inkan_cades::verify_signer_integrity(&parsed, index, content, &[]) {
+            Ok(_) | Err(inkan_cades::CadesError::DetachedContentMissing) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+        for token in si.unsigned_attr_values(&ats::ID_AA_ATS_V3) {
+            let index_v = ats::token_hash_index(token)
+                .map_err(|e| e.to_string())?
+                .ok_or("an archive time-stamp without its index")?;
+            let alg = gen_time_of(token)
+                .map(|(_, h)| h)
+                .ok_or("an archive time-stamp whose TSTInfo cannot be read")?;
+            let input =
+                ats::imprint_input_v3(&parsed.der, index, content, &hash_oid(alg), &index_v.der)
+                    .map_err(|e| e.to_string())?;
+            inkan_tsp::verify_token(token, &input, &parsed.certificates)
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}

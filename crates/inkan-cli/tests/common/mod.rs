@@ -44,12 +44,19 @@ pub fn p(rel: &str) -> String {
 /// Runs `inkan` with a private CRL cache and no user settings: (exit code,
 /// stdout, stderr).
 pub fn inkan(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_inkan"))
-        .args(args)
+    inkan_env(args, &[])
+}
+
+/// [`inkan`] with more environment (e.g. `INKAN_DATA_DIR`).
+pub fn inkan_env(args: &[&str], env: &[(&str, &std::path::Path)]) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_inkan"));
+    cmd.args(args)
         .env("INKAN_CRL_CACHE", fixture().dir.join("crl-cache"))
-        .env("INKAN_CONFIG_DIR", fixture().dir.join("no-settings"))
-        .output()
-        .unwrap();
+        .env("INKAN_CONFIG_DIR", fixture().dir.join("no-settings"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

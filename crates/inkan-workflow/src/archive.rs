@@ -1,0 +1,332 @@
+//! The long-term archive register: signatures under long-term care, and
+//! when each needs its next archive time-stamp (EN 319 122-1 §5.5.3: add
+//! the next ATSv3 before the newest time-stamp's TSA certificate expires).
+//!
+//! The register is SQLite in the app's data folder (`archive.sqlite3`,
+//! WAL, synchronous FULL, like the history). It only points at signature
+//! files; renewing rewrites those files atomically after the new version
+//! verifies, and keeps the previous version beside it (`<file>.prev`).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use inkan_l10n::{Localized, Text};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// Why the register cannot do what was asked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ArchiveError {
+    /// The database failed.
+    #[error("archive register: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A file cannot be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a usable signature.
+    #[error("{} is not a usable signature: {detail}", path.display())]
+    NotASignature {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        detail: String,
+    },
+}
+
+impl Localized for ArchiveError {
+    fn code(&self) -> &'static str {
+        match self {
+            ArchiveError::Sqlite(_) => "archive.database",
+            ArchiveError::Io { .. } => "archive.io",
+            ArchiveError::NotASignature { .. } => "archive.not_a_signature",
+        }
+    }
+
+    fn text(&self) -> Text {
+        let ja = match self {
+            ArchiveError::Sqlite(e) => format!("長期保存の台帳を使用できません: {e}"),
+            ArchiveError::Io { path, source } => {
+                format!("{} を読み書きできません: {source}", path.display())
+            }
+            ArchiveError::NotASignature { path, detail } => {
+                format!(
+                    "{} は使用できる署名ではありません: {detail}",
+                    path.display()
+                )
+            }
+        };
+        Text::new(ja, self.to_string())
+    }
+}
+
+/// One signature under long-term care.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ArchiveEntry {
+    /// The signature file (absolute).
+    pub path: PathBuf,
+    /// The signed document, for a detached signature.
+    pub content: Option<PathBuf>,
+    /// When it was added (RFC 3339).
+    pub added: String,
+    /// Its level when last looked at (`B-B` … `B-LTA`).
+    pub level: String,
+    /// genTime of its newest time-stamp (RFC 3339).
+    pub newest_timestamp: Option<String>,
+    /// When the newest time-stamp's TSA certificate expires (RFC 3339): the
+    /// next archive time-stamp is due before then.
+    pub tsa_not_after: Option<String>,
+    /// When it was last renewed (RFC 3339).
+    pub renewed: Option<String>,
+    /// SHA-256 of the file as last seen, hex.
+    pub sha256: String,
+}
+
+/// What a signature file says about its time-stamps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    /// The level.
+    pub level: String,
+    /// genTime of the newest time-stamp (signature or archive).
+    pub newest: Option<SystemTime>,
+    /// notAfter of that time-stamp's TSA certificate.
+    pub tsa_not_after: Option<SystemTime>,
+}
+
+/// Reads the time-stamps of `signature` (no trust needed).
+pub fn facts(signature: &[u8]) -> Result<Facts, String> {
+    use der::Decode;
+    let parsed = inkan_cades::parse(signature).map_err(|e| e.to_string())?;
+    let mut newest: Option<(SystemTime, Option<SystemTime>)> = None;
+    let mut has_sig_ts = false;
+    let mut has_ats = false;
+    for si in &parsed.signers {
+        for (oid, archive) in [
+            (inkan_cades::oids::ID_AA_SIGNATURE_TIME_STAMP, false),
+            (inkan_cades::ats::ID_AA_ATS_V3, true),
+        ] {
+            for token in si.unsigned_attr_values(&oid) {
+                has_sig_ts |= !archive;
+                has_ats |= archive;
+                let Ok(tp) = inkan_cades::parse(token) else {
+                    continue;
+                };
+                let Some(info) = tp
+                    .econtent
+                    .as_deref()
+                    .and_then(|c| inkan_tsp::rfc3161::parse_tst_info(c).ok())
+                else {
+                    continue;
+                };
+                let tsa_not_after = inkan_cades::verify_timestamp_token(&tp, &[])
+                    .ok()
+                    .and_then(|ok| x509_cert::Certificate::from_der(&ok.signer_cert).ok())
+                    .map(|c| c.tbs_certificate().validity().not_after.to_system_time());
+                if newest.is_none_or(|(g, _)| info.gen_time > g) {
+                    newest = Some((info.gen_time, tsa_not_after));
+                }
+            }
+        }
+    }
+    let level = if has_ats {
+        "B-LTA"
+    } else if has_sig_ts && !parsed.crls.is_empty() {
+        "B-LT"
+    } else if has_sig_ts {
+        "B-T"
+    } else {
+        "B-B"
+    };
+    Ok(Facts {
+        level: level.to_owned(),
+        newest: newest.map(|n| n.0),
+        tsa_not_after: newest.and_then(|n| n.1),
+    })
+}
+
+/// `$INKAN_DATA_DIR`, else the app's data folder
+/// (`$XDG_DATA_HOME/jp.inkan.desktop`, `~/.local/share/jp.inkan.desktop`),
+/// joined with `archive.sqlite3`.
+pub fn default_path() -> Option<PathBuf> {
+    std::env::var_os("INKAN_DATA_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("XDG_DATA_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+                .map(|d| d.join("jp.inkan.desktop"))
+        })
+        .map(|d| d.join("archive.sqlite3"))
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    inkan_trust::crl::rfc3339(t)
+}
+
+/// The register.
+#[derive(Debug)]
+pub struct Archive {
+    conn: Connection,
+}
+
+impl Archive {
+    /// Opens (creating if needed) the register at `path`.
+    pub fn open(path: &Path) -> Result<Archive, ArchiveError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| ArchiveError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        let _: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS signatures (
+                path TEXT PRIMARY KEY,
+                content TEXT,
+                added TEXT NOT NULL,
+                level TEXT NOT NULL,
+                newest_timestamp TEXT,
+                tsa_not_after TEXT,
+                renewed TEXT,
+                sha256 TEXT NOT NULL
+            );",
+        )?;
+        Ok(Archive { conn })
+    }
+
+    /// Adds (or refreshes) `signature`, with its document when detached.
+    pub fn add(
+        &self,
+        signature: &Path,
+        content: Option<&Path>,
+    ) -> Result<ArchiveEntry, ArchiveError> {
+        let abs = |p: &Path| {
+            std::fs::canonicalize(p).map_err(|source| ArchiveError::Io {
+                path: p.to_path_buf(),
+                source,
+            })
+        };
+        let path = abs(signature)?;
+        let content = content.map(abs).transpose()?;
+        let bytes = std::fs::read(&path).map_err(|source| ArchiveError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let f = facts(&bytes).map_err(|detail| ArchiveError::NotASignature {
+            path: path.clone(),
+            detail,
+        })?;
+        let entry = ArchiveEntry {
+            path: path.clone(),
+            content,
+            added: rfc3339(SystemTime::now()),
+            level: f.level,
+            newest_timestamp: f.newest.map(rfc3339),
+            tsa_not_after: f.tsa_not_after.map(rfc3339),
+            renewed: None,
+            sha256: hex::encode(Sha256::digest(&bytes)),
+        };
+        self.conn.execute(
+            "INSERT INTO signatures (path, content, added, level, newest_timestamp, tsa_not_after, renewed, sha256)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7)
+             ON CONFLICT(path) DO UPDATE SET content = excluded.content, level = excluded.level,
+                newest_timestamp = excluded.newest_timestamp, tsa_not_after = excluded.tsa_not_after,
+                sha256 = excluded.sha256",
+            params![
+                entry.path.to_string_lossy(),
+                entry.content.as_ref().map(|c| c.to_string_lossy().to_string()),
+                entry.added,
+                entry.level,
+                entry.newest_timestamp,
+                entry.tsa_not_after,
+                entry.sha256
+            ],
+        )?;
+        Ok(self.get(&entry.path)?.unwrap_or(entry))
+    }
+
+    fn get(&self, path: &Path) -> Result<Option<ArchiveEntry>, ArchiveError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT path, content, added, level, newest_timestamp, tsa_not_after, renewed, sha256 FROM signatures WHERE path = ?1",
+                params![path.to_string_lossy()],
+                row,
+            )
+            .optional()?)
+    }
+
+    /// Every entry, oldest first.
+    pub fn entries(&self) -> Result<Vec<ArchiveEntry>, ArchiveError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT path, content, added, level, newest_timestamp, tsa_not_after, renewed, sha256 FROM signatures ORDER BY added, path",
+        )?;
+        let rows = stmt.query_map([], row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Records that `path` was renewed: its new facts and hash.
+    pub fn renewed(&self, path: &Path, bytes: &[u8]) -> Result<(), ArchiveError> {
+        let f = facts(bytes).map_err(|detail| ArchiveError::NotASignature {
+            path: path.to_path_buf(),
+            detail,
+        })?;
+        self.conn.execute(
+            "UPDATE signatures SET level = ?2, newest_timestamp = ?3, tsa_not_after = ?4, renewed = ?5, sha256 = ?6 WHERE path = ?1",
+            params![
+                path.to_string_lossy(),
+                f.level,
+                f.newest.map(rfc3339),
+                f.tsa_not_after.map(rfc3339),
+                rfc3339(SystemTime::now()),
+                hex::encode(Sha256::digest(bytes))
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ArchiveEntry> {
+    Ok(ArchiveEntry {
+        path: PathBuf::from(r.get::<_, String>(0)?),
+        content: r.get::<_, Option<String>>(1)?.map(PathBuf::from),
+        added: r.get(2)?,
+        level: r.get(3)?,
+        newest_timestamp: r.get(4)?,
+        tsa_not_after: r.get(5)?,
+        renewed: r.get(6)?,
+        sha256: r.get(7)?,
+    })
+}
+
+/// Whether `entry` needs a new archive time-stamp within `window`: it has
+/// none yet (below LTA), or its newest time-stamp's TSA certificate expires
+/// within the window.
+pub fn due(entry: &ArchiveEntry, now: SystemTime, window: Duration) -> bool {
+    if entry.level != "B-LTA" {
+        return true;
+    }
+    let Some(na) = entry
+        .tsa_not_after
+        .as_deref()
+        .and_then(inkan_trust::crl::parse_rfc3339)
+    else {
+        return true;
+    };
+    na <= now + window
+}
