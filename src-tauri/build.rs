@@ -18,6 +18,8 @@ fn main() {
         "trust_mode",
         "pick_path",
         "ui_painted",
+        "tsa_settings",
+        "save_tsa_settings",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri build script failed: {e:#}"));

@@ -359,6 +359,8 @@ pub enum PickKind {
     Folder,
     /// Where to save the JSON reports.
     SaveReports,
+    /// A certificate (a TSA trust anchor).
+    Certificate,
 }
 
 /// Opens the native file dialog and returns the chosen path (`null` when
@@ -383,6 +385,9 @@ pub async fn pick_path(app: AppHandle, kind: PickKind) -> Result<Option<String>,
                 )
                 .blocking_pick_file(),
             PickKind::Folder => d.blocking_pick_folder(),
+            PickKind::Certificate => d
+                .add_filter("証明書 / Certificate", &["pem", "crt", "cer", "der"])
+                .blocking_pick_file(),
             PickKind::SaveReports => d
                 .add_filter("JSON", &["json"])
                 .set_file_name("inkan-reports.json")
@@ -391,6 +396,32 @@ pub async fn pick_path(app: AppHandle, kind: PickKind) -> Result<Option<String>,
         Ok(picked
             .and_then(|p| p.into_path().ok())
             .map(|p| p.to_string_lossy().into_owned()))
+    })
+    .await
+}
+
+/// The time-stamp authority settings (docs/timestamps.md).
+#[tauri::command]
+pub fn tsa_settings() -> inkan_workflow::settings::TsaSettingsView {
+    inkan_workflow::settings::tsa_settings_view()
+}
+
+/// Saves the TSA URL and, when given, adds a TSA trust anchor from a
+/// certificate file.
+#[tauri::command]
+pub async fn save_tsa_settings(
+    url: String,
+    add_trust: Option<String>,
+) -> Result<inkan_workflow::settings::TsaSettingsView, Message> {
+    blocking(move || {
+        inkan_workflow::settings::save_tsa_settings(
+            &url,
+            add_trust
+                .as_deref()
+                .filter(|p| !p.trim().is_empty())
+                .map(std::path::Path::new),
+        )
+        .map_err(msg)
     })
     .await
 }

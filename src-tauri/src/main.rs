@@ -80,7 +80,9 @@ fn main() {
             commands::export_reports,
             commands::trust_mode,
             commands::pick_path,
-            commands::ui_painted
+            commands::ui_painted,
+            commands::tsa_settings,
+            commands::save_tsa_settings
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -512,10 +512,20 @@ pub fn compose(props: &Props) -> Html {
                 .iter()
                 .filter_map(|k| v[*k].as_str().map(str::to_string))
                 .collect();
+            let level = v["level"].as_str().unwrap_or("B").to_string();
+            let stamp = v["timestamp"].as_str().map(str::to_string);
+            let tsa = v["tsa"].as_str().unwrap_or_default().to_string();
+            let warning = v.get("warning").filter(|w| !w.is_null()).cloned();
             html! {
-                <div id="sign-result" class="banner banner-ok" role="status">
+                <div id="sign-result" class="banner banner-ok" role="status" data-level={level.clone()}>
                     <strong>{ t(l, "署名しました", "Signed") }</strong>
                     <ul>{ for paths.iter().map(|p| html!{ <li><code>{ p.clone() }</code></li> }) }</ul>
+                    if let Some(st) = stamp {
+                        <p class="sign-timestamp">{ format!("{}: {st} (UTC) — ", t(l, "タイムスタンプ", "Time-stamp")) }<bdi>{ tsa }</bdi>{ format!(" / {} {level}", t(l, "署名レベル", "level")) }</p>
+                    }
+                    if let Some(w) = warning {
+                        <p class="sign-warning" role="alert">{ text(l, &w) }</p>
+                    }
                 </div>
             }
         }

@@ -77,7 +77,7 @@ impl Tab {
             Tab::Compose => t(l, "作成・署名", "Compose & sign"),
             Tab::Verify => t(l, "検証", "Verify"),
             Tab::History => t(l, "履歴", "History"),
-            Tab::Diagnostics => t(l, "診断", "Diagnostics"),
+            Tab::Diagnostics => t(l, "設定・診断", "Settings & diagnostics"),
         }
     }
 }
@@ -166,7 +166,9 @@ fn app() -> Html {
         Tab::Compose => html! { <compose::Compose lang={l} on_signed={bump.clone()} /> },
         Tab::Verify => html! { <verify::Verify lang={l} on_verified={bump.clone()} /> },
         Tab::History => html! { <history::History lang={l} generation={*generation} /> },
-        Tab::Diagnostics => html! { <diag::Diagnostics lang={l} /> },
+        Tab::Diagnostics => {
+            html! { <><diag::TsaSettings lang={l} /><diag::Diagnostics lang={l} /></> }
+        }
     };
 
     html! {

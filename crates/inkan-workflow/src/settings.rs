@@ -176,3 +176,146 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+/// The TSA settings as the window shows them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TsaSettingsView {
+    /// The settings folder.
+    pub folder: Option<PathBuf>,
+    /// The TSA URL, when configured.
+    pub url: Option<String>,
+    /// Whether HTTP Basic credentials are set (they are never shown).
+    pub has_credentials: bool,
+    /// The TSA trust anchors: (file name, subject).
+    pub trust: Vec<(String, String)>,
+}
+
+/// The TSA settings, for the window.
+pub fn tsa_settings_view() -> TsaSettingsView {
+    let folder = config_dir();
+    let cfg = tsa_config(None).ok().flatten();
+    let mut trust = Vec::new();
+    if let Some(dir) = folder.as_ref().map(|d| d.join("tsa-trust")) {
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+            files.sort();
+            for f in files {
+                let Ok(bytes) = std::fs::read(&f) else {
+                    continue;
+                };
+                let Ok(certs) = inkan_trust::store::certificates_from_pem_or_der(&bytes) else {
+                    continue;
+                };
+                for c in certs {
+                    let subject = inkan_trust::holder::summarize(&c)
+                        .map(|h| h.name)
+                        .unwrap_or_default();
+                    trust.push((
+                        f.file_name()
+                            .map(|n| n.to_string_lossy().to_string())
+                            .unwrap_or_default(),
+                        subject,
+                    ));
+                }
+            }
+        }
+    }
+    TsaSettingsView {
+        folder,
+        has_credentials: cfg.as_ref().is_some_and(|c| c.basic_auth.is_some()),
+        url: cfg.map(|c| c.url),
+        trust,
+    }
+}
+
+/// Saves the TSA URL (keeping any credentials already in `tsa.json`; an
+/// empty URL removes the TSA) and, when given, adds a TSA trust anchor from
+/// the certificate file `add_trust` (copied as `<sha256>.pem`). Files are
+/// written atomically.
+pub fn save_tsa_settings(
+    url: &str,
+    add_trust: Option<&Path>,
+) -> Result<TsaSettingsView, SettingsError> {
+    let folder = config_dir().ok_or_else(|| SettingsError::Invalid {
+        path: PathBuf::from("~/.config/inkan"),
+        detail: "no settings folder (HOME is not set)".into(),
+    })?;
+    let write = |path: &Path, bytes: &[u8]| -> Result<(), SettingsError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| SettingsError::Read {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        inkan_referral::write_atomic(path, bytes).map_err(|source| SettingsError::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    let json_path = folder.join("tsa.json");
+    let url = url.trim();
+    if url.is_empty() {
+        match std::fs::remove_file(&json_path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(SettingsError::Read {
+                    path: json_path,
+                    source,
+                })
+            }
+        }
+    } else {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(SettingsError::Invalid {
+                path: json_path,
+                detail: "the URL must start with https:// or http://".into(),
+            });
+        }
+        let mut v: serde_json::Value = std::fs::read(&json_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .filter(serde_json::Value::is_object)
+            .unwrap_or_else(|| serde_json::json!({}));
+        v["url"] = serde_json::Value::String(url.to_owned());
+        let bytes = serde_json::to_vec_pretty(&v).map_err(|e| SettingsError::Invalid {
+            path: json_path.clone(),
+            detail: e.to_string(),
+        })?;
+        write(&json_path, &bytes)?;
+    }
+    if let Some(src) = add_trust {
+        let bytes = std::fs::read(src).map_err(|source| SettingsError::Read {
+            path: src.to_path_buf(),
+            source,
+        })?;
+        let certs = inkan_trust::store::certificates_from_pem_or_der(&bytes).map_err(|e| {
+            SettingsError::Invalid {
+                path: src.to_path_buf(),
+                detail: format!("not a certificate: {e}"),
+            }
+        })?;
+        for c in certs {
+            let name = format!(
+                "{}.pem",
+                hex::encode(&<sha2::Sha256 as sha2::Digest>::digest(&c)[..8])
+            );
+            let pem = format!(
+                "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+                base64_lines(&c)
+            );
+            write(&folder.join("tsa-trust").join(name), pem.as_bytes())?;
+        }
+    }
+    Ok(tsa_settings_view())
+}
+
+fn base64_lines(der: &[u8]) -> String {
+    use base64::Engine;
+    let b = base64::engine::general_purpose::STANDARD.encode(der);
+    b.as_bytes()
+        .chunks(64)
+        .map(|c| String::from_utf8_lossy(c).to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -8,6 +8,7 @@ use crate::history::{record_to, Action, History, NewEntry};
 use crate::letter::{read_limited, LetterFormat};
 use inkan_cades::{ExternalSigner, SignOptions};
 use inkan_card::{CardError, CardSigner, LastTry, PcscCard, Pin};
+use inkan_l10n::Message;
 use inkan_referral::package::{Attachment, OpenedPackage, Package, MAX_ATTACHMENT_BYTES};
 use inkan_referral::ReferralLetter;
 use serde::Serialize;
@@ -65,6 +66,72 @@ pub struct SignedFiles {
     pub package_path: Option<PathBuf>,
     /// APDUs the card exchanged for the signature (0 for other signers).
     pub apdus: usize,
+    /// `B` (no time-stamp) or `T` (with a signature time-stamp).
+    pub level: &'static str,
+    /// genTime of the time-stamp obtained (RFC 3339).
+    pub timestamp: Option<String>,
+    /// The TSA that gave it.
+    pub tsa: Option<String>,
+    /// Why the signature has no time-stamp, when it has none.
+    pub warning: Option<Message>,
+}
+
+/// The signature raised to level T when a TSA is configured (the default
+/// level then); else, or when the TSA fails, kept at level B with the
+/// reason. The card's signature is never lost to a TSA failure.
+fn stamp_if_configured(sig: Vec<u8>) -> (Vec<u8>, Stamp) {
+    let no_tsa = || {
+        Message {
+        code: "sign.no_tsa".into(),
+        ja: "タイムスタンプ局が設定されていないため、タイムスタンプなし（レベル B）で署名しました。署名時刻の証明がなく、証明書の期限後は検証できなくなります".into(),
+        en: "no time-stamp authority is configured, so the signature has no time-stamp (level B): nothing proves when it was made, and it cannot be verified after the certificate expires".into(),
+    }
+    };
+    let cfg = match crate::settings::tsa_config(None) {
+        Ok(Some(c)) => c,
+        Ok(None) => return (sig, Stamp::warn(no_tsa())),
+        Err(e) => return (sig, Stamp::warn(Message::from(&e))),
+    };
+    let anchors = match crate::settings::tsa_trust_anchors(&[]) {
+        Ok(a) => a,
+        Err(e) => return (sig, Stamp::warn(Message::from(&e))),
+    };
+    let revocation = inkan_trust::RevocationConfig::default();
+    match inkan_validation::timestamps::add_signature_timestamps(&sig, &cfg, &anchors, &revocation)
+    {
+        Ok((stamped, reports)) => {
+            let first = reports.first();
+            (
+                stamped,
+                Stamp {
+                    level: "T",
+                    timestamp: first.and_then(|r| r.gen_time.clone()),
+                    tsa: first.and_then(|r| r.tsa.clone()),
+                    warning: None,
+                },
+            )
+        }
+        Err(e) => (sig, Stamp::warn(Message::from(&e))),
+    }
+}
+
+/// What [`stamp_if_configured`] did.
+struct Stamp {
+    level: &'static str,
+    timestamp: Option<String>,
+    tsa: Option<String>,
+    warning: Option<Message>,
+}
+
+impl Stamp {
+    fn warn(m: Message) -> Stamp {
+        Stamp {
+            level: "B",
+            timestamp: None,
+            tsa: None,
+            warning: Some(m),
+        }
+    }
 }
 
 enum Plan {
@@ -171,6 +238,8 @@ fn finish(
     signer: Option<String>,
     history: Option<&Mutex<History>>,
 ) -> Result<SignedFiles, WorkflowError> {
+    let (signature, stamp) = stamp_if_configured(signature.to_vec());
+    let signature = signature.as_slice();
     let files = match prepared.plan {
         Plan::Detached {
             letter_path,
@@ -186,6 +255,10 @@ fn finish(
                 signature_path: Some(signature_path),
                 package_path: None,
                 apdus,
+                level: stamp.level,
+                timestamp: stamp.timestamp.clone(),
+                tsa: stamp.tsa.clone(),
+                warning: stamp.warning.clone(),
             }
         }
         Plan::Package {
@@ -201,6 +274,10 @@ fn finish(
                 signature_path: None,
                 package_path: Some(package_path),
                 apdus,
+                level: stamp.level,
+                timestamp: stamp.timestamp.clone(),
+                tsa: stamp.tsa.clone(),
+                warning: stamp.warning.clone(),
             }
         }
     };
