@@ -484,3 +484,188 @@ pub fn imprint_input_esx1(signature: &[u8], index: usize) -> Result<Vec<u8>, Cad
     }
     Ok(out)
 }
+
+/// complete-certificate-references (ES-C, EN 319 122-1 A.1.1).
+pub const ID_AA_CERT_REFS: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.21");
+/// complete-revocation-references (ES-C, EN 319 122-1 A.1.2).
+pub const ID_AA_REVOCATION_REFS: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.22");
+/// certificate-values (ES-X-Long, EN 319 122-1 A.1.3).
+pub const ID_AA_CERT_VALUES: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.23");
+/// revocation-values (ES-X-Long, EN 319 122-1 A.1.4).
+pub const ID_AA_REVOCATION_VALUES: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.24");
+
+/// Certificates and CRLs (DER).
+pub type CertsAndCrls = (Vec<Vec<u8>>, Vec<Vec<u8>>);
+
+/// The certificates and CRLs of the certificate-values and
+/// revocation-values attributes of signer `index` (ES-X-Long): validation
+/// material like SignedData's own, which a verifier adds to its pool.
+pub fn long_term_values(
+    signature: &[u8],
+    index: usize,
+) -> Result<CertsAndCrls, CadesError> {
+    let parsed = crate::parse(signature)?;
+    let si = parsed
+        .signers
+        .get(index)
+        .ok_or(CadesError::NoSuchSigner { index })?;
+    let mut certs = Vec::new();
+    for v in si.unsigned_attr_values(&ID_AA_CERT_VALUES) {
+        let seq = tlv::read_exact(v).map_err(malformed("certificate-values"))?;
+        for c in tlv::Reader::new(seq.value)
+            .all()
+            .map_err(malformed("certificate-values"))?
+        {
+            certs.push(c.raw.to_vec());
+        }
+    }
+    let mut crls = Vec::new();
+    for v in si.unsigned_attr_values(&ID_AA_REVOCATION_VALUES) {
+        let seq = tlv::read_exact(v).map_err(malformed("revocation-values"))?;
+        for part in tlv::Reader::new(seq.value)
+            .all()
+            .map_err(malformed("revocation-values"))?
+        {
+            // crlVals [0] SEQUENCE OF CertificateList; OCSP and others are not HPKI's.
+            if part.tag == tag::CTX0_CONS {
+                let inner = tlv::read_exact(part.value).map_err(malformed("crlVals"))?;
+                for c in tlv::Reader::new(inner.value)
+                    .all()
+                    .map_err(malformed("crlVals"))?
+                {
+                    crls.push(c.raw.to_vec());
+                }
+            }
+        }
+    }
+    Ok((certs, crls))
+}
+
+fn sha256_other_hash(data: &[u8]) -> Vec<u8> {
+    // OtherHashAlgAndValue { hashAlgorithm sha256, hashValue }.
+    let alg = tlv::encode(tag::SEQUENCE, &tlv::encode(tag::OID, SHA256.as_bytes()));
+    tlv::encode_parts(
+        tag::SEQUENCE,
+        &[
+            &alg,
+            &tlv::encode(tag::OCTET_STRING, &sha2::Sha256::digest(data)),
+        ],
+    )
+}
+
+/// The DER values of the four ES-X-Long attributes (EN 319 122-1 A.1.1–A.1.4)
+/// for a signer whose path is `chain` (end entity first, anchor last) and
+/// whose certificates' CRLs are `crls_per_cert` (one list per certificate
+/// of the path but the anchor, end entity first); `extra_certs` and
+/// `extra_crls` (a TSA's) go into the values only. Values leave out what
+/// SignedData already holds (`present_certs`, `present_crls`).
+#[derive(Debug, Clone)]
+pub struct EsXlValues {
+    /// complete-certificate-references.
+    pub cert_refs: Vec<u8>,
+    /// complete-revocation-references.
+    pub revocation_refs: Vec<u8>,
+    /// certificate-values.
+    pub cert_values: Vec<u8>,
+    /// revocation-values.
+    pub revocation_values: Vec<u8>,
+}
+
+/// Builds [`EsXlValues`].
+pub fn es_xl_values(
+    chain: &[Vec<u8>],
+    crls_per_cert: &[Vec<Vec<u8>>],
+    extra_certs: &[Vec<u8>],
+    extra_crls: &[Vec<u8>],
+    present_certs: &[Vec<u8>],
+    present_crls: &[Vec<u8>],
+) -> Result<EsXlValues, CadesError> {
+    use der::{Decode, Encode};
+    let issuer_serial = |cert: &[u8]| -> Result<Vec<u8>, CadesError> {
+        let c = x509_cert::Certificate::from_der(cert)
+            .map_err(|e| CadesError::malformed("certificate", e))?;
+        let name = c
+            .tbs_certificate()
+            .issuer()
+            .to_der()
+            .map_err(|e| CadesError::malformed("certificate", e))?;
+        let serial = c
+            .tbs_certificate()
+            .serial_number()
+            .to_der()
+            .map_err(|e| CadesError::malformed("certificate", e))?;
+        // IssuerSerial { issuer GeneralNames { directoryName [4] Name }, serialNumber }
+        let general_names = tlv::encode(tag::SEQUENCE, &tlv::encode(0xA4, &name));
+        Ok(tlv::encode_parts(tag::SEQUENCE, &[&general_names, &serial]))
+    };
+    // Certificate references: the CA certificates and the anchor, not the signer's.
+    let mut cert_ids = Vec::new();
+    for c in chain.iter().skip(1) {
+        cert_ids.push(tlv::encode_parts(
+            tag::SEQUENCE,
+            &[&sha256_other_hash(c), &issuer_serial(c)?],
+        ));
+    }
+    let refs: Vec<&[u8]> = cert_ids.iter().map(Vec::as_slice).collect();
+    let cert_refs = tlv::encode_parts(tag::SEQUENCE, &refs);
+    // Revocation references: the end entity first, then each CA.
+    let mut crl_ocsp_refs = Vec::new();
+    for crls in crls_per_cert {
+        let mut ids = Vec::new();
+        for crl in crls {
+            let parsed =
+                x509_cert::crl::CertificateList::<x509_cert::certificate::Rfc5280>::from_der(crl)
+                    .map_err(|e| CadesError::malformed("CRL", e))?;
+            let tbs = &parsed.tbs_cert_list;
+            let issuer = tbs
+                .issuer
+                .to_der()
+                .map_err(|e| CadesError::malformed("CRL", e))?;
+            let issued = tbs
+                .this_update
+                .to_der()
+                .map_err(|e| CadesError::malformed("CRL", e))?;
+            let identifier = tlv::encode_parts(tag::SEQUENCE, &[&issuer, &issued]);
+            ids.push(tlv::encode_parts(
+                tag::SEQUENCE,
+                &[&sha256_other_hash(crl), &identifier],
+            ));
+        }
+        let id_refs: Vec<&[u8]> = ids.iter().map(Vec::as_slice).collect();
+        let crl_list_id = tlv::encode(tag::SEQUENCE, &tlv::encode_parts(tag::SEQUENCE, &id_refs));
+        crl_ocsp_refs.push(tlv::encode(
+            tag::SEQUENCE,
+            &tlv::encode(tag::CTX0_CONS, &crl_list_id),
+        ));
+    }
+    let rrefs: Vec<&[u8]> = crl_ocsp_refs.iter().map(Vec::as_slice).collect();
+    let revocation_refs = tlv::encode_parts(tag::SEQUENCE, &rrefs);
+    // Values: what the references name, and the TSA's, not already in SignedData.
+    let mut certs: Vec<&[u8]> = Vec::new();
+    for c in chain.iter().skip(1).chain(extra_certs.iter()) {
+        if !present_certs.contains(c) && !certs.contains(&c.as_slice()) {
+            certs.push(c);
+        }
+    }
+    let cert_values = tlv::encode_parts(tag::SEQUENCE, &certs);
+    let mut crls: Vec<&[u8]> = Vec::new();
+    for c in crls_per_cert.iter().flatten().chain(extra_crls.iter()) {
+        if !present_crls.contains(c) && !crls.contains(&c.as_slice()) {
+            crls.push(c);
+        }
+    }
+    let revocation_values = tlv::encode(
+        tag::SEQUENCE,
+        &tlv::encode(tag::CTX0_CONS, &tlv::encode_parts(tag::SEQUENCE, &crls)),
+    );
+    Ok(EsXlValues {
+        cert_refs,
+        revocation_refs,
+        cert_values,
+        revocation_values,
+    })
+}

@@ -105,6 +105,9 @@ enum Command {
         /// Trust store for the LT validation data: default (the pinned MHLW root) or test:DIR
         #[arg(long, default_value = "default")]
         trust: String,
+        /// Long-term form: en (EN 319 122-1 B-LT/B-LTA) or jp (JIS X 5092 ES-X-Long/ES-A)
+        #[arg(long, value_enum, default_value = "en")]
+        form: signature::Form,
     },
     /// Raise an existing signature (from Inkan or anyone else) to a higher level, atomically
     Augment {
@@ -116,6 +119,9 @@ enum Command {
         /// Trust store for the LT validation data: default (the pinned MHLW root) or test:DIR
         #[arg(long, default_value = "default")]
         trust: String,
+        /// Long-term form: en (EN 319 122-1 B-LT/B-LTA) or jp (JIS X 5092 ES-X-Long/ES-A)
+        #[arg(long, value_enum, default_value = "en")]
+        form: signature::Form,
         /// The signed document, for a detached signature (checked before anything is added)
         #[arg(long)]
         content: Option<std::path::PathBuf>,
@@ -294,6 +300,7 @@ fn main() -> ExitCode {
             tsa,
             tsa_trust,
             trust,
+            form,
         } => signature::sign(
             &file,
             signature::SignArgs {
@@ -307,6 +314,7 @@ fn main() -> ExitCode {
                 tsa: tsa.as_deref(),
                 tsa_trust: &tsa_trust,
                 trust: &trust,
+                form,
             },
             lang,
         ),
@@ -314,6 +322,7 @@ fn main() -> ExitCode {
             signature,
             level,
             trust,
+            form,
             content,
             tsa,
             tsa_trust,
@@ -325,6 +334,7 @@ fn main() -> ExitCode {
             tsa.as_deref(),
             &tsa_trust,
             &trust,
+            form,
             out.as_deref(),
             lang,
         ),

@@ -68,12 +68,25 @@ pub enum Level {
     Lta,
 }
 
+/// The long-term form: EN 319 122-1 baseline, or the JIS X 5092 /
+/// ISO 14533-1 forms (ES-X-Long, ES-A) where a recipient requires them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Form {
+    /// B-LT / B-LTA: validation data in SignedData.
+    #[value(name = "en")]
+    En,
+    /// ES-X-Long / ES-A: validation data as references and values attributes.
+    #[value(name = "jp")]
+    Jp,
+}
+
 /// Raises `sig` to `level`: T adds signature time-stamps where missing, LT
 /// then adds the validation data, LTA then an archive time-stamp.
 fn raise(
     sig: &[u8],
     content: Option<&[u8]>,
     level: Level,
+    form: Form,
     tsa: Option<&inkan_tsp::TsaConfig>,
     tsa_trust: &[PathBuf],
     trust: &TrustStore,
@@ -100,12 +113,16 @@ fn raise(
             cache_dir: crl_cache_dir(),
             ..RevocationConfig::default()
         };
-        current = inkan_validation::timestamps::add_validation_data(
+        current = inkan_validation::timestamps::add_validation_data_as(
             &current,
             content,
             trust,
             &anchors,
             &revocation,
+            match form {
+                Form::En => inkan_validation::timestamps::LongTermForm::Baseline,
+                Form::Jp => inkan_validation::timestamps::LongTermForm::EsXLong,
+            },
         )
         .map_err(as_failure)?;
         if level == Level::Lta {
@@ -146,6 +163,8 @@ pub struct SignArgs<'a> {
     pub tsa_trust: &'a [PathBuf],
     /// `--trust` (for the LT validation data).
     pub trust: &'a str,
+    /// `--form`.
+    pub form: Form,
 }
 
 /// The TSA: `--tsa URL`, else `tsa.json` in the settings.
@@ -202,6 +221,7 @@ pub fn sign(file: &Path, args: SignArgs<'_>, lang: Lang) -> Result<(), Failure> 
         tsa,
         tsa_trust,
         trust: trust_spec,
+        form,
     } = args;
     let tsa = tsa_config(tsa)?;
     let level = match (level, &tsa) {
@@ -264,6 +284,7 @@ pub fn sign(file: &Path, args: SignArgs<'_>, lang: Lang) -> Result<(), Failure> 
         &sig,
         Some(content.as_slice()),
         level,
+        form,
         tsa.as_ref(),
         tsa_trust,
         &trust,
@@ -311,6 +332,7 @@ pub fn augment(
     tsa: Option<&str>,
     tsa_trust: &[PathBuf],
     trust: &str,
+    form: Form,
     out: Option<&Path>,
     lang: Lang,
 ) -> Result<(), Failure> {
@@ -348,6 +370,7 @@ pub fn augment(
         &sig,
         content.as_deref(),
         level,
+        form,
         cfg.as_ref(),
         tsa_trust,
         &trust,

@@ -302,6 +302,10 @@ fn lta_verifies_ten_years_after_the_signer_certificate_expired_and_b_does_not() 
         &root,
     ]);
     assert_eq!(code, 0, "{out}{err}");
+    // B-LT: the whole path and its CRLs are now in SignedData.
+    let lt = inkan_cades::parse(&std::fs::read(&sig).unwrap()).unwrap();
+    assert!(lt.certificates.contains(&pki.root.cert_der));
+    assert!(lt.crls.contains(&pki.crl("sign-ca.crl").unwrap().der));
 
     // Ten years after the signer's certificate expired, with the root's ARL
     // of that day (the archive time-stamp's TSA is checked then).
@@ -481,4 +485,99 @@ fn archive_renew_adds_an_archive_time_stamp_and_never_breaks_a_file() {
         archives.iter().all(|t| t["indication"] == "TOTAL_PASSED"),
         "{r:#}"
     );
+}
+
+/// The JIS X 5092 / ISO 14533-1 forms: the validation data goes into
+/// complete references and values attributes (ES-X-Long), SignedData's own
+/// certificates and CRLs stay as they were, and the letter raised to ES-A
+/// verifies ten years after the signer's certificate expired.
+#[test]
+fn jp_form_es_a_keeps_signed_data_and_verifies_ten_years_on() {
+    let f = fixture();
+    let pki = &f.pki;
+    let tsa = tsa_at(pki.now - Duration::from_secs(2 * 3600));
+    let letter = letter_signed_by("doctor", "t-jp");
+    let dir = letter.parent().unwrap().to_path_buf();
+    let sig = format!("{}.p7s", letter.display());
+    let before = inkan_cades::parse(&std::fs::read(&sig).unwrap()).unwrap();
+    let trust = format!("test:{}", p("pki"));
+    let root = p("pki/root.pem");
+    let (code, out, err) = inkan(&[
+        "--lang",
+        "en",
+        "augment",
+        &sig,
+        "--level",
+        "LTA",
+        "--form",
+        "jp",
+        "--trust",
+        &trust,
+        "--content",
+        letter.to_str().unwrap(),
+        "--tsa",
+        &tsa.url(),
+        "--tsa-trust",
+        &root,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let bytes = std::fs::read(&sig).unwrap();
+    let after = inkan_cades::parse(&bytes).unwrap();
+    assert_eq!(after.certificates, before.certificates);
+    assert_eq!(after.crls, before.crls);
+    for oid in [
+        inkan_cades::ats::ID_AA_CERT_REFS,
+        inkan_cades::ats::ID_AA_REVOCATION_REFS,
+        inkan_cades::ats::ID_AA_CERT_VALUES,
+        inkan_cades::ats::ID_AA_REVOCATION_VALUES,
+        inkan_cades::ats::ID_AA_ATS_V3,
+    ] {
+        assert_eq!(
+            after.signers[0].unsigned_attr_values(&oid).len(),
+            1,
+            "{oid}"
+        );
+    }
+    let (certs, crls) = inkan_cades::ats::long_term_values(&bytes, 0).unwrap();
+    assert!(
+        !certs.is_empty() && !crls.is_empty(),
+        "{} certs, {} crls",
+        certs.len(),
+        crls.len()
+    );
+
+    let not_after = inkan_trust::holder::summarize(&pki.identity("doctor").unwrap().cert_der)
+        .unwrap()
+        .not_after_unix;
+    let at = SystemTime::UNIX_EPOCH
+        + Duration::from_secs(u64::try_from(not_after).unwrap() + 10 * 365 * 86_400);
+    let arl = pki
+        .issue_crl(
+            "arl.crl",
+            at - Duration::from_secs(86_400),
+            at + Duration::from_secs(7 * 86_400),
+        )
+        .unwrap();
+    let arl_path = dir.join("arl-then.crl");
+    std::fs::write(&arl_path, arl).unwrap();
+    let (code, out, err) = inkan(&[
+        "verify",
+        letter.to_str().unwrap(),
+        "--trust",
+        &trust,
+        "--tsa-trust",
+        &root,
+        "--crl",
+        arl_path.to_str().unwrap(),
+        "--at",
+        &inkan_trust::crl::rfc3339(at),
+        "--offline",
+        "--json",
+    ]);
+    let v: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    let r = &v[0]["report"];
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(r["indication"], "TOTAL_PASSED");
+    assert_eq!(r["level"], "ES-A");
 }

@@ -1824,6 +1824,11 @@ fn run(input: &PathInput<'_>, report: &mut PathReport) -> Result<(), PathFailure
         .iter()
         .map(|&i| engine.certs[i].info(at))
         .collect();
+    report.chain_der = judged
+        .path
+        .iter()
+        .map(|&i| engine.certs[i].der.clone())
+        .collect();
     report.revocation = judged.revocation;
     match judged.failure {
         Some(f) => Err(f),

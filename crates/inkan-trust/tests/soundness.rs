@@ -500,3 +500,29 @@ fn invalidity_date_before_the_validation_time_revokes() {
         r.status
     );
 }
+
+/// The path's certificates come with the report, for long-term validation data.
+#[test]
+fn the_report_carries_the_path_certificates() {
+    let f = fixture();
+    let pki = &f.pki;
+    let id = pki.identity("doctor").unwrap();
+    let r = now(
+        pki,
+        &id.cert_der,
+        &offline_with(vec![], pki.crls.iter().map(|c| c.der.clone()).collect()),
+    );
+    assert_eq!(r.status, PathStatus::Passed, "{:?}", r.status);
+    assert_eq!(
+        r.chain_der,
+        vec![
+            id.cert_der.clone(),
+            pki.signing_ca.cert_der.clone(),
+            pki.root.cert_der.clone()
+        ]
+    );
+    assert!(r
+        .revocation
+        .iter()
+        .all(|i| i.crls.iter().all(|c| !c.der.is_empty())));
+}

@@ -493,10 +493,14 @@ fn signer_label(r: &SignerReport, ja: bool) -> String {
 
 /// The level of a signer (EN 319 122-1 baseline names; `E-A` for the older
 /// archive form without ATSv3).
-fn level_of(stamps: &[timestamps::TimestampReport], has_crls: bool) -> &'static str {
+fn level_of(stamps: &[timestamps::TimestampReport], has_crls: bool, has_xl: bool) -> &'static str {
     let has = |k: &str| stamps.iter().any(|t| t.kind == k);
-    if has("archive_v3") {
+    if has("archive_v3") && has_xl {
+        "ES-A"
+    } else if has("archive_v3") {
         "B-LTA"
+    } else if has("signature") && has_xl {
+        "ES-X-Long"
     } else if has("archive_v2") {
         "E-A"
     } else if has("signature") && has_crls {
@@ -545,6 +549,13 @@ fn validate_signer(
     revocation
         .signature_crls
         .extend(parsed.crls.iter().cloned());
+    // ES-X-Long keeps its validation data in unsigned attributes: as good a
+    // source as SignedData's own.
+    let (xl_certs, xl_crls) =
+        inkan_cades::ats::long_term_values(&parsed.der, index).unwrap_or_default();
+    revocation.signature_crls.extend(xl_crls);
+    let mut pool = parsed.certificates.clone();
+    pool.extend(xl_certs);
     // Time-stamps first: they may move the validation time, and they are
     // reported even when the signature itself fails.
     let stamps = match parsed.signers.get(index) {
@@ -554,7 +565,7 @@ fn validate_signer(
                 signature: &parsed.der,
                 index,
                 content,
-                certs: &parsed.certificates,
+                certs: &pool,
                 tsa_trust: &opts.tsa_trust,
                 at,
                 revocation: &revocation,
@@ -565,7 +576,11 @@ fn validate_signer(
             best_signature_time: None,
         },
     };
-    out.level = level_of(&stamps.reports, !parsed.crls.is_empty());
+    let has_xl = parsed.signers.get(index).is_some_and(|si| {
+        !si.unsigned_attr_values(&inkan_cades::ats::ID_AA_REVOCATION_VALUES)
+            .is_empty()
+    });
+    out.level = level_of(&stamps.reports, !parsed.crls.is_empty(), has_xl);
     out.best_signature_time = stamps.best_signature_time.map(rfc3339);
     out.timestamps = stamps.reports;
     let integrity = match inkan_cades::verify_signer_integrity(parsed, index, content, &[]) {
@@ -596,7 +611,7 @@ fn validate_signer(
     let validate_at = |t: SystemTime, rev: &RevocationConfig| {
         inkan_trust::validate_path(&PathInput {
             end_entity: &integrity.signer_cert,
-            pool: &parsed.certificates,
+            pool: &pool,
             trust: &opts.trust,
             at: t,
             profile: ValidationProfile::Hpki,

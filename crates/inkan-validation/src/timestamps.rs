@@ -561,6 +561,36 @@ pub fn add_validation_data(
     tsa_trust: &[Vec<u8>],
     revocation: &RevocationConfig,
 ) -> Result<Vec<u8>, TimestampError> {
+    add_validation_data_as(
+        signature,
+        content,
+        trust,
+        tsa_trust,
+        revocation,
+        LongTermForm::Baseline,
+    )
+}
+
+/// Where long-term validation data goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LongTermForm {
+    /// EN 319 122-1 B-LT: in SignedData.certificates and SignedData.crls.
+    Baseline,
+    /// JIS X 5092 / ISO 14533-1 ES-X-Long (TS 101 733): the
+    /// complete-certificate-references, complete-revocation-references,
+    /// certificate-values and revocation-values unsigned attributes.
+    EsXLong,
+}
+
+/// [`add_validation_data`] in the form `form`.
+pub fn add_validation_data_as(
+    signature: &[u8],
+    content: Option<&[u8]>,
+    trust: &TrustStore,
+    tsa_trust: &[Vec<u8>],
+    revocation: &RevocationConfig,
+    form: LongTermForm,
+) -> Result<Vec<u8>, TimestampError> {
     use inkan_l10n::Localized;
     let parsed = inkan_cades::parse(signature)?;
     let now = SystemTime::now();
@@ -568,12 +598,13 @@ pub fn add_validation_data(
     rev.signature_crls.extend(parsed.crls.iter().cloned());
     let mut certs: Vec<Vec<u8>> = Vec::new();
     let mut crls: Vec<Vec<u8>> = Vec::new();
-    let mut take = |path: &PathReport| {
+    let take = |path: &PathReport, certs: &mut Vec<Vec<u8>>, crls: &mut Vec<Vec<u8>>| {
         certs.extend(path.chain_der.iter().cloned());
         for info in &path.revocation {
             crls.extend(info.crls.iter().map(|c| c.der.clone()));
         }
     };
+    let mut es_xl: Vec<(usize, inkan_cades::ats::EsXlValues)> = Vec::new();
     for (index, si) in parsed.signers.iter().enumerate() {
         // The signature must be intact; without the document (detached),
         // the signer's certificate is taken by its identifier.
@@ -613,19 +644,61 @@ pub fn add_validation_data(
         if let Some(f) = path.status.failure() {
             return Err(TimestampError::SignerNotValid { detail: f.text() });
         }
-        take(&path);
+        let (mut tsa_certs, mut tsa_crls) = (Vec::new(), Vec::new());
         for token in si.unsigned_attr_values(&oids::ID_AA_SIGNATURE_TIME_STAMP) {
             let ok = inkan_tsp::verify_token(token, &si.signature, &parsed.certificates)?;
-            let path = tsa_path(&ok, &parsed.certificates, tsa_trust, now, &rev);
-            if let Some(f) = path.status.failure() {
+            let tpath = tsa_path(&ok, &parsed.certificates, tsa_trust, now, &rev);
+            if let Some(f) = tpath.status.failure() {
                 return Err(TimestampError::UntrustedTsa { detail: f.text() });
             }
-            take(&path);
+            take(&tpath, &mut tsa_certs, &mut tsa_crls);
+        }
+        match form {
+            LongTermForm::Baseline => {
+                take(&path, &mut certs, &mut crls);
+                certs.extend(tsa_certs);
+                crls.extend(tsa_crls);
+            }
+            LongTermForm::EsXLong => {
+                let per_cert: Vec<Vec<Vec<u8>>> = path
+                    .revocation
+                    .iter()
+                    .map(|i| i.crls.iter().map(|c| c.der.clone()).collect())
+                    .collect();
+                es_xl.push((
+                    index,
+                    inkan_cades::ats::es_xl_values(
+                        &path.chain_der,
+                        &per_cert,
+                        &tsa_certs,
+                        &tsa_crls,
+                        &parsed.certificates,
+                        &parsed.crls,
+                    )?,
+                ));
+            }
         }
     }
-    Ok(inkan_cades::augment::add_validation_data(
-        signature, &certs, &crls,
-    )?)
+    if form == LongTermForm::Baseline {
+        return Ok(inkan_cades::augment::add_validation_data(
+            signature, &certs, &crls,
+        )?);
+    }
+    let mut current = signature.to_vec();
+    for (index, v) in es_xl {
+        use inkan_cades::ats::{
+            ID_AA_CERT_REFS, ID_AA_CERT_VALUES, ID_AA_REVOCATION_REFS, ID_AA_REVOCATION_VALUES,
+        };
+        for (oid, value) in [
+            (ID_AA_CERT_REFS, &v.cert_refs),
+            (ID_AA_REVOCATION_REFS, &v.revocation_refs),
+            (ID_AA_CERT_VALUES, &v.cert_values),
+            (ID_AA_REVOCATION_VALUES, &v.revocation_values),
+        ] {
+            current = inkan_cades::augment::add_unsigned_attribute(&current, index, &oid, value)?;
+        }
+    }
+    Ok(current)
 }
 
 /// CAdES-LTA (EN 319 122-1 §5.5.3): an archive time-stamp v3 over each
