@@ -122,12 +122,16 @@ pub fn tsa_settings(props: &Props) -> Html {
             <p class="muted">{ t(l, "設定すると、署名にタイムスタンプ（レベル T）を付けます。認定タイムスタンプ局の URL と、その検証用の証明書を指定してください。",
                                   "When set, signatures get a time-stamp (level T). Give your accredited TSA's URL and the certificate its tokens chain to.") }</p>
             <form id="tsa-form" onsubmit={on_save}>
-                <label for="tsa-url">{ t(l, "URL", "URL") }</label>
-                <input id="tsa-url" ref={url_input} type="url" value={url} placeholder="https://tsa.example.jp/tsa" />
-                <label for="tsa-trust">{ t(l, "信頼する証明書を追加（パス）", "Add a trusted certificate (path)") }</label>
-                <input id="tsa-trust" ref={trust_input.clone()} type="text" placeholder="/path/tsa-root.pem" />
-                { browse_button(l, "certificate", trust_input, "tsa-trust") }
-                <button type="submit">{ t(l, "保存", "Save") }</button>
+                <div class="inline">
+                    <label for="tsa-url">{ t(l, "URL", "URL") }</label>
+                    <input id="tsa-url" ref={url_input} type="url" value={url} placeholder="https://tsa.example.jp/tsa" />
+                </div>
+                <div class="inline">
+                    <label for="tsa-trust">{ t(l, "信頼する証明書を追加（パス）", "Add a trusted certificate (path)") }</label>
+                    <input id="tsa-trust" ref={trust_input.clone()} type="text" placeholder="/path/tsa-root.pem" />
+                    { browse_button(l, "certificate", trust_input, "tsa-trust") }
+                    <button type="submit">{ t(l, "保存", "Save") }</button>
+                </div>
             </form>
             if *saved { <p class="status-ok" role="status">{ t(l, "保存しました", "Saved") }</p> }
             if let Some(Err(m)) = &*view { <p class="status-error" role="alert">{ msg(l, m) }</p> }

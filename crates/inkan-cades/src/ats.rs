@@ -504,10 +504,7 @@ pub type CertsAndCrls = (Vec<Vec<u8>>, Vec<Vec<u8>>);
 /// The certificates and CRLs of the certificate-values and
 /// revocation-values attributes of signer `index` (ES-X-Long): validation
 /// material like SignedData's own, which a verifier adds to its pool.
-pub fn long_term_values(
-    signature: &[u8],
-    index: usize,
-) -> Result<CertsAndCrls, CadesError> {
+pub fn long_term_values(signature: &[u8], index: usize) -> Result<CertsAndCrls, CadesError> {
     let parsed = crate::parse(signature)?;
     let si = parsed
         .signers

@@ -19,6 +19,8 @@ struct Rig {
     _driver: TauriDriver,
     _x: Xvfb,
     _crls: inkan_testpki::CrlServer,
+    /// A TSA under the TEST root, for the settings test.
+    tsa: inkan_testpki::TsaServer,
     _pcscd: Pcscd,
     _machine: MutexGuard<'static, ()>,
 }
@@ -33,6 +35,8 @@ fn rig(name: &str) -> Rig {
     let pki_dir = dir.join("pki");
     pki.write_to(&pki_dir).expect("write PKI");
     let crls = inkan_testpki::CrlServer::start(listener, &pki).expect("CRL server");
+    let tsa = inkan_testpki::TsaServer::start(inkan_testpki::TestTsa::new(&pki).expect("TSA"))
+        .expect("TSA server");
     let reader = VpcdReader {
         name: "Inkan Window Reader".into(),
         port: inkan_e2e::vpcd_ports(1)[0],
@@ -67,6 +71,7 @@ fn rig(name: &str) -> Rig {
         _driver: driver,
         _x: x,
         _crls: crls,
+        tsa,
         _pcscd: pcscd,
         _machine: machine,
     }
@@ -173,6 +178,73 @@ fn compose_sign_verify_shows_valid_then_tampered_shows_invalid() {
     });
     assert!(hist.contains("有効"), "{hist}");
     shot(&r.s, "07-history");
+}
+
+/// The time-stamp authority set in the window: the next signature gets a
+/// time-stamp (level T), the result says so, and verification shows the
+/// stamped signing time and the level. Before, signing says it has none.
+#[test]
+fn tsa_set_in_the_window_stamps_the_signature_and_verification_shows_it() {
+    let r = rig("wf-tsa");
+    r.s.wait_text("#holder-role", 20, |t| t.contains("医師"));
+
+    // Without a TSA: level B, and the window says why.
+    compose(&r);
+    open_pin_dialog(&r);
+    enter_pin(&r, "1234");
+    let done =
+        r.s.wait_text("#sign-result", 30, |t| t.contains("署名しました"));
+    assert!(
+        done.contains("タイムスタンプ局が設定されていない"),
+        "{done}"
+    );
+    shot(&r.s, "21-signed-without-tsa");
+
+    r.s.click_css("#tab-diagnostics");
+    r.s.wait_text("#tsa-heading", 10, |t| t.contains("タイムスタンプ局"));
+    r.s.set_value("#tsa-url", &r.tsa.url());
+    r.s.set_value("#tsa-trust", &path(&r.dir.join("pki").join("root.pem")));
+    r.s.click_css("#tsa-form button[type=submit]");
+    r.s.wait_text(".tsa-trust", 10, |t| t.contains("Root"));
+    shot(&r.s, "22-tsa-settings");
+
+    // The next signature is stamped (a second letter: a new number).
+    r.s.click_css("#tab-compose");
+    r.s.wait_text("#letter-preview", 20, |t| t.contains("診療情報提供書"));
+    r.s.set_value("#out-dir", &path(&r.dir.join("out2")));
+    std::fs::create_dir_all(r.dir.join("out2")).expect("out2");
+    open_pin_dialog(&r);
+    enter_pin(&r, "1234");
+    // The stamped result replaces the first one.
+    let done = r.s.wait_text(".sign-timestamp", 30, |t| t.contains("T"));
+    let banner =
+        r.s.wait_text("#sign-result", 5, |t| t.contains("署名しました"));
+    assert!(!banner.contains("設定されていない"), "{banner}");
+    assert!(
+        done.contains("Inkan TEST Time-Stamping Authority"),
+        "{done}"
+    );
+    shot(&r.s, "23-signed-with-time-stamp");
+
+    let letter = std::fs::read_dir(r.dir.join("out2"))
+        .expect("out2")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e != "p7s"))
+        .expect("letter");
+    r.s.click_css("#tab-verify");
+    r.s.set_value("#verify-path", &path(&letter));
+    r.s.click_css("#verify-button");
+    let banner = r.s.wait_text(".banner", 30, |t| {
+        t.contains("有効") || t.contains("判定不能")
+    });
+    assert!(banner.contains("有効"), "{banner}");
+    let facts = r.s.wait_text(".verify-result .facts", 5, |t| !t.is_empty());
+    assert!(
+        facts.contains("署名時刻（タイムスタンプ）") && facts.contains("B-T"),
+        "{facts}"
+    );
+    shot(&r.s, "24-verify-with-time-stamp");
 }
 
 #[test]
