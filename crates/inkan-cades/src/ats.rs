@@ -329,28 +329,22 @@ pub fn check_hash_index(
     signer: usize,
     index: &HashIndex,
 ) -> Result<(), CadesError> {
+    use std::collections::HashSet;
     let r = raw(signature, signer)?;
     let alg = &index.algorithm;
-    let certs: Vec<Vec<u8>> = r
+    // Sets, not lists: a hostile index may repeat one entry many thousand
+    // times against as many attribute values (quadratic with lists).
+    let certs: HashSet<Vec<u8>> = r
         .certificates
         .iter()
         .map(|c| hash(alg, c))
         .collect::<Result<_, _>>()?;
-    let crls: Vec<Vec<u8>> = r
+    let crls: HashSet<Vec<u8>> = r
         .crls
         .iter()
         .map(|c| hash(alg, c))
         .collect::<Result<_, _>>()?;
-    let mut attrs = Vec::new();
-    for (t, values, whole) in &r.unsigned {
-        if index.version == 3 {
-            for v in values {
-                attrs.push(hash(alg, &[*t, *v].concat())?);
-            }
-        } else {
-            attrs.push(hash(alg, whole)?);
-        }
-    }
+    let attrs = unsigned_hashes(&r, index)?;
     let missing = |what: &str| {
         Err(CadesError::malformed(
             "ats-hash-index",
@@ -363,10 +357,57 @@ pub fn check_hash_index(
     if index.crls.iter().any(|h| !crls.contains(h)) {
         return missing("CRL");
     }
-    if index.unsigned.iter().any(|h| !attrs.contains(h)) {
+    if index.unsigned.iter().any(|h| !attrs.contains_key(h)) {
         return missing("unsigned attribute");
     }
     Ok(())
+}
+
+/// The hash of every unsigned attribute (v1, v2) or attribute value (v3) of
+/// `r` as `index` counts them, with the values each one stands for.
+fn unsigned_hashes<'a>(
+    r: &Raw<'a>,
+    index: &HashIndex,
+) -> Result<std::collections::HashMap<Vec<u8>, Vec<&'a [u8]>>, CadesError> {
+    let alg = &index.algorithm;
+    let mut attrs: std::collections::HashMap<Vec<u8>, Vec<&'a [u8]>> =
+        std::collections::HashMap::new();
+    for (t, values, whole) in &r.unsigned {
+        if index.version == 3 {
+            for v in values {
+                attrs
+                    .entry(hash(alg, &[*t, *v].concat())?)
+                    .or_default()
+                    .push(v);
+            }
+        } else {
+            attrs
+                .entry(hash(alg, whole)?)
+                .or_default()
+                .extend(values.iter().copied());
+        }
+    }
+    Ok(attrs)
+}
+
+/// The unsigned attribute values of signer `signer` that `index` covers,
+/// exactly as encoded (EN 319 122-1 §5.5.2: an archive time-stamp v3
+/// protects an unsigned attribute only through its index). With a v1 or
+/// v2 index every value of a listed attribute is covered.
+pub fn covered_values(
+    signature: &[u8],
+    signer: usize,
+    index: &HashIndex,
+) -> Result<std::collections::HashSet<Vec<u8>>, CadesError> {
+    let r = raw(signature, signer)?;
+    let attrs = unsigned_hashes(&r, index)?;
+    Ok(index
+        .unsigned
+        .iter()
+        .filter_map(|h| attrs.get(h))
+        .flatten()
+        .map(|v| v.to_vec())
+        .collect())
 }
 
 /// The unsigned attributes of signer `index`: (type, values, whole Attribute), as encoded.

@@ -234,6 +234,9 @@ enum ArchiveCommand {
         /// The signed document of a single detached signature (needed to renew it)
         #[arg(long)]
         content: Option<std::path::PathBuf>,
+        /// A time-stamp authority trust anchor for this run (PEM or DER), repeatable; time-stamps count only when their TSA is trusted
+        #[arg(long = "tsa-trust", value_name = "CERT")]
+        tsa_trust: Vec<std::path::PathBuf>,
     },
     /// List the signatures under care and when each needs renewing
     Status {
@@ -277,7 +280,8 @@ fn main() -> ExitCode {
             ArchiveCommand::Add {
                 signatures,
                 content,
-            } => signature::archive_add(&signatures, content.as_deref(), lang),
+                tsa_trust,
+            } => signature::archive_add(&signatures, content.as_deref(), &tsa_trust, lang),
             ArchiveCommand::Status { before, json } => {
                 signature::archive_status(before, json, lang)
             }

@@ -813,6 +813,7 @@ fn open_archive() -> Result<inkan_workflow::archive::Archive, Failure> {
 pub fn archive_add(
     signatures: &[PathBuf],
     content: Option<&Path>,
+    tsa_trust: &[PathBuf],
     lang: Lang,
 ) -> Result<(), Failure> {
     use inkan_l10n::Localized;
@@ -824,8 +825,15 @@ pub fn archive_add(
         ));
     }
     let archive = open_archive()?;
+    let check = stamp_check(tsa_trust)?;
+    if check.tsa_trust.is_empty() {
+        match lang {
+            Lang::Ja => eprintln!("注意: タイムスタンプ局の信頼の起点がないため、タイムスタンプは数えません（すべて更新対象になります）。--tsa-trust か設定で指定してください。"),
+            Lang::En => eprintln!("Note: no TSA trust anchor, so no time-stamp counts (everything is due). Give --tsa-trust or set one in the settings."),
+        }
+    }
     for sig in signatures {
-        let e = archive.add(sig, content).map_err(|e| {
+        let e = archive.add(sig, content, &check).map_err(|e| {
             let t = e.text();
             msg(e.code(), t.ja, t.en)
         })?;
@@ -839,6 +847,18 @@ pub fn archive_add(
         }
     }
     Ok(())
+}
+
+/// How the register checks time-stamps: the given and configured TSA
+/// trust anchors, CRLs from the cache and distribution points.
+fn stamp_check(tsa_trust: &[PathBuf]) -> Result<inkan_workflow::archive::StampCheck, Failure> {
+    Ok(inkan_workflow::archive::StampCheck {
+        tsa_trust: tsa_trust_anchors(tsa_trust)?,
+        revocation: RevocationConfig {
+            cache_dir: crl_cache_dir(),
+            ..RevocationConfig::default()
+        },
+    })
 }
 
 /// `inkan archive status`.
@@ -905,6 +925,7 @@ pub fn archive_renew(
     lang: Lang,
 ) -> Result<(), Failure> {
     use inkan_l10n::Localized;
+    use sha2::Digest;
     let archive = open_archive()?;
     let entries = archive.entries().map_err(|e| {
         let t = e.text();
@@ -932,6 +953,14 @@ pub fn archive_renew(
     {
         let result = (|| -> Result<Vec<u8>, String> {
             let old = std::fs::read(&e.path).map_err(|err| err.to_string())?;
+            // A file replaced since it was put under care is not renewed
+            // silently: someone must look at it and add it again.
+            if hex::encode(sha2::Sha256::digest(&old)) != e.sha256 {
+                return Err(match lang {
+                    Lang::Ja => "登録後に署名ファイルが変更されています。内容を確かめてから inkan archive add で登録し直してください".into(),
+                    Lang::En => "the signature file changed since it was registered; check it, then register it again with inkan archive add".into(),
+                });
+            }
             let content = e
                 .content
                 .as_ref()
@@ -940,6 +969,7 @@ pub fn archive_renew(
                 .map_err(|err| err.to_string())?;
             let with_data = inkan_validation::timestamps::add_timestamp_validation_data(
                 &old,
+                content.as_deref(),
                 &anchors,
                 &revocation,
             )
@@ -952,7 +982,13 @@ pub fn archive_renew(
                 &revocation,
             )
             .map_err(|err| err.text().get(lang).to_string())?;
-            inkan_validation::timestamps::check_archive_integrity(&new, content.as_deref())?;
+            inkan_validation::timestamps::check_renewal(
+                &old,
+                &new,
+                content.as_deref(),
+                &anchors,
+                &revocation,
+            )?;
             let mut prev = e.path.as_os_str().to_owned();
             prev.push(".prev");
             inkan_referral::write_atomic(Path::new(&prev), &old).map_err(|err| err.to_string())?;
@@ -962,7 +998,15 @@ pub fn archive_renew(
         match result {
             Ok(new) => {
                 renewed += 1;
-                let _ = archive.renewed(&e.path, &new);
+                let content = e.content.as_ref().and_then(|c| std::fs::read(c).ok());
+                let check = inkan_workflow::archive::StampCheck {
+                    tsa_trust: anchors.clone(),
+                    revocation: revocation.clone(),
+                };
+                if let Err(err) = archive.renewed(&e.path, &new, content.as_deref(), &check) {
+                    let t = err.text();
+                    eprintln!("{}", t.get(lang));
+                }
                 match lang {
                     Lang::Ja => println!("更新しました: {}", e.path.display()),
                     Lang::En => println!("Renewed: {}", e.path.display()),

@@ -373,14 +373,12 @@ fn archive_renew_adds_an_archive_time_stamp_and_never_breaks_a_file() {
     let data = fixture().dir.join("archive-data");
     let env = [("INKAN_DATA_DIR", data.as_path())];
     let mut sigs = Vec::new();
-    for name in ["t-archive-a", "t-archive-b"] {
-        let letter = letter_signed_by("doctor", name);
-        let sig = format!("{}.p7s", letter.display());
+    let lta = |sig: &str, letter: &Path| {
         let (code, out, err) = inkan(&[
             "--lang",
             "en",
             "augment",
-            &sig,
+            sig,
             "--level",
             "LTA",
             "--trust",
@@ -393,6 +391,11 @@ fn archive_renew_adds_an_archive_time_stamp_and_never_breaks_a_file() {
             &root,
         ]);
         assert_eq!(code, 0, "{out}{err}");
+    };
+    for name in ["t-archive-a", "t-archive-b", "t-archive-c"] {
+        let letter = letter_signed_by("doctor", name);
+        let sig = format!("{}.p7s", letter.display());
+        lta(&sig, &letter);
         let (code, out, err) = inkan_env(
             &[
                 "--lang",
@@ -402,6 +405,8 @@ fn archive_renew_adds_an_archive_time_stamp_and_never_breaks_a_file() {
                 &sig,
                 "--content",
                 letter.to_str().unwrap(),
+                "--tsa-trust",
+                &root,
             ],
             &env,
         );
@@ -415,7 +420,7 @@ fn archive_renew_adds_an_archive_time_stamp_and_never_breaks_a_file() {
         serde_json::from_str::<serde_json::Value>(&out).unwrap()
     };
     let s = status("365");
-    assert_eq!(s.as_array().unwrap().len(), 2, "{s:#}");
+    assert_eq!(s.as_array().unwrap().len(), 3, "{s:#}");
     assert!(
         s.as_array()
             .unwrap()
@@ -429,8 +434,12 @@ fn archive_renew_adds_an_archive_time_stamp_and_never_breaks_a_file() {
         "{s:#}"
     );
 
-    // The second letter is changed after it was put under care.
+    // The second letter is changed after it was put under care; the third
+    // signature file is replaced (by a valid file: augmented again) behind
+    // the register's back. Neither is renewed.
     std::fs::write(&sigs[1].0, "<letter>changed</letter>").unwrap();
+    lta(&sigs[2].1, &sigs[2].0);
+    let before_c = std::fs::read(&sigs[2].1).unwrap();
     let before_b = std::fs::read(&sigs[1].1).unwrap();
     let before_a = std::fs::read(&sigs[0].1).unwrap();
     let (code, out, err) = inkan_env(
@@ -449,8 +458,10 @@ fn archive_renew_adds_an_archive_time_stamp_and_never_breaks_a_file() {
         &env,
     );
     assert_eq!(code, 1, "{out}{err}");
-    assert!(out.contains("1 renewed, 1 failed"), "{out}");
+    assert!(out.contains("1 renewed, 2 failed"), "{out}{err}");
     assert!(err.contains("Not renewed"), "{err}");
+    assert!(err.contains("changed since it was registered"), "{err}");
+    assert_eq!(std::fs::read(&sigs[2].1).unwrap(), before_c);
     assert_eq!(
         std::fs::read(&sigs[1].1).unwrap(),
         before_b,

@@ -75,21 +75,19 @@ pub(crate) struct Ctx<'a> {
 
 /// Checks every time-stamp of `si`: archive time-stamps first, newest
 /// first, each proving the existence of what it covers at its genTime; then
-/// the signature-time-stamps, whose TSA only has to be valid at the
-/// earliest time an archive time-stamp proves.
+/// the signature-time-stamps. A time-stamp's TSA only has to have been valid
+/// at the earliest time a valid archive time-stamp that covers this very
+/// token proves (EN 319 102-1 §5.6.2.3): a token added after an archive
+/// time-stamp, or left out of its index, gets no proof of existence from it.
 pub(crate) fn check(si: &SignerInfoView, ctx: &Ctx<'_>) -> Stamps {
-    let mut reports = archives(si, ctx);
-    let poe = reports
-        .iter()
-        .filter(|r| r.indication == "TOTAL_PASSED")
-        .filter_map(|r| r.gen_time_value)
-        .min();
+    let (mut reports, proofs) = archives(si, ctx);
     let mut signature_stamps = Vec::new();
     for token in si
         .unsigned_attr_values(&oids::ID_AA_SIGNATURE_TIME_STAMP)
         .into_iter()
         .take(MAX_TIMESTAMPS)
     {
+        let poe = poe_of(&proofs, Kind::Signature, token);
         signature_stamps.push(check_one("signature", token, &si.signature, ctx, poe));
     }
     let best_signature_time = signature_stamps
@@ -105,40 +103,93 @@ pub(crate) fn check(si: &SignerInfoView, ctx: &Ctx<'_>) -> Stamps {
     }
 }
 
+/// What kind of unsigned attribute a token sits in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Signature,
+    ArchiveV3,
+    ArchiveV2,
+    EsX,
+}
+
+/// What a valid archive (or ES-X type 1) time-stamp proves existed at its
+/// genTime.
+struct Proof {
+    time: SystemTime,
+    covers: Cover,
+}
+
+enum Cover {
+    /// ATSv3: the attribute values its ats-hash-index lists, exactly.
+    Values(std::collections::HashSet<Vec<u8>>),
+    /// ATSv2: every unsigned attribute but the archive time-stamps not
+    /// older than it (that is how its imprint input is built).
+    AllBefore(SystemTime),
+    /// ES-X type 1: the signature-time-stamps.
+    SignatureStamps,
+}
+
+/// The earliest time a valid proof that covers `token` shows it existed,
+/// never before the token's own genTime (a token cannot have existed
+/// before the time it states).
+fn poe_of(proofs: &[Proof], kind: Kind, token: &[u8]) -> Option<SystemTime> {
+    let gen = gen_time_of(token)?.0;
+    proofs
+        .iter()
+        .filter(|p| p.time >= gen)
+        .filter(|p| match &p.covers {
+            Cover::Values(v) => v.contains(token),
+            Cover::AllBefore(t) => match kind {
+                Kind::ArchiveV3 | Kind::ArchiveV2 => gen < *t,
+                Kind::Signature | Kind::EsX => true,
+            },
+            Cover::SignatureStamps => kind == Kind::Signature,
+        })
+        .map(|p| p.time)
+        .min()
+}
+
 fn gen_time_of(token: &[u8]) -> Option<(SystemTime, inkan_tsp::ImprintHash)> {
     let p = inkan_cades::parse(token).ok()?;
     let info = inkan_tsp::rfc3161::parse_tst_info(p.econtent.as_deref()?).ok()?;
     Some((info.gen_time, info.hash))
 }
 
-/// The archive time-stamps (ATSv3, ATSv2) and ES-X time-stamps of a signer.
-fn archives(si: &SignerInfoView, ctx: &Ctx<'_>) -> Vec<TimestampReport> {
+/// The archive time-stamps (ATSv3, ATSv2) and ES-X time-stamps of a signer,
+/// and what the valid ones prove.
+fn archives(si: &SignerInfoView, ctx: &Ctx<'_>) -> (Vec<TimestampReport>, Vec<Proof>) {
     use inkan_cades::ats;
-    let mut tokens: Vec<(&'static str, Vec<u8>, Option<SystemTime>)> = Vec::new();
-    for (oid, kind) in [
-        (ats::ID_AA_ATS_V3, "archive_v3"),
-        (inkan_cades::augment::ID_AA_ATS_V2, "archive_v2"),
-        (ID_AA_ESX_TYPE1, "es_x_type1"),
-        (ID_AA_ESX_TYPE2, "es_x_type2"),
+    let mut tokens: Vec<(Kind, &'static str, Vec<u8>, Option<SystemTime>)> = Vec::new();
+    for (oid, kind, name) in [
+        (ats::ID_AA_ATS_V3, Kind::ArchiveV3, "archive_v3"),
+        (
+            inkan_cades::augment::ID_AA_ATS_V2,
+            Kind::ArchiveV2,
+            "archive_v2",
+        ),
+        (ID_AA_ESX_TYPE1, Kind::EsX, "es_x_type1"),
+        (ID_AA_ESX_TYPE2, Kind::EsX, "es_x_type2"),
     ] {
         for t in si
             .unsigned_attr_values(&oid)
             .into_iter()
             .take(MAX_TIMESTAMPS)
         {
-            tokens.push((kind, t.to_vec(), gen_time_of(t).map(|g| g.0)));
+            tokens.push((kind, name, t.to_vec(), gen_time_of(t).map(|g| g.0)));
         }
     }
     // Newest first: each is validated at the validation time, or at the
-    // time a newer valid archive time-stamp proves it existed.
-    tokens.sort_by_key(|t| std::cmp::Reverse(t.2));
-    let mut poe: Option<SystemTime> = None;
+    // time a newer valid archive time-stamp that covers it proves it existed.
+    tokens.sort_by_key(|t| std::cmp::Reverse(t.3));
+    let mut proofs: Vec<Proof> = Vec::new();
     let mut out = Vec::new();
-    for (kind, token, gen) in tokens {
+    for (kind, name, token, gen) in tokens {
         let mut note = None;
-        let input: Result<Vec<u8>, inkan_l10n::Text> = match kind {
-            "archive_v3" => archive_v3_input(&token, ctx).map(|(d, n)| {
+        let mut covered = None;
+        let input: Result<Vec<u8>, inkan_l10n::Text> = match name {
+            "archive_v3" => archive_v3_input(&token, ctx).map(|(d, n, c)| {
                 note = n;
+                covered = Some(c);
                 d
             }),
             "es_x_type1" => ats::imprint_input_esx1(ctx.signature, ctx.index)
@@ -149,12 +200,13 @@ fn archives(si: &SignerInfoView, ctx: &Ctx<'_>) -> Vec<TimestampReport> {
                 "what this kind of time-stamp covers is not checked",
             )),
         };
+        let poe = poe_of(&proofs, kind, &token);
         let r = match input {
-            Ok(data) => check_one(kind, &token, &data, ctx, poe),
+            Ok(data) => check_one(name, &token, &data, ctx, poe),
             Err(why) => {
-                let mut r = check_one(kind, &token, &[], ctx, poe);
+                let mut r = check_one(name, &token, &[], ctx, poe);
                 r.imprint_valid = false;
-                r.indication = if matches!(kind, "archive_v3") {
+                r.indication = if matches!(name, "archive_v3") {
                     "TOTAL_FAILED"
                 } else {
                     "INDETERMINATE"
@@ -174,13 +226,61 @@ fn archives(si: &SignerInfoView, ctx: &Ctx<'_>) -> Vec<TimestampReport> {
             });
         }
         if r.indication == "TOTAL_PASSED" {
-            if let Some(g) = r.gen_time_value {
-                poe = Some(poe.map_or(g, |p| p.min(g)));
+            if let Some(time) = r.gen_time_value {
+                let covers = match kind {
+                    Kind::ArchiveV3 => covered.map(Cover::Values),
+                    Kind::ArchiveV2 => Some(Cover::AllBefore(time)),
+                    Kind::EsX => Some(Cover::SignatureStamps),
+                    Kind::Signature => None,
+                };
+                if let Some(covers) = covers {
+                    proofs.push(Proof { time, covers });
+                }
             }
         }
         out.push(r);
     }
-    out
+    (out, proofs)
+}
+
+/// The time-stamps of every signer of `signature`, checked at `at` exactly
+/// as the verifier checks them (its POE rules, its validation data sources):
+/// what the archive register and a renewal may rely on. Only the
+/// `TOTAL_PASSED` ones prove anything.
+pub fn signer_timestamps(
+    signature: &[u8],
+    content: Option<&[u8]>,
+    tsa_trust: &[Vec<u8>],
+    revocation: &RevocationConfig,
+    at: SystemTime,
+) -> Result<Vec<Vec<TimestampReport>>, inkan_cades::CadesError> {
+    let parsed = inkan_cades::parse(signature)?;
+    let mut out = Vec::new();
+    for (index, si) in parsed.signers.iter().enumerate() {
+        let mut rev = revocation.clone();
+        rev.signature_crls.extend(parsed.crls.iter().cloned());
+        let (xl_certs, xl_crls) =
+            inkan_cades::ats::long_term_values(&parsed.der, index).unwrap_or_default();
+        rev.signature_crls.extend(xl_crls);
+        let mut pool = parsed.certificates.clone();
+        pool.extend(xl_certs);
+        out.push(
+            check(
+                si,
+                &Ctx {
+                    signature: &parsed.der,
+                    index,
+                    content,
+                    certs: &pool,
+                    tsa_trust,
+                    at,
+                    revocation: &rev,
+                },
+            )
+            .reports,
+        );
+    }
+    Ok(out)
 }
 
 /// ES-X type 1 (CAdES-C-timestamp) and type 2.
@@ -189,10 +289,15 @@ const ID_AA_ESX_TYPE1: der::asn1::ObjectIdentifier =
 const ID_AA_ESX_TYPE2: der::asn1::ObjectIdentifier =
     der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.26");
 
-fn archive_v3_input(
-    token: &[u8],
-    ctx: &Ctx<'_>,
-) -> Result<(Vec<u8>, Option<inkan_l10n::Text>), inkan_l10n::Text> {
+/// The imprint input of an ATSv3, a note when its index lists elements
+/// the signature no longer holds, and the attribute values it covers.
+type V3Input = (
+    Vec<u8>,
+    Option<inkan_l10n::Text>,
+    std::collections::HashSet<Vec<u8>>,
+);
+
+fn archive_v3_input(token: &[u8], ctx: &Ctx<'_>) -> Result<V3Input, inkan_l10n::Text> {
     use inkan_cades::ats;
     use inkan_l10n::Localized;
     let index = match ats::token_hash_index(token) {
@@ -205,6 +310,7 @@ fn archive_v3_input(
         }
         Err(e) => return Err(e.text()),
     };
+    let covered = ats::covered_values(ctx.signature, ctx.index, &index).map_err(|e| e.text())?;
     // An entry without an original means something it covered was removed
     // since: that evidence is no longer protected, but the time-stamp is not
     // false for it (its imprint decides). Reported with the time-stamp.
@@ -215,9 +321,10 @@ fn archive_v3_input(
                 format!("アーカイブタイムスタンプの索引に、現在の署名にない要素があります: {}", e.text().ja),
                 format!("the archive time-stamp's index lists elements the signature no longer holds: {}", e.text().en),
             )),
+            covered,
         ));
     }
-    Ok((build_v3(token, ctx, &index)?, None))
+    Ok((build_v3(token, ctx, &index)?, None, covered))
 }
 
 fn build_v3(
@@ -509,13 +616,16 @@ pub fn add_signature_timestamps(
         let Some(si) = parsed.signers.get(index) else {
             break;
         };
-        // A signer that already has a sound time-stamp is left as it is; one
-        // whose time-stamps do not verify gets another.
-        if si
-            .unsigned_attr_values(&oids::ID_AA_SIGNATURE_TIME_STAMP)
-            .iter()
-            .any(|t| inkan_tsp::verify_token(t, &si.signature, &parsed.certificates).is_ok())
-        {
+        // A signer that already has a time-stamp that holds (trusted TSA
+        // included) is left as it is; one whose time-stamps prove nothing
+        // gets another.
+        let holds = signer_timestamps(&current, None, tsa_trust, revocation, SystemTime::now())?
+            .get(index)
+            .is_some_and(|s| {
+                s.iter()
+                    .any(|r| r.kind == "signature" && r.indication == "TOTAL_PASSED")
+            });
+        if holds {
             continue;
         }
         let ok = inkan_tsp::fetch_token(cfg, &si.signature)?;
@@ -596,6 +706,7 @@ pub fn add_validation_data_as(
     let now = SystemTime::now();
     let mut rev = revocation.clone();
     rev.signature_crls.extend(parsed.crls.iter().cloned());
+    let stamps = signer_timestamps(signature, content, tsa_trust, revocation, now)?;
     let mut certs: Vec<Vec<u8>> = Vec::new();
     let mut crls: Vec<Vec<u8>> = Vec::new();
     let take = |path: &PathReport, certs: &mut Vec<Vec<u8>>, crls: &mut Vec<Vec<u8>>| {
@@ -644,14 +755,32 @@ pub fn add_validation_data_as(
         if let Some(f) = path.status.failure() {
             return Err(TimestampError::SignerNotValid { detail: f.text() });
         }
+        // The validation data of the signature-time-stamps that hold, as the
+        // verifier validated them; a token that proves nothing (a sender's
+        // junk, an untrusted TSA) is left out rather than blocking the rest.
         let (mut tsa_certs, mut tsa_crls) = (Vec::new(), Vec::new());
-        for token in si.unsigned_attr_values(&oids::ID_AA_SIGNATURE_TIME_STAMP) {
-            let ok = inkan_tsp::verify_token(token, &si.signature, &parsed.certificates)?;
-            let tpath = tsa_path(&ok, &parsed.certificates, tsa_trust, now, &rev);
-            if let Some(f) = tpath.status.failure() {
-                return Err(TimestampError::UntrustedTsa { detail: f.text() });
+        let stamps = stamps.get(index).map(Vec::as_slice).unwrap_or_default();
+        if !si
+            .unsigned_attr_values(&oids::ID_AA_SIGNATURE_TIME_STAMP)
+            .is_empty()
+            && !stamps
+                .iter()
+                .any(|r| r.kind == "signature" && r.indication == "TOTAL_PASSED")
+        {
+            let why = stamps
+                .iter()
+                .find(|r| r.kind == "signature")
+                .and_then(|r| r.detail.clone())
+                .unwrap_or_else(|| inkan_l10n::Text::new("不明", "unknown"));
+            return Err(TimestampError::UntrustedTsa { detail: why });
+        }
+        for r in stamps
+            .iter()
+            .filter(|r| r.kind == "signature" && r.indication == "TOTAL_PASSED")
+        {
+            if let Some(tpath) = &r.tsa_path {
+                take(tpath, &mut tsa_certs, &mut tsa_crls);
             }
-            take(&tpath, &mut tsa_certs, &mut tsa_crls);
         }
         match form {
             LongTermForm::Baseline => {
@@ -768,56 +897,26 @@ pub fn add_archive_timestamps(
 }
 
 /// For renewing an archive (EN 319 122-1 §5.5.3): the validation data of
-/// every time-stamp's TSA (its path to a TSA trust anchor now, and the CRLs
-/// that decided it), added to the SignedData, so that the next archive
-/// time-stamp covers it.
+/// every time-stamp that holds (its TSA's path to a TSA trust anchor, as the
+/// verifier validated it: now, or at the time a newer archive time-stamp
+/// proves, and the CRLs that decided it), added to the SignedData so that
+/// the next archive time-stamp covers it. A TSA certificate that has
+/// expired since is no obstacle: its data was validated at its proof of
+/// existence. Tokens that prove nothing (a sender's junk, an untrusted TSA)
+/// are left as they are and do not block the renewal: the new archive
+/// time-stamp gives them no proof of existence they did not have.
 pub fn add_timestamp_validation_data(
     signature: &[u8],
+    content: Option<&[u8]>,
     tsa_trust: &[Vec<u8>],
     revocation: &RevocationConfig,
 ) -> Result<Vec<u8>, TimestampError> {
-    use inkan_l10n::Localized;
-    let parsed = inkan_cades::parse(signature)?;
-    let mut rev = revocation.clone();
-    rev.signature_crls.extend(parsed.crls.iter().cloned());
+    let stamps = signer_timestamps(signature, content, tsa_trust, revocation, SystemTime::now())?;
     let mut certs = Vec::new();
     let mut crls = Vec::new();
-    for si in &parsed.signers {
-        for oid in [
-            oids::ID_AA_SIGNATURE_TIME_STAMP,
-            inkan_cades::ats::ID_AA_ATS_V3,
-        ] {
-            for token in si
-                .unsigned_attr_values(&oid)
-                .into_iter()
-                .take(MAX_TIMESTAMPS)
-            {
-                let tp = inkan_cades::parse(token)?;
-                let integrity = inkan_cades::verify_timestamp_token(&tp, &parsed.certificates)?;
-                let Some(info) = tp
-                    .econtent
-                    .as_deref()
-                    .and_then(|c| inkan_tsp::rfc3161::parse_tst_info(c).ok())
-                else {
-                    continue;
-                };
-                let ok = inkan_tsp::TokenOk {
-                    info,
-                    tsa_cert: integrity.signer_cert,
-                    certificates: tp.certificates.clone(),
-                    crls: tp.crls.clone(),
-                    token: token.to_vec(),
-                };
-                let path = tsa_path(
-                    &ok,
-                    &parsed.certificates,
-                    tsa_trust,
-                    SystemTime::now(),
-                    &rev,
-                );
-                if let Some(f) = path.status.failure() {
-                    return Err(TimestampError::UntrustedTsa { detail: f.text() });
-                }
+    for signer in &stamps {
+        for r in signer.iter().filter(|r| r.indication == "TOTAL_PASSED") {
+            if let Some(path) = &r.tsa_path {
                 certs.extend(path.chain_der.iter().cloned());
                 for info in &path.revocation {
                     crls.extend(info.crls.iter().map(|c| c.der.clone()));
@@ -830,29 +929,58 @@ pub fn add_timestamp_validation_data(
     )?)
 }
 
-/// Checks that every archive time-stamp of `signature` still covers it (its
-/// index and imprint) and that every signer is intact: what a renewal must
-/// establish before it replaces a file. `Err` says what is wrong.
-pub fn check_archive_integrity(signature: &[u8], content: Option<&[u8]>) -> Result<(), String> {
-    use inkan_cades::ats;
-    let parsed = inkan_cades::parse(signature).map_err(|e| e.to_string())?;
-    for (index, si) in parsed.signers.iter().enumerate() {
+/// What a renewal must establish before it replaces a file (EN 319 122-1
+/// §5.5.3): every signer is intact, and every time-stamp that held in
+/// `before` (the file as it was) still holds in `after`, with the same
+/// indication; newer ones are allowed. `Err` says what is wrong.
+pub fn check_renewal(
+    before: &[u8],
+    after: &[u8],
+    content: Option<&[u8]>,
+    tsa_trust: &[Vec<u8>],
+    revocation: &RevocationConfig,
+) -> Result<(), String> {
+    let parsed = inkan_cades::parse(after).map_err(|e| e.to_string())?;
+    for index in 0..parsed.signers.len() {
         match inkan_cades::verify_signer_integrity(&parsed, index, content, &[]) {
             Ok(_) | Err(inkan_cades::CadesError::DetachedContentMissing) => {}
             Err(e) => return Err(e.to_string()),
         }
-        for token in si.unsigned_attr_values(&ats::ID_AA_ATS_V3) {
-            let index_v = ats::token_hash_index(token)
-                .map_err(|e| e.to_string())?
-                .ok_or("an archive time-stamp without its index")?;
-            let alg = gen_time_of(token)
-                .map(|(_, h)| h)
-                .ok_or("an archive time-stamp whose TSTInfo cannot be read")?;
-            let input =
-                ats::imprint_input_v3(&parsed.der, index, content, &hash_oid(alg), &index_v.der)
-                    .map_err(|e| e.to_string())?;
-            inkan_tsp::verify_token(token, &input, &parsed.certificates)
-                .map_err(|e| e.to_string())?;
+    }
+    let now = SystemTime::now();
+    let old = signer_timestamps(before, content, tsa_trust, revocation, now)
+        .map_err(|e| e.to_string())?;
+    let new =
+        signer_timestamps(after, content, tsa_trust, revocation, now).map_err(|e| e.to_string())?;
+    if old.len() != new.len() {
+        return Err("the number of signers changed".into());
+    }
+    let holding = |reports: &[TimestampReport]| {
+        let mut m: std::collections::BTreeMap<(&'static str, Option<String>), usize> =
+            std::collections::BTreeMap::new();
+        for r in reports.iter().filter(|r| r.indication == "TOTAL_PASSED") {
+            *m.entry((r.kind, r.gen_time.clone())).or_default() += 1;
+        }
+        m
+    };
+    for (o, n) in old.iter().zip(&new) {
+        let (o, n) = (holding(o), holding(n));
+        for ((kind, gen), count) in &o {
+            if n.get(&(*kind, gen.clone())).copied().unwrap_or(0) < *count {
+                return Err(format!(
+                    "a {kind} time-stamp of {} no longer holds",
+                    gen.as_deref().unwrap_or("?")
+                ));
+            }
+        }
+        let archives = |m: &std::collections::BTreeMap<(&'static str, Option<String>), usize>| {
+            m.iter()
+                .filter(|((k, _), _)| *k == "archive_v3")
+                .map(|(_, c)| c)
+                .sum::<usize>()
+        };
+        if archives(&n) <= archives(&o) {
+            return Err("the new archive time-stamp does not hold".into());
         }
     }
     Ok(())

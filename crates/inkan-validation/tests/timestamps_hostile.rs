@@ -6,102 +6,22 @@
 //! untrusted TSAs, forged earlier stamps).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
 use der::asn1::ObjectIdentifier;
 use der::{Any, Decode, Encode, Tagged};
 use inkan_cades::{SignOptions, SoftwareSigner};
-use inkan_testpki::{craft, CaId, CrlServer, PkiConfig, TestPki, TestTsa};
-use inkan_trust::{RevocationConfig, TrustStore};
-use inkan_validation::{validate, DocumentPolicy, Indication, Options, ValidationReport};
+use inkan_testpki::{craft, CaId, TestTsa};
+use inkan_trust::RevocationConfig;
+use inkan_validation::{validate, Indication, ValidationReport};
 use rsa::signature::{SignatureEncoding, Signer};
 use sha2::Digest;
 
-const LETTER: &[u8] = "診療情報提供書 (time-stamp attacks)".as_bytes();
-const DAY: u64 = 86_400;
-
-struct Fixture {
-    pki: TestPki,
-    _server: CrlServer,
-}
-
-fn fixture() -> &'static Fixture {
-    static F: OnceLock<Fixture> = OnceLock::new();
-    F.get_or_init(|| {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let pki = inkan_testpki::generate(&PkiConfig::default().with_crl_port(port)).unwrap();
-        let server = CrlServer::start(listener, &pki).unwrap();
-        Fixture {
-            pki,
-            _server: server,
-        }
-    })
-}
-
-fn pki() -> &'static TestPki {
-    &fixture().pki
-}
-
-fn ago(secs: u64) -> SystemTime {
-    pki().now - Duration::from_secs(secs)
-}
-
-fn sign_with(cert: Vec<u8>, key: rsa::PrivateKey) -> Vec<u8> {
-    let mut s = SoftwareSigner::new(cert, key);
-    inkan_cades::sign(
-        LETTER,
-        &mut s,
-        &SignOptions {
-            attached: false,
-            signing_time: pki().now,
-            extra_certificates: vec![pki().ca(CaId::SigningCa).cert_der.clone()],
-        },
-    )
-    .unwrap()
-}
-
-fn sign_as(id: &str) -> Vec<u8> {
-    let ident = pki().identity(id).unwrap();
-    sign_with(ident.cert_der.clone(), ident.key.clone())
-}
-
-fn tsa_at(t: SystemTime) -> TestTsa {
-    let mut tsa = TestTsa::new(pki()).unwrap();
-    tsa.time = Some(t);
-    tsa
-}
-
-fn sig_value(sig: &[u8], index: usize) -> Vec<u8> {
-    inkan_cades::parse(sig).unwrap().signers[index]
-        .signature
-        .clone()
-}
-
-/// `sig` with a good signature-time-stamp (genTime `t`) on signer `index`.
-fn stamp(sig: &[u8], index: usize, tsa: &TestTsa) -> Vec<u8> {
-    let imprint = sha2::Sha256::digest(sig_value(sig, index)).to_vec();
-    let token = tsa.token(&imprint, None, 7).unwrap();
-    inkan_cades::augment::add_signature_timestamp(sig, index, &token).unwrap()
-}
+mod common;
+use common::*;
 
 fn add_token(sig: &[u8], index: usize, token: &[u8]) -> Vec<u8> {
     inkan_cades::augment::add_signature_timestamp(sig, index, token).unwrap()
-}
-
-fn options(at: SystemTime, revocation: RevocationConfig) -> Options {
-    Options {
-        trust: TrustStore::Test {
-            anchors: vec![pki().root.cert_der.clone()],
-            pool: Vec::new(),
-            label: "test PKI".into(),
-        },
-        at: Some(at),
-        revocation,
-        policy: DocumentPolicy::ReferralLetter,
-        tsa_trust: vec![pki().root.cert_der.clone()],
-    }
 }
 
 fn online() -> RevocationConfig {
@@ -113,30 +33,6 @@ fn online() -> RevocationConfig {
 
 fn check(sig: &[u8]) -> ValidationReport {
     validate(sig, Some(LETTER), &options(pki().now, online()))
-}
-
-fn explain(r: &ValidationReport) -> String {
-    let ts: Vec<String> = r
-        .signers
-        .iter()
-        .flat_map(|s| s.timestamps.iter())
-        .map(|t| {
-            format!(
-                "[{} gen={:?} detail={:?}]",
-                t.indication,
-                t.gen_time,
-                t.detail.as_ref().map(|d| d.en.clone())
-            )
-        })
-        .collect();
-    format!(
-        "{} {:?} {} bst={:?} ts={}",
-        r.indication.as_str(),
-        r.sub_indication,
-        r.summary.en,
-        r.best_signature_time,
-        ts.join(" ")
-    )
 }
 
 // ---------------------------------------------------------------- DER bits

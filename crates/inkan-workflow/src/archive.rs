@@ -92,62 +92,84 @@ pub struct ArchiveEntry {
 /// What a signature file says about its time-stamps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Facts {
-    /// The level.
+    /// The level of its weakest signer.
     pub level: String,
-    /// genTime of the newest time-stamp (signature or archive).
+    /// genTime of the newest time-stamp that holds, of the signer whose
+    /// newest one is oldest.
     pub newest: Option<SystemTime>,
     /// notAfter of that time-stamp's TSA certificate.
     pub tsa_not_after: Option<SystemTime>,
 }
 
-/// Reads the time-stamps of `signature` (no trust needed).
-pub fn facts(signature: &[u8]) -> Result<Facts, String> {
+/// How the register checks time-stamps: what the verifier would use.
+#[derive(Debug, Clone, Default)]
+pub struct StampCheck {
+    /// TSA trust anchors (DER).
+    pub tsa_trust: Vec<Vec<u8>>,
+    /// Where CRLs come from.
+    pub revocation: inkan_trust::RevocationConfig,
+}
+
+/// Reads the time-stamps of `signature` as the verifier checks them now:
+/// only time-stamps that hold (trusted TSA, imprint, proof of existence)
+/// count, so that a token a sender added (untrusted, future-dated, junk)
+/// cannot make a file look renewed. A co-signed file is as strong as its
+/// weakest signer.
+pub fn facts(
+    signature: &[u8],
+    content: Option<&[u8]>,
+    check: &StampCheck,
+) -> Result<Facts, String> {
     use der::Decode;
     let parsed = inkan_cades::parse(signature).map_err(|e| e.to_string())?;
-    let mut newest: Option<(SystemTime, Option<SystemTime>)> = None;
-    let mut has_sig_ts = false;
-    let mut has_ats = false;
-    for si in &parsed.signers {
-        for (oid, archive) in [
-            (inkan_cades::oids::ID_AA_SIGNATURE_TIME_STAMP, false),
-            (inkan_cades::ats::ID_AA_ATS_V3, true),
-        ] {
-            for token in si.unsigned_attr_values(&oid) {
-                has_sig_ts |= !archive;
-                has_ats |= archive;
-                let Ok(tp) = inkan_cades::parse(token) else {
-                    continue;
-                };
-                let Some(info) = tp
-                    .econtent
-                    .as_deref()
-                    .and_then(|c| inkan_tsp::rfc3161::parse_tst_info(c).ok())
-                else {
-                    continue;
-                };
-                let tsa_not_after = inkan_cades::verify_timestamp_token(&tp, &[])
-                    .ok()
-                    .and_then(|ok| x509_cert::Certificate::from_der(&ok.signer_cert).ok())
-                    .map(|c| c.tbs_certificate().validity().not_after.to_system_time());
-                if newest.is_none_or(|(g, _)| info.gen_time > g) {
-                    newest = Some((info.gen_time, tsa_not_after));
-                }
-            }
+    let stamps = inkan_validation::timestamps::signer_timestamps(
+        signature,
+        content,
+        &check.tsa_trust,
+        &check.revocation,
+        SystemTime::now(),
+    )
+    .map_err(|e| e.to_string())?;
+    const LEVELS: [&str; 4] = ["B-B", "B-T", "B-LT", "B-LTA"];
+    let mut level = LEVELS.len() - 1;
+    let mut weakest: Option<(Option<SystemTime>, Option<SystemTime>)> = None;
+    for signer in &stamps {
+        let holds: Vec<_> = signer
+            .iter()
+            .filter(|r| r.indication == "TOTAL_PASSED")
+            .collect();
+        let has_ats = holds.iter().any(|r| r.kind.starts_with("archive"));
+        let has_sig_ts = holds.iter().any(|r| r.kind == "signature");
+        let l = if has_ats {
+            3
+        } else if has_sig_ts && !parsed.crls.is_empty() {
+            2
+        } else if has_sig_ts {
+            1
+        } else {
+            0
+        };
+        level = level.min(l);
+        let newest = holds
+            .iter()
+            .filter(|r| r.gen_time.is_some())
+            .max_by_key(|r| r.gen_time.clone());
+        let gen = newest
+            .and_then(|r| r.gen_time.as_deref())
+            .and_then(inkan_trust::crl::parse_rfc3339);
+        let not_after = newest
+            .and_then(|r| r.tsa_path.as_ref())
+            .and_then(|p| p.chain_der.first())
+            .and_then(|c| x509_cert::Certificate::from_der(c).ok())
+            .map(|c| c.tbs_certificate().validity().not_after.to_system_time());
+        if weakest.is_none_or(|(g, _)| gen < g) {
+            weakest = Some((gen, not_after));
         }
     }
-    let level = if has_ats {
-        "B-LTA"
-    } else if has_sig_ts && !parsed.crls.is_empty() {
-        "B-LT"
-    } else if has_sig_ts {
-        "B-T"
-    } else {
-        "B-B"
-    };
     Ok(Facts {
-        level: level.to_owned(),
-        newest: newest.map(|n| n.0),
-        tsa_not_after: newest.and_then(|n| n.1),
+        level: LEVELS[level].to_owned(),
+        newest: weakest.and_then(|w| w.0),
+        tsa_not_after: weakest.and_then(|w| w.1),
     })
 }
 
@@ -210,10 +232,12 @@ impl Archive {
     }
 
     /// Adds (or refreshes) `signature`, with its document when detached.
+    /// Its time-stamps count only when they hold under `check`.
     pub fn add(
         &self,
         signature: &Path,
         content: Option<&Path>,
+        check: &StampCheck,
     ) -> Result<ArchiveEntry, ArchiveError> {
         let abs = |p: &Path| {
             std::fs::canonicalize(p).map_err(|source| ArchiveError::Io {
@@ -227,9 +251,20 @@ impl Archive {
             path: path.clone(),
             source,
         })?;
-        let f = facts(&bytes).map_err(|detail| ArchiveError::NotASignature {
-            path: path.clone(),
-            detail,
+        let content_bytes = content
+            .as_ref()
+            .map(|c| {
+                std::fs::read(c).map_err(|source| ArchiveError::Io {
+                    path: c.clone(),
+                    source,
+                })
+            })
+            .transpose()?;
+        let f = facts(&bytes, content_bytes.as_deref(), check).map_err(|detail| {
+            ArchiveError::NotASignature {
+                path: path.clone(),
+                detail,
+            }
         })?;
         let entry = ArchiveEntry {
             path: path.clone(),
@@ -281,8 +316,14 @@ impl Archive {
     }
 
     /// Records that `path` was renewed: its new facts and hash.
-    pub fn renewed(&self, path: &Path, bytes: &[u8]) -> Result<(), ArchiveError> {
-        let f = facts(bytes).map_err(|detail| ArchiveError::NotASignature {
+    pub fn renewed(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        content: Option<&[u8]>,
+        check: &StampCheck,
+    ) -> Result<(), ArchiveError> {
+        let f = facts(bytes, content, check).map_err(|detail| ArchiveError::NotASignature {
             path: path.to_path_buf(),
             detail,
         })?;

@@ -1,0 +1,228 @@
+//! The archive register decides which files need their next archive
+//! time-stamp. Its facts must be the verifier's: a token a sender added
+//! (untrusted, future-dated) must not make a file look renewed, and a
+//! co-signed file is as strong as its weakest signer.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use der::{Decode, Encode};
+use inkan_cades::{ats, SignOptions, SoftwareSigner};
+use inkan_testpki::{CaId, PkiConfig, TestPki, TestTsa};
+use inkan_trust::RevocationConfig;
+use inkan_workflow::archive::{due, Archive, StampCheck};
+use sha2::Digest;
+
+const DAY: u64 = 86_400;
+const LETTER: &[u8] = b"<letter>archive register</letter>";
+
+fn archive_timestamp(sig: &[u8], signer: usize, tsa: &TestTsa) -> Vec<u8> {
+    let index = ats::hash_index_v3(sig, signer).unwrap();
+    let input = ats::imprint_input_v3(
+        sig,
+        signer,
+        Some(LETTER),
+        &inkan_cades::oids::SHA256,
+        &index,
+    )
+    .unwrap();
+    let token = tsa.token(&sha2::Sha256::digest(&input), None, 9).unwrap();
+    let token = inkan_cades::augment::add_unsigned_attribute(
+        &token,
+        0,
+        &ats::ID_AA_ATS_HASH_INDEX_V3,
+        &index,
+    )
+    .unwrap();
+    inkan_cades::augment::add_unsigned_attribute(sig, signer, &ats::ID_AA_ATS_V3, &token).unwrap()
+}
+
+fn signature_timestamp(sig: &[u8], signer: usize, tsa: &TestTsa) -> Vec<u8> {
+    let value = inkan_cades::parse(sig).unwrap().signers[signer]
+        .signature
+        .clone();
+    let token = tsa.token(&sha2::Sha256::digest(value), None, 7).unwrap();
+    inkan_cades::augment::add_signature_timestamp(sig, signer, &token).unwrap()
+}
+
+fn software(pki: &TestPki, id: &str) -> SoftwareSigner {
+    let ident = pki.identity(id).unwrap();
+    SoftwareSigner::new(ident.cert_der.clone(), ident.key.clone())
+}
+
+fn options(pki: &TestPki, now: SystemTime) -> SignOptions {
+    SignOptions {
+        attached: false,
+        signing_time: now,
+        extra_certificates: vec![pki.ca(CaId::SigningCa).cert_der.clone()],
+    }
+}
+
+/// A scratch folder with the letter, a register and a place for a signature.
+struct Scratch {
+    dir: PathBuf,
+    letter: PathBuf,
+    signature: PathBuf,
+    register: Archive,
+}
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!(
+            "inkan-archive-register-{name}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let letter = dir.join("letter.xml");
+        std::fs::write(&letter, LETTER).unwrap();
+        let register = Archive::open(&dir.join("archive.sqlite3")).unwrap();
+        Scratch {
+            signature: dir.join("letter.xml.p7s"),
+            dir,
+            letter,
+            register,
+        }
+    }
+
+    fn add(&self, sig: &[u8], check: &StampCheck) -> inkan_workflow::archive::ArchiveEntry {
+        std::fs::write(&self.signature, sig).unwrap();
+        self.register
+            .add(&self.signature, Some(&self.letter), check)
+            .unwrap()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The test root as TSA trust anchor, the test PKI's CRLs, no network.
+fn check_with(pki: &TestPki) -> StampCheck {
+    StampCheck {
+        tsa_trust: vec![pki.root.cert_der.clone()],
+        revocation: offline(pki),
+    }
+}
+
+fn offline(pki: &TestPki) -> RevocationConfig {
+    RevocationConfig {
+        crls: pki.crls.iter().map(|c| c.der.clone()).collect(),
+        fetch: false,
+        ..RevocationConfig::default()
+    }
+}
+
+/// The honest archive time-stamp's TSA certificate ends in about 30 days,
+/// so the letter is due within a year. A sender then adds an ATSv3 token
+/// signed by a look-alike root and dated ten years ahead, whose own
+/// certificate lives decades: the register must still call it due.
+#[test]
+fn untrusted_future_dated_token_does_not_silence_renewal() {
+    let now = SystemTime::now();
+    let pki = inkan_testpki::generate(&PkiConfig::default()).unwrap();
+    // The test TSA's certificate again, ending in 30 days.
+    let mut tsa = TestTsa::new(&pki).unwrap();
+    let not_after = der::asn1::UtcTime::from_system_time(now + Duration::from_secs(30 * DAY))
+        .unwrap()
+        .to_der()
+        .unwrap();
+    tsa.cert_der = inkan_testpki::craft::resigned(&tsa.cert_der, &pki.root.key, |f| {
+        let validity = Vec::<der::Any>::from_der(&f[4].to_der().unwrap()).unwrap();
+        let body = [validity[0].to_der().unwrap(), not_after].concat();
+        f[4] = der::Any::from_der(&inkan_testpki::craft::tlv(0x30, &body)).unwrap();
+    });
+    tsa.time = Some(now - Duration::from_secs(DAY));
+
+    let sig =
+        inkan_cades::sign(LETTER, &mut software(&pki, "doctor"), &options(&pki, now)).unwrap();
+    let sig = archive_timestamp(&sig, 0, &tsa);
+    let scratch = Scratch::new("future");
+    let check = check_with(&pki);
+    let window = Duration::from_secs(365 * DAY);
+
+    let honest = scratch.add(&sig, &check);
+    assert_eq!(honest.level, "B-LTA", "{honest:?}");
+    assert!(due(&honest, now, window), "{honest:?}");
+
+    let rogue = pki.ca(CaId::RogueRoot);
+    let bogus = TestTsa {
+        cert_der: rogue.cert_der.clone(),
+        key: rogue.key.clone(),
+        root_der: rogue.cert_der.clone(),
+        time: Some(now + Duration::from_secs(3650 * DAY)),
+    };
+    let token = bogus.token(&[0u8; 32], None, 1).unwrap();
+    let sig2 =
+        inkan_cades::augment::add_unsigned_attribute(&sig, 0, &ats::ID_AA_ATS_V3, &token).unwrap();
+    let e = scratch.add(&sig2, &check);
+    assert!(due(&e, now, window), "silenced by a bogus token: {e:?}");
+    assert_eq!(e.newest_timestamp, honest.newest_timestamp, "{e:?}");
+    assert_eq!(e.tsa_not_after, honest.tsa_not_after, "{e:?}");
+}
+
+/// Without a TSA trust anchor no time-stamp counts: the file is due (the
+/// safe side), never taken as renewed on the strength of an unchecked token.
+#[test]
+fn without_tsa_trust_every_file_is_due() {
+    let now = SystemTime::now();
+    let pki = inkan_testpki::generate(&PkiConfig::default()).unwrap();
+    let mut tsa = TestTsa::new(&pki).unwrap();
+    tsa.time = Some(now - Duration::from_secs(DAY));
+    let sig =
+        inkan_cades::sign(LETTER, &mut software(&pki, "doctor"), &options(&pki, now)).unwrap();
+    let sig = signature_timestamp(&sig, 0, &tsa);
+    let sig = archive_timestamp(&sig, 0, &tsa);
+    let scratch = Scratch::new("notrust");
+    let window = Duration::from_secs(365 * DAY);
+
+    let trusted = scratch.add(&sig, &check_with(&pki));
+    assert_eq!(trusted.level, "B-LTA", "{trusted:?}");
+    assert!(!due(&trusted, now, window), "{trusted:?}");
+
+    let unchecked = scratch.add(
+        &sig,
+        &StampCheck {
+            tsa_trust: Vec::new(),
+            revocation: offline(&pki),
+        },
+    );
+    assert_eq!(unchecked.level, "B-B", "{unchecked:?}");
+    assert!(due(&unchecked, now, window), "{unchecked:?}");
+}
+
+/// A co-signed letter where only the first signer has an archive
+/// time-stamp: the second signer's signature is not protected by it, so
+/// the file is not B-LTA and is due.
+#[test]
+fn co_signed_file_is_as_strong_as_its_weakest_signer() {
+    let now = SystemTime::now();
+    let pki = inkan_testpki::generate(&PkiConfig::default()).unwrap();
+    let mut tsa = TestTsa::new(&pki).unwrap();
+    tsa.time = Some(now - Duration::from_secs(DAY));
+    let sig = inkan_cades::testing::co_sign(
+        LETTER,
+        &mut software(&pki, "doctor"),
+        &mut software(&pki, "dentist"),
+        &options(&pki, now),
+    )
+    .unwrap();
+    let sig = signature_timestamp(&sig, 0, &tsa);
+    let sig = signature_timestamp(&sig, 1, &tsa);
+    let scratch = Scratch::new("cosigned");
+    let check = check_with(&pki);
+    let window = Duration::from_secs(365 * DAY);
+
+    let one = archive_timestamp(&sig, 0, &tsa);
+    let e = scratch.add(&one, &check);
+    assert_eq!(e.level, "B-T", "{e:?}");
+    assert!(due(&e, now, window), "{e:?}");
+
+    let both = archive_timestamp(&one, 1, &tsa);
+    let e = scratch.add(&both, &check);
+    assert_eq!(e.level, "B-LTA", "{e:?}");
+    assert!(!due(&e, now, window), "{e:?}");
+}
