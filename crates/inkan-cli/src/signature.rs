@@ -887,9 +887,14 @@ pub fn archive_status(before_days: u64, json: bool, lang: Lang) -> Result<(), Fa
     for e in &entries {
         let due = inkan_workflow::archive::due(e, now, window);
         let until = e.tsa_not_after.as_deref().unwrap_or("-");
+        let algorithms = match (e.algorithms_until.as_deref(), lang) {
+            (Some(a), Lang::Ja) => format!("、暗号アルゴリズムの期限 {a}"),
+            (Some(a), Lang::En) => format!(", algorithms until {a}"),
+            (None, _) => String::new(),
+        };
         match lang {
             Lang::Ja => println!(
-                "{} {} {}（タイムスタンプ局証明書の期限 {until}）{}",
+                "{} {} {}（タイムスタンプ局証明書の期限 {until}{algorithms}）{}",
                 if due { "要更新" } else { "良好" },
                 e.path.display(),
                 e.level,
@@ -900,7 +905,7 @@ pub fn archive_status(before_days: u64, json: bool, lang: Lang) -> Result<(), Fa
                 }
             ),
             Lang::En => println!(
-                "{} {} {} (TSA certificate until {until}){}",
+                "{} {} {} (TSA certificate until {until}{algorithms}){}",
                 if due { "due" } else { "ok" },
                 e.path.display(),
                 e.level,
@@ -1006,6 +1011,26 @@ pub fn archive_renew(
                 if let Err(err) = archive.renewed(&e.path, &new, content.as_deref(), &check) {
                     let t = err.text();
                     eprintln!("{}", t.get(lang));
+                }
+                // A renewal with a TSA whose certificate or algorithms end
+                // within the window does not buy the time asked for.
+                if let Ok(Some(after)) = archive.get(&e.path) {
+                    if inkan_workflow::archive::due(&after, now, window) {
+                        match lang {
+                            Lang::Ja => eprintln!(
+                                "注意: 更新後も期間内に期限が来ます（タイムスタンプ局証明書 {}、暗号アルゴリズム {}）。より長く有効な証明書や RSA-3072 以上の鍵を使うタイムスタンプ局を検討してください: {}",
+                                after.tsa_not_after.as_deref().unwrap_or("-"),
+                                after.algorithms_until.as_deref().unwrap_or("-"),
+                                e.path.display()
+                            ),
+                            Lang::En => eprintln!(
+                                "Note: still due after renewal (TSA certificate until {}, algorithms until {}); consider a TSA with a longer-lived certificate or an RSA-3072 or stronger key: {}",
+                                after.tsa_not_after.as_deref().unwrap_or("-"),
+                                after.algorithms_until.as_deref().unwrap_or("-"),
+                                e.path.display()
+                            ),
+                        }
+                    }
                 }
                 match lang {
                     Lang::Ja => println!("更新しました: {}", e.path.display()),

@@ -1417,6 +1417,12 @@ fn algorithm_name(oid: &str) -> String {
     }
 }
 
+/// The RSA modulus size of a certificate's key (DER), in bits, exactly;
+/// `None` for another key type or an unreadable certificate.
+pub fn rsa_key_bits(cert_der: &[u8]) -> Option<usize> {
+    rsa_bits(&Certificate::from_der(cert_der).ok()?)
+}
+
 /// The modulus size in bits, exactly (a 2047-bit modulus is 2047).
 fn rsa_bits(cert: &Certificate) -> Option<usize> {
     let spki = cert

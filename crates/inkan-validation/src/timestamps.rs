@@ -40,6 +40,11 @@ pub struct TimestampReport {
     pub detail: Option<inkan_l10n::Text>,
     /// The TSA certificate's path validation.
     pub tsa_path: Option<PathReport>,
+    /// Until when the token's algorithms protect (RFC 3339; absent: no end
+    /// foreseen), by [`crate::algorithms::AlgorithmPolicy::default`]: an
+    /// archive needs its next archive time-stamp before then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub algorithms_until: Option<String>,
     #[serde(skip)]
     pub(crate) gen_time_value: Option<SystemTime>,
 }
@@ -407,6 +412,7 @@ fn check_one(
         indication: "INDETERMINATE",
         detail: None,
         tsa_path: None,
+        algorithms_until: None,
         gen_time_value: None,
     };
     // The imprint is judged on its own, whatever the token's signature says.
@@ -453,6 +459,7 @@ fn check_one(
     };
     r.imprint_valid = true;
     r.signature_valid = true;
+    r.algorithms_until = algorithms_until(&ok);
     r.gen_time = Some(inkan_trust::crl::rfc3339(ok.info.gen_time));
     r.gen_time_text = Some(ok.info.gen_time_text.clone());
     r.gen_time_value = Some(ok.info.gen_time);
@@ -493,6 +500,12 @@ fn check_one(
     }
     r.tsa_path = Some(path);
     r
+}
+
+fn algorithms_until(ok: &inkan_tsp::TokenOk) -> Option<String> {
+    crate::algorithms::AlgorithmPolicy::default()
+        .token_until(&ok.token, &ok.tsa_cert)
+        .map(inkan_trust::crl::rfc3339)
 }
 
 /// The TSA certificate's path to a TSA trust anchor, at `at`, with the same
@@ -653,6 +666,7 @@ pub fn add_signature_timestamps(
             indication: "TOTAL_PASSED",
             detail: None,
             tsa_path: Some(path),
+            algorithms_until: algorithms_until(&ok),
             gen_time_value: Some(ok.info.gen_time),
         });
     }
@@ -890,6 +904,7 @@ pub fn add_archive_timestamps(
             indication: "TOTAL_PASSED",
             detail: None,
             tsa_path: Some(path),
+            algorithms_until: algorithms_until(&ok),
             gen_time_value: Some(ok.info.gen_time),
         });
     }

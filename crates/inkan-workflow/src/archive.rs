@@ -83,6 +83,9 @@ pub struct ArchiveEntry {
     /// When the newest time-stamp's TSA certificate expires (RFC 3339): the
     /// next archive time-stamp is due before then.
     pub tsa_not_after: Option<String>,
+    /// Until when that time-stamp's algorithms protect (RFC 3339; `None`:
+    /// no end foreseen): the next archive time-stamp is due before then too.
+    pub algorithms_until: Option<String>,
     /// When it was last renewed (RFC 3339).
     pub renewed: Option<String>,
     /// SHA-256 of the file as last seen, hex.
@@ -99,6 +102,8 @@ pub struct Facts {
     pub newest: Option<SystemTime>,
     /// notAfter of that time-stamp's TSA certificate.
     pub tsa_not_after: Option<SystemTime>,
+    /// Until when that time-stamp's algorithms protect.
+    pub algorithms_until: Option<SystemTime>,
 }
 
 /// How the register checks time-stamps: what the verifier would use.
@@ -132,7 +137,8 @@ pub fn facts(
     .map_err(|e| e.to_string())?;
     const LEVELS: [&str; 4] = ["B-B", "B-T", "B-LT", "B-LTA"];
     let mut level = LEVELS.len() - 1;
-    let mut weakest: Option<(Option<SystemTime>, Option<SystemTime>)> = None;
+    type Newest = (Option<SystemTime>, Option<SystemTime>, Option<SystemTime>);
+    let mut weakest: Option<Newest> = None;
     for signer in &stamps {
         let holds: Vec<_> = signer
             .iter()
@@ -162,14 +168,18 @@ pub fn facts(
             .and_then(|p| p.chain_der.first())
             .and_then(|c| x509_cert::Certificate::from_der(c).ok())
             .map(|c| c.tbs_certificate().validity().not_after.to_system_time());
-        if weakest.is_none_or(|(g, _)| gen < g) {
-            weakest = Some((gen, not_after));
+        let algorithms = newest
+            .and_then(|r| r.algorithms_until.as_deref())
+            .and_then(inkan_trust::crl::parse_rfc3339);
+        if weakest.is_none_or(|(g, _, _)| gen < g) {
+            weakest = Some((gen, not_after, algorithms));
         }
     }
     Ok(Facts {
         level: LEVELS[level].to_owned(),
         newest: weakest.and_then(|w| w.0),
         tsa_not_after: weakest.and_then(|w| w.1),
+        algorithms_until: weakest.and_then(|w| w.2),
     })
 }
 
@@ -225,9 +235,20 @@ impl Archive {
                 newest_timestamp TEXT,
                 tsa_not_after TEXT,
                 renewed TEXT,
-                sha256 TEXT NOT NULL
+                sha256 TEXT NOT NULL,
+                algorithms_until TEXT
             );",
         )?;
+        // Registers made before algorithm expiry was tracked lack the
+        // column; their entries get it at the next add or renewal.
+        let has_column = conn
+            .prepare(
+                "SELECT 1 FROM pragma_table_info('signatures') WHERE name = 'algorithms_until'",
+            )?
+            .exists([])?;
+        if !has_column {
+            conn.execute_batch("ALTER TABLE signatures ADD COLUMN algorithms_until TEXT")?;
+        }
         Ok(Archive { conn })
     }
 
@@ -273,14 +294,16 @@ impl Archive {
             level: f.level,
             newest_timestamp: f.newest.map(rfc3339),
             tsa_not_after: f.tsa_not_after.map(rfc3339),
+            algorithms_until: f.algorithms_until.map(rfc3339),
             renewed: None,
             sha256: hex::encode(Sha256::digest(&bytes)),
         };
         self.conn.execute(
-            "INSERT INTO signatures (path, content, added, level, newest_timestamp, tsa_not_after, renewed, sha256)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7)
+            "INSERT INTO signatures (path, content, added, level, newest_timestamp, tsa_not_after, renewed, sha256, algorithms_until)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?8)
              ON CONFLICT(path) DO UPDATE SET content = excluded.content, level = excluded.level,
                 newest_timestamp = excluded.newest_timestamp, tsa_not_after = excluded.tsa_not_after,
+                algorithms_until = excluded.algorithms_until,
                 sha256 = excluded.sha256",
             params![
                 entry.path.to_string_lossy(),
@@ -289,17 +312,19 @@ impl Archive {
                 entry.level,
                 entry.newest_timestamp,
                 entry.tsa_not_after,
-                entry.sha256
+                entry.sha256,
+                entry.algorithms_until
             ],
         )?;
         Ok(self.get(&entry.path)?.unwrap_or(entry))
     }
 
-    fn get(&self, path: &Path) -> Result<Option<ArchiveEntry>, ArchiveError> {
+    /// The entry of `path` (absolute, as registered), if any.
+    pub fn get(&self, path: &Path) -> Result<Option<ArchiveEntry>, ArchiveError> {
         Ok(self
             .conn
             .query_row(
-                "SELECT path, content, added, level, newest_timestamp, tsa_not_after, renewed, sha256 FROM signatures WHERE path = ?1",
+                "SELECT path, content, added, level, newest_timestamp, tsa_not_after, renewed, sha256, algorithms_until FROM signatures WHERE path = ?1",
                 params![path.to_string_lossy()],
                 row,
             )
@@ -309,7 +334,7 @@ impl Archive {
     /// Every entry, oldest first.
     pub fn entries(&self) -> Result<Vec<ArchiveEntry>, ArchiveError> {
         let mut stmt = self.conn.prepare(
-            "SELECT path, content, added, level, newest_timestamp, tsa_not_after, renewed, sha256 FROM signatures ORDER BY added, path",
+            "SELECT path, content, added, level, newest_timestamp, tsa_not_after, renewed, sha256, algorithms_until FROM signatures ORDER BY added, path",
         )?;
         let rows = stmt.query_map([], row)?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -328,14 +353,15 @@ impl Archive {
             detail,
         })?;
         self.conn.execute(
-            "UPDATE signatures SET level = ?2, newest_timestamp = ?3, tsa_not_after = ?4, renewed = ?5, sha256 = ?6 WHERE path = ?1",
+            "UPDATE signatures SET level = ?2, newest_timestamp = ?3, tsa_not_after = ?4, renewed = ?5, sha256 = ?6, algorithms_until = ?7 WHERE path = ?1",
             params![
                 path.to_string_lossy(),
                 f.level,
                 f.newest.map(rfc3339),
                 f.tsa_not_after.map(rfc3339),
                 rfc3339(SystemTime::now()),
-                hex::encode(Sha256::digest(bytes))
+                hex::encode(Sha256::digest(bytes)),
+                f.algorithms_until.map(rfc3339)
             ],
         )?;
         Ok(())
@@ -352,12 +378,14 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ArchiveEntry> {
         tsa_not_after: r.get(5)?,
         renewed: r.get(6)?,
         sha256: r.get(7)?,
+        algorithms_until: r.get(8)?,
     })
 }
 
 /// Whether `entry` needs a new archive time-stamp within `window`: it has
-/// none yet (below LTA), or its newest time-stamp's TSA certificate expires
-/// within the window.
+/// none yet (below LTA), or its newest time-stamp's TSA certificate
+/// expires, or that time-stamp's algorithms stop protecting, within the
+/// window.
 pub fn due(entry: &ArchiveEntry, now: SystemTime, window: Duration) -> bool {
     if entry.level != "B-LTA" {
         return true;
@@ -369,5 +397,11 @@ pub fn due(entry: &ArchiveEntry, now: SystemTime, window: Duration) -> bool {
     else {
         return true;
     };
-    na <= now + window
+    // Unreadable: the safe side.
+    let algorithms = entry
+        .algorithms_until
+        .as_deref()
+        .map(|t| inkan_trust::crl::parse_rfc3339(t).unwrap_or(SystemTime::UNIX_EPOCH));
+    let end = algorithms.map_or(na, |a| a.min(na));
+    end <= now + window
 }

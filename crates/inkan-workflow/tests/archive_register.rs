@@ -226,3 +226,64 @@ fn co_signed_file_is_as_strong_as_its_weakest_signer() {
     assert_eq!(e.level, "B-LTA", "{e:?}");
     assert!(!due(&e, now, window), "{e:?}");
 }
+
+/// The test TSA signs with RSA-2048, which NIST SP 800-57 accepts through
+/// 2030: an archive whose TSA certificate lives decades is still due once
+/// the window reaches 2031, since its algorithms stop protecting first.
+#[test]
+fn algorithms_that_weaken_make_an_archive_due_before_its_tsa_expires() {
+    let now = SystemTime::now();
+    let pki = inkan_testpki::generate(&PkiConfig::default()).unwrap();
+    let mut tsa = TestTsa::new(&pki).unwrap();
+    tsa.time = Some(now - Duration::from_secs(DAY));
+    let sig =
+        inkan_cades::sign(LETTER, &mut software(&pki, "doctor"), &options(&pki, now)).unwrap();
+    let sig = signature_timestamp(&sig, 0, &tsa);
+    let sig = archive_timestamp(&sig, 0, &tsa);
+    let scratch = Scratch::new("algorithms");
+    let e = scratch.add(&sig, &check_with(&pki));
+    assert_eq!(e.level, "B-LTA", "{e:?}");
+    assert_eq!(
+        e.algorithms_until.as_deref(),
+        Some("2030-12-31T23:59:59Z"),
+        "{e:?}"
+    );
+    let until_2031 = inkan_trust::crl::parse_rfc3339("2031-01-01T00:00:00Z")
+        .unwrap()
+        .duration_since(now)
+        .unwrap();
+    assert!(due(&e, now, until_2031), "{e:?}");
+    assert!(!due(&e, now, Duration::from_secs(365 * DAY)), "{e:?}");
+}
+
+/// A register written before algorithm expiry was tracked opens, gains the
+/// column, and keeps its entries (the column fills at the next add or
+/// renewal).
+#[test]
+fn register_from_an_older_version_opens_and_keeps_its_entries() {
+    let scratch_dir =
+        std::env::temp_dir().join(format!("inkan-archive-old-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch_dir);
+    std::fs::create_dir_all(&scratch_dir).unwrap();
+    let db = scratch_dir.join("archive.sqlite3");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE signatures (path TEXT PRIMARY KEY, content TEXT, added TEXT NOT NULL,
+                level TEXT NOT NULL, newest_timestamp TEXT, tsa_not_after TEXT, renewed TEXT,
+                sha256 TEXT NOT NULL);
+             INSERT INTO signatures VALUES ('/x.p7s', NULL, '2026-01-01T00:00:00Z', 'B-LTA',
+                '2026-01-01T00:00:00Z', '2060-01-01T00:00:00Z', NULL, '00');",
+        )
+        .unwrap();
+    }
+    let reg = Archive::open(&db).unwrap();
+    let entries = reg.entries().unwrap();
+    let _ = std::fs::remove_dir_all(&scratch_dir);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].algorithms_until, None);
+    assert_eq!(
+        entries[0].tsa_not_after.as_deref(),
+        Some("2060-01-01T00:00:00Z")
+    );
+}
