@@ -521,7 +521,7 @@ pub fn compose(props: &Props) -> Html {
                     <strong>{ t(l, "署名しました", "Signed") }</strong>
                     <ul>{ for paths.iter().map(|p| html!{ <li><code>{ p.clone() }</code></li> }) }</ul>
                     if let Some(st) = stamp {
-                        <p class="sign-timestamp">{ format!("{}: {st} (UTC) — ", t(l, "タイムスタンプ", "Time-stamp")) }<bdi>{ tsa }</bdi>{ format!(" / {} {level}", t(l, "署名レベル", "level")) }</p>
+                        <p class="sign-timestamp">{ format!("{}: ", t(l, "タイムスタンプ", "Time-stamp")) }{ crate::i18n::when(l, &st, true) }{ " — " }<bdi>{ tsa }</bdi>{ format!(" / {} {level}", t(l, "署名レベル", "level")) }</p>
                     }
                     if let Some(w) = warning {
                         <p class="sign-warning" role="alert">{ text(l, &w) }</p>

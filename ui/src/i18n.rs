@@ -56,3 +56,15 @@ pub fn browse_button(
     let aria = format!("{} ({label_for})", t(l, "参照", "Browse"));
     html! { <button type="button" class="secondary" aria-label={aria} onclick={onclick}>{ t(l, "参照…", "Browse…") }</button> }
 }
+
+/// A UTC instant from a report (RFC 3339) shown in Japan time, the exact
+/// UTC value on hover and in `datetime`. Anything unreadable is shown as
+/// it came.
+pub fn when(l: Lang, rfc3339: &str, seconds: bool) -> yew::Html {
+    match inkan_l10n::japan_time(rfc3339) {
+        Some(j) => yew::html! {
+            <time datetime={rfc3339.to_string()} title={format!("{rfc3339} (UTC)")}>{ j.text(l, seconds) }</time>
+        },
+        None => yew::html! { <span>{ rfc3339.to_string() }</span> },
+    }
+}

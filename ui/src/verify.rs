@@ -1,7 +1,7 @@
 //! Verify: one letter (or package) with its signature, or a whole folder;
 //! a verdict banner first, the detailed report on demand.
 
-use crate::i18n::{browse_button, msg, t, text};
+use crate::i18n::{browse_button, msg, t, text, when};
 use crate::tauri;
 use inkan_l10n::{Lang, Message};
 use serde::Serialize;
@@ -97,13 +97,13 @@ pub fn report_view(l: Lang, item: &Value) -> Html {
                     <dt>{ t(l, "発行認証局", "Issuing CA") }</dt><dd><bdi>{ s(&r["signer"]["issuer"]) }</bdi></dd>
                 }
                 if r["best_signature_time"].is_string() {
-                    <dt>{ t(l, "署名時刻（タイムスタンプ）", "Signing time (time-stamp)") }</dt><dd class="timestamp-time">{ format!("{} (UTC)", s(&r["best_signature_time"])) }</dd>
+                    <dt>{ t(l, "署名時刻（タイムスタンプ）", "Signing time (time-stamp)") }</dt><dd class="timestamp-time">{ when(l, &s(&r["best_signature_time"]), true) }</dd>
                 }
-                <dt>{ t(l, "署名時刻（申告）", "Signing time (claimed)") }</dt><dd>{ s(&r["claimed_signing_time"]) }</dd>
+                <dt>{ t(l, "署名時刻（申告）", "Signing time (claimed)") }</dt><dd>{ when(l, &s(&r["claimed_signing_time"]), true) }</dd>
                 if r["level"].is_string() {
                     <dt>{ t(l, "署名レベル", "Signature level") }</dt><dd class="level">{ s(&r["level"]) }</dd>
                 }
-                <dt>{ t(l, "検証時刻", "Validation time") }</dt><dd>{ s(&r["validation_time"]) }</dd>
+                <dt>{ t(l, "検証時刻", "Validation time") }</dt><dd>{ when(l, &s(&r["validation_time"]), true) }</dd>
             </dl>
             if r["signers"].as_array().is_some_and(|v| v.len() > 1) {
                 <h4>{ t(l, "署名者ごとの判定", "Each signer") }</h4>
@@ -136,7 +136,7 @@ pub fn report_view(l: Lang, item: &Value) -> Html {
                     <ul class="timestamps">
                         { for stamps.iter().map(|ts| {
                             let ind = ts["indication"].as_str().unwrap_or("INDETERMINATE");
-                            html!{ <li data-indication={ind.to_string()}>{ format!("{} (UTC) — ", s(&ts["gen_time"])) }<bdi>{ s(&ts["tsa"]) }</bdi>{ format!(" [{ind}]") }
+                            html!{ <li data-indication={ind.to_string()}>{ when(l, &s(&ts["gen_time"]), true) }{ " — " }<bdi>{ s(&ts["tsa"]) }</bdi>{ format!(" [{}] {ind}", s(&ts["type"])) }
                                 if !ts["detail"].is_null() { <br/><small>{ text(l, &ts["detail"]) }</small> }
                             </li> }
                         }) }

@@ -435,17 +435,17 @@ pub fn unsigned_attributes(
 /// The imprint input of an ATSv2 (TS 101 733 §6.4.1, Annex K): the
 /// encapContentInfo, the content if detached, the certificates and crls
 /// fields, the SignerInfo's fields, and the unsigned attributes for which
-/// `keep` holds (those present before this time-stamp). Two encodings of
-/// the last part exist in the wild: `wrapped` puts it under its `[1]` tag
-/// and length (TS 101 733 V2.2.1), else the attributes are concatenated
-/// (V1.8.3 Annex K).
+/// `keep` holds (those present before this time-stamp; `keep` sees every
+/// value of the attribute). Two encodings of the last part exist in the
+/// wild: `wrapped` puts it under its `[1]` tag and length (TS 101 733
+/// V2.2.1), else the attributes are concatenated (V1.8.3 Annex K).
 pub fn imprint_input_v2(
     signature: &[u8],
     index: usize,
     content: Option<&[u8]>,
-    keep: &dyn Fn(&ObjectIdentifier, &[u8]) -> bool,
+    keep: &dyn Fn(&ObjectIdentifier, &[&[u8]]) -> bool,
     wrapped: bool,
-) -> Result<Vec<u8>, CadesError> {
+) -> Result<V2Input, CadesError> {
     let ci = tlv::read_exact(signature).map_err(malformed("ContentInfo"))?;
     let mut r = tlv::Reader::new(ci.value);
     r.expect(tag::OID, "contentType")
@@ -475,13 +475,14 @@ pub fn imprint_input_v2(
         out.extend_from_slice(f);
     }
     let mut kept = Vec::new();
+    let mut covered = Vec::new();
     for (t, values, whole) in &r2.unsigned {
         let oid = tlv::read_exact(t)
             .ok()
             .and_then(|o| ObjectIdentifier::from_bytes(o.value).ok());
-        let first = values.first().copied().unwrap_or_default();
-        if oid.is_some_and(|o| keep(&o, first)) {
+        if oid.is_some_and(|o| keep(&o, values)) {
             kept.extend_from_slice(whole);
+            covered.extend(values.iter().map(|v| v.to_vec()));
         }
     }
     if wrapped {
@@ -489,7 +490,17 @@ pub fn imprint_input_v2(
     } else {
         out.extend(kept);
     }
-    Ok(out)
+    Ok(V2Input { data: out, covered })
+}
+
+/// What an ATSv2 time-stamps.
+#[derive(Debug, Clone)]
+pub struct V2Input {
+    /// The imprint input.
+    pub data: Vec<u8>,
+    /// The unsigned attribute values it includes, exactly as encoded: what
+    /// a valid ATSv2 gives proof of existence to.
+    pub covered: Vec<Vec<u8>>,
 }
 
 /// The imprint input of an ES-X type 1 time-stamp (CAdES-C-timestamp, EN
@@ -504,17 +515,45 @@ pub fn imprint_input_esx1(signature: &[u8], index: usize) -> Result<Vec<u8>, Cad
         .get(index)
         .ok_or(CadesError::NoSuchSigner { index })?;
     let mut out = si.signature.clone();
+    out.extend(attributes_input(
+        signature,
+        index,
+        &[
+            "1.2.840.113549.1.9.16.2.14",
+            "1.2.840.113549.1.9.16.2.21",
+            "1.2.840.113549.1.9.16.2.22",
+        ],
+    )?);
+    Ok(out)
+}
+
+/// The imprint input of an ES-X type 2 time-stamp
+/// (time-stamped-certs-crls-references, EN 319 122-1 A.1.5.3): the
+/// complete-certificate-references and complete-revocation-references
+/// attributes, each as `attrType ‖ attrValues`.
+pub fn imprint_input_esx2(signature: &[u8], index: usize) -> Result<Vec<u8>, CadesError> {
+    attributes_input(
+        signature,
+        index,
+        &["1.2.840.113549.1.9.16.2.21", "1.2.840.113549.1.9.16.2.22"],
+    )
+}
+
+/// The unsigned attributes of types `wanted`, in that order, each as
+/// `attrType ‖ attrValues`.
+fn attributes_input(
+    signature: &[u8],
+    index: usize,
+    wanted: &[&str],
+) -> Result<Vec<u8>, CadesError> {
     let r = raw(signature, index)?;
-    for wanted in [
-        "1.2.840.113549.1.9.16.2.14",
-        "1.2.840.113549.1.9.16.2.21",
-        "1.2.840.113549.1.9.16.2.22",
-    ] {
+    let mut out = Vec::new();
+    for wanted in wanted {
         for (t, _, whole) in &r.unsigned {
             let oid = tlv::read_exact(t)
                 .ok()
                 .and_then(|o| ObjectIdentifier::from_bytes(o.value).ok());
-            if oid.map(|o| o.to_string()).as_deref() == Some(wanted) {
+            if oid.map(|o| o.to_string()).as_deref() == Some(*wanted) {
                 out.extend_from_slice(
                     tlv::read_exact(whole)
                         .map_err(malformed("Attribute"))?
@@ -551,6 +590,11 @@ pub fn long_term_values(signature: &[u8], index: usize) -> Result<CertsAndCrls, 
         .signers
         .get(index)
         .ok_or(CadesError::NoSuchSigner { index })?;
+    long_term_values_of(si)
+}
+
+/// [`long_term_values`] of a signer already parsed.
+pub fn long_term_values_of(si: &crate::SignerInfoView) -> Result<CertsAndCrls, CadesError> {
     let mut certs = Vec::new();
     for v in si.unsigned_attr_values(&ID_AA_CERT_VALUES) {
         let seq = tlv::read_exact(v).map_err(malformed("certificate-values"))?;

@@ -145,12 +145,6 @@ pub fn add_validation_data(
     crls: &[Vec<u8>],
 ) -> Result<Vec<u8>, CadesError> {
     let parsed = crate::parse(signature)?;
-    if parsed.input_was_ber {
-        return Err(CadesError::malformed(
-            "signature",
-            "BER-encoded: adding validation data would re-encode signed bytes",
-        ));
-    }
     for si in &parsed.signers {
         if !si.unsigned_attr_values(&ID_AA_ATS_V2).is_empty()
             || !si
@@ -162,6 +156,25 @@ pub fn add_validation_data(
                 "it has an ATSv2 or long-term-validation attribute: its certificates and CRLs must not change (EN 319 122-1 §5.5.3)",
             ));
         }
+    }
+    add_validation_data_unchecked(signature, certificates, crls)
+}
+
+/// [`add_validation_data`] without its refusal of ATSv2 and
+/// long-term-validation attributes: for a caller that has established that
+/// none of them holds (a sender's junk that proves nothing), so changing
+/// SignedData's certificates and crls breaks nothing that counts.
+pub fn add_validation_data_unchecked(
+    signature: &[u8],
+    certificates: &[Vec<u8>],
+    crls: &[Vec<u8>],
+) -> Result<Vec<u8>, CadesError> {
+    let parsed = crate::parse(signature)?;
+    if parsed.input_was_ber {
+        return Err(CadesError::malformed(
+            "signature",
+            "BER-encoded: adding validation data would re-encode signed bytes",
+        ));
     }
     let ci = tlv::read_exact(signature).map_err(malformed("ContentInfo"))?;
     let mut r = tlv::Reader::new(ci.value);

@@ -972,13 +972,16 @@ pub fn archive_renew(
                 .map(std::fs::read)
                 .transpose()
                 .map_err(|err| err.to_string())?;
-            let with_data = inkan_validation::timestamps::add_timestamp_validation_data(
+            let (with_data, note) = inkan_validation::timestamps::add_timestamp_validation_data(
                 &old,
                 content.as_deref(),
                 &anchors,
                 &revocation,
             )
             .map_err(|err| err.text().get(lang).to_string())?;
+            if let Some(note) = note {
+                eprintln!("{}: {}", e.path.display(), note.get(lang));
+            }
             let (new, _) = inkan_validation::timestamps::add_archive_timestamps(
                 &with_data,
                 content.as_deref(),

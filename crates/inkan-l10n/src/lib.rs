@@ -6,6 +6,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod japan_time;
+pub use japan_time::{japan_time, JapanTime};
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

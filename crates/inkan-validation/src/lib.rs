@@ -552,8 +552,11 @@ fn validate_signer(
         .extend(parsed.crls.iter().cloned());
     // ES-X-Long keeps its validation data in unsigned attributes: as good a
     // source as SignedData's own.
-    let (xl_certs, xl_crls) =
-        inkan_cades::ats::long_term_values(&parsed.der, index).unwrap_or_default();
+    let (xl_certs, xl_crls) = parsed
+        .signers
+        .get(index)
+        .and_then(|si| inkan_cades::ats::long_term_values_of(si).ok())
+        .unwrap_or_default();
     revocation.signature_crls.extend(xl_crls);
     let mut pool = parsed.certificates.clone();
     pool.extend(xl_certs);

@@ -179,25 +179,12 @@ pub fn render_text(report: &ValidationReport, lang: Lang) -> String {
 /// `2026年11月25日 19:00:00（日本時間）/ 2026-11-25T10:00:00Z` in Japanese,
 /// `2026-11-25T10:00:00Z (19:00:00 JST)` in English.
 fn time_both(rfc3339: &str, ja: bool) -> String {
-    match jst(rfc3339) {
-        Some((y, mo, d, h, mi, se)) if ja => {
-            format!("{y}年{mo}月{d}日 {h}:{mi:02}:{se:02}（日本時間）/ {rfc3339}")
-        }
-        Some((_, _, _, h, mi, se)) => format!("{rfc3339} ({h:02}:{mi:02}:{se:02} JST)"),
+    match inkan_l10n::japan_time(rfc3339) {
+        Some(j) if ja => format!("{} / {rfc3339}", j.ja(true)),
+        Some(j) => format!(
+            "{rfc3339} ({:02}:{:02}:{:02} JST)",
+            j.hour, j.minute, j.second
+        ),
         None => rfc3339.to_string(),
     }
-}
-
-/// Japan time (UTC+9, no daylight saving) of `YYYY-MM-DDTHH:MM:SSZ`.
-fn jst(rfc3339: &str) -> Option<(u16, u8, u8, u8, u8, u8)> {
-    let t = inkan_trust::crl::parse_rfc3339(rfc3339)? + std::time::Duration::from_secs(9 * 3600);
-    let j = der::DateTime::from_system_time(t).ok()?;
-    Some((
-        j.year(),
-        j.month(),
-        j.day(),
-        j.hour(),
-        j.minutes(),
-        j.seconds(),
-    ))
 }

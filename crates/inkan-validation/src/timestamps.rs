@@ -60,6 +60,10 @@ pub(crate) struct Stamps {
 /// path validation, and real signatures carry one or two.
 pub const MAX_TIMESTAMPS: usize = 8;
 
+/// Archive and ES-X time-stamps checked per signer, all kinds together, the
+/// newest first: a yearly renewal for decades stays within it.
+pub const MAX_ARCHIVE_TIMESTAMPS: usize = 16;
+
 /// What a check needs besides the token.
 pub(crate) struct Ctx<'a> {
     /// The whole signature (DER), for the archive time-stamps' inputs.
@@ -114,7 +118,8 @@ enum Kind {
     Signature,
     ArchiveV3,
     ArchiveV2,
-    EsX,
+    EsX1,
+    EsX2,
 }
 
 /// What a valid archive (or ES-X type 1) time-stamp proves existed at its
@@ -125,13 +130,13 @@ struct Proof {
 }
 
 enum Cover {
-    /// ATSv3: the attribute values its ats-hash-index lists, exactly.
+    /// ATSv3: the attribute values its ats-hash-index lists, exactly;
+    /// ATSv2: the values of the attributes its imprint input includes.
     Values(std::collections::HashSet<Vec<u8>>),
-    /// ATSv2: every unsigned attribute but the archive time-stamps not
-    /// older than it (that is how its imprint input is built).
-    AllBefore(SystemTime),
     /// ES-X type 1: the signature-time-stamps.
     SignatureStamps,
+    /// ES-X type 2: only the references (no time-stamp).
+    Nothing,
 }
 
 /// The earliest time a valid proof that covers `token` shows it existed,
@@ -144,11 +149,8 @@ fn poe_of(proofs: &[Proof], kind: Kind, token: &[u8]) -> Option<SystemTime> {
         .filter(|p| p.time >= gen)
         .filter(|p| match &p.covers {
             Cover::Values(v) => v.contains(token),
-            Cover::AllBefore(t) => match kind {
-                Kind::ArchiveV3 | Kind::ArchiveV2 => gen < *t,
-                Kind::Signature | Kind::EsX => true,
-            },
             Cover::SignatureStamps => kind == Kind::Signature,
+            Cover::Nothing => false,
         })
         .map(|p| p.time)
         .min()
@@ -172,20 +174,23 @@ fn archives(si: &SignerInfoView, ctx: &Ctx<'_>) -> (Vec<TimestampReport>, Vec<Pr
             Kind::ArchiveV2,
             "archive_v2",
         ),
-        (ID_AA_ESX_TYPE1, Kind::EsX, "es_x_type1"),
-        (ID_AA_ESX_TYPE2, Kind::EsX, "es_x_type2"),
+        (ID_AA_ESX_TYPE1, Kind::EsX1, "es_x_type1"),
+        (ID_AA_ESX_TYPE2, Kind::EsX2, "es_x_type2"),
     ] {
         for t in si
             .unsigned_attr_values(&oid)
             .into_iter()
-            .take(MAX_TIMESTAMPS)
+            .take(MAX_ARCHIVE_TIMESTAMPS)
         {
             tokens.push((kind, name, t.to_vec(), gen_time_of(t).map(|g| g.0)));
         }
     }
     // Newest first: each is validated at the validation time, or at the
     // time a newer valid archive time-stamp that covers it proves it existed.
+    // Each check rebuilds an input the size of the file: the newest
+    // MAX_ARCHIVE_TIMESTAMPS of all kinds are checked, no more.
     tokens.sort_by_key(|t| std::cmp::Reverse(t.3));
+    tokens.truncate(MAX_ARCHIVE_TIMESTAMPS);
     let mut proofs: Vec<Proof> = Vec::new();
     let mut out = Vec::new();
     for (kind, name, token, gen) in tokens {
@@ -199,7 +204,12 @@ fn archives(si: &SignerInfoView, ctx: &Ctx<'_>) -> (Vec<TimestampReport>, Vec<Pr
             }),
             "es_x_type1" => ats::imprint_input_esx1(ctx.signature, ctx.index)
                 .map_err(|e| inkan_l10n::Localized::text(&e)),
-            "archive_v2" => archive_v2_input(&token, gen, ctx),
+            "es_x_type2" => ats::imprint_input_esx2(ctx.signature, ctx.index)
+                .map_err(|e| inkan_l10n::Localized::text(&e)),
+            "archive_v2" => archive_v2_input(&token, gen, ctx).map(|v| {
+                covered = Some(v.covered.into_iter().collect());
+                v.data
+            }),
             _ => Err(inkan_l10n::Text::new(
                 "この種類のタイムスタンプの対象は確認していません",
                 "what this kind of time-stamp covers is not checked",
@@ -234,8 +244,9 @@ fn archives(si: &SignerInfoView, ctx: &Ctx<'_>) -> (Vec<TimestampReport>, Vec<Pr
             if let Some(time) = r.gen_time_value {
                 let covers = match kind {
                     Kind::ArchiveV3 => covered.map(Cover::Values),
-                    Kind::ArchiveV2 => Some(Cover::AllBefore(time)),
-                    Kind::EsX => Some(Cover::SignatureStamps),
+                    Kind::ArchiveV2 => covered.map(Cover::Values),
+                    Kind::EsX1 => Some(Cover::SignatureStamps),
+                    Kind::EsX2 => Some(Cover::Nothing),
                     Kind::Signature => None,
                 };
                 if let Some(covers) = covers {
@@ -260,12 +271,21 @@ pub fn signer_timestamps(
     at: SystemTime,
 ) -> Result<Vec<Vec<TimestampReport>>, inkan_cades::CadesError> {
     let parsed = inkan_cades::parse(signature)?;
+    if parsed.signers.len() > crate::MAX_SIGNERS {
+        return Err(inkan_cades::CadesError::malformed(
+            "SignedData",
+            format!(
+                "{} signers, more than the {} Inkan checks",
+                parsed.signers.len(),
+                crate::MAX_SIGNERS
+            ),
+        ));
+    }
     let mut out = Vec::new();
     for (index, si) in parsed.signers.iter().enumerate() {
         let mut rev = revocation.clone();
         rev.signature_crls.extend(parsed.crls.iter().cloned());
-        let (xl_certs, xl_crls) =
-            inkan_cades::ats::long_term_values(&parsed.der, index).unwrap_or_default();
+        let (xl_certs, xl_crls) = inkan_cades::ats::long_term_values_of(si).unwrap_or_default();
         rev.signature_crls.extend(xl_crls);
         let mut pool = parsed.certificates.clone();
         pool.extend(xl_certs);
@@ -356,28 +376,31 @@ fn archive_v2_input(
     token: &[u8],
     gen: Option<SystemTime>,
     ctx: &Ctx<'_>,
-) -> Result<Vec<u8>, inkan_l10n::Text> {
+) -> Result<inkan_cades::ats::V2Input, inkan_l10n::Text> {
     use inkan_cades::ats;
     use inkan_l10n::Localized;
     // Everything present before this time-stamp: not itself, nor any archive
-    // time-stamp of the same or a later time.
-    let keep = |oid: &der::asn1::ObjectIdentifier, value: &[u8]| {
+    // attribute holding a value that is not an older archive time-stamp (a
+    // junk value, this token, a newer one). The whole attribute goes in or
+    // out, and only what goes in is covered.
+    let keep = |oid: &der::asn1::ObjectIdentifier, values: &[&[u8]]| {
         let archive = *oid == ats::ID_AA_ATS_V3 || *oid == inkan_cades::augment::ID_AA_ATS_V2;
         if !archive {
             return true;
         }
-        if value == token {
-            return false;
-        }
-        match (gen_time_of(value), gen) {
-            (Some((g, _)), Some(mine)) => g < mine,
-            _ => false,
-        }
+        !values.is_empty()
+            && values.iter().all(|value| {
+                *value != token
+                    && match (gen_time_of(value), gen) {
+                        (Some((g, _)), Some(mine)) => g < mine,
+                        _ => false,
+                    }
+            })
     };
     // Two encodings exist in the wild; the one whose imprint matches counts.
     let wrapped = ats::imprint_input_v2(ctx.signature, ctx.index, ctx.content, &keep, true)
         .map_err(|e| e.text())?;
-    if inkan_tsp::verify_token(token, &wrapped, ctx.certs).is_ok() {
+    if inkan_tsp::verify_token(token, &wrapped.data, ctx.certs).is_ok() {
         return Ok(wrapped);
     }
     ats::imprint_input_v2(ctx.signature, ctx.index, ctx.content, &keep, false).map_err(|e| e.text())
@@ -616,8 +639,11 @@ pub fn add_signature_timestamps(
     }
     let mut current = signature.to_vec();
     let mut reports = Vec::new();
-    let count = inkan_cades::parse(&current)?.signers.len();
-    for index in 0..count {
+    // A signer that already has a time-stamp that holds (trusted TSA
+    // included) is left as it is; one whose time-stamps prove nothing gets
+    // another. Stamping one signer does not change another's.
+    let before = signer_timestamps(signature, None, tsa_trust, revocation, SystemTime::now())?;
+    for (index, stamps) in before.iter().enumerate() {
         let parsed = inkan_cades::parse(&current)?;
         if parsed.input_was_ber {
             return Err(inkan_cades::CadesError::malformed(
@@ -629,16 +655,10 @@ pub fn add_signature_timestamps(
         let Some(si) = parsed.signers.get(index) else {
             break;
         };
-        // A signer that already has a time-stamp that holds (trusted TSA
-        // included) is left as it is; one whose time-stamps prove nothing
-        // gets another.
-        let holds = signer_timestamps(&current, None, tsa_trust, revocation, SystemTime::now())?
-            .get(index)
-            .is_some_and(|s| {
-                s.iter()
-                    .any(|r| r.kind == "signature" && r.indication == "TOTAL_PASSED")
-            });
-        if holds {
+        if stamps
+            .iter()
+            .any(|r| r.kind == "signature" && r.indication == "TOTAL_PASSED")
+        {
             continue;
         }
         let ok = inkan_tsp::fetch_token(cfg, &si.signature)?;
@@ -920,13 +940,38 @@ pub fn add_archive_timestamps(
 /// existence. Tokens that prove nothing (a sender's junk, an untrusted TSA)
 /// are left as they are and do not block the renewal: the new archive
 /// time-stamp gives them no proof of existence they did not have.
+///
+/// The result is DER (a BER-encoded signature is renewed in the DER form
+/// the verifier checks). When an ATSv2 holds, or a long-term-validation
+/// attribute is present, SignedData must not change (§5.5.3): the
+/// signature is returned as it is, with a note saying so; the next archive
+/// time-stamp still covers everything.
 pub fn add_timestamp_validation_data(
     signature: &[u8],
     content: Option<&[u8]>,
     tsa_trust: &[Vec<u8>],
     revocation: &RevocationConfig,
-) -> Result<Vec<u8>, TimestampError> {
-    let stamps = signer_timestamps(signature, content, tsa_trust, revocation, SystemTime::now())?;
+) -> Result<(Vec<u8>, Option<inkan_l10n::Text>), TimestampError> {
+    let parsed = inkan_cades::parse(signature)?;
+    let der = parsed.der.clone();
+    let stamps = signer_timestamps(&der, content, tsa_trust, revocation, SystemTime::now())?;
+    let v2_holds = stamps
+        .iter()
+        .flatten()
+        .any(|r| r.kind == "archive_v2" && r.indication == "TOTAL_PASSED");
+    let ltv = parsed.signers.iter().any(|si| {
+        !si.unsigned_attr_values(&inkan_cades::augment::ID_AA_LONG_TERM_VALIDATION)
+            .is_empty()
+    });
+    if v2_holds || ltv {
+        return Ok((
+            der,
+            Some(inkan_l10n::Text::new(
+                "この署名には旧形式のアーカイブタイムスタンプ（ATSv2 または long-term-validation）があるため、検証データは追加せず、新しいアーカイブタイムスタンプだけを追加します",
+                "this signature has an older-form archive time-stamp (ATSv2 or long-term-validation): no validation data is added, only the new archive time-stamp",
+            )),
+        ));
+    }
     let mut certs = Vec::new();
     let mut crls = Vec::new();
     for signer in &stamps {
@@ -939,9 +984,10 @@ pub fn add_timestamp_validation_data(
             }
         }
     }
-    Ok(inkan_cades::augment::add_validation_data(
-        signature, &certs, &crls,
-    )?)
+    Ok((
+        inkan_cades::augment::add_validation_data_unchecked(&der, &certs, &crls)?,
+        None,
+    ))
 }
 
 /// What a renewal must establish before it replaces a file (EN 319 122-1

@@ -12,90 +12,17 @@
 //!   against hundreds of thousands of values) costs linear time.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use der::asn1::ObjectIdentifier;
-use der::{Any, Decode, Encode};
 use inkan_cades::ats;
-use inkan_testpki::{craft, CaId, TestTsa};
+use inkan_testpki::{CaId, TestTsa};
 use inkan_trust::RevocationConfig;
 use inkan_validation::{validate, Indication};
 use sha2::Digest;
 
 mod common;
 use common::*;
-
-fn utc(t: SystemTime) -> Vec<u8> {
-    der::asn1::UtcTime::from_system_time(t)
-        .unwrap()
-        .to_der()
-        .unwrap()
-}
-
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    craft::tlv(tag, content)
-}
-
-fn big_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut v = vec![tag];
-    let n = content.len();
-    if n < 0x80 {
-        v.push(n as u8);
-    } else {
-        let b = n.to_be_bytes();
-        let skip = b.iter().take_while(|x| **x == 0).count();
-        v.push(0x80 | (b.len() - skip) as u8);
-        v.extend_from_slice(&b[skip..]);
-    }
-    v.extend_from_slice(content);
-    v
-}
-
-/// Another TSA certificate under the TEST root (so trusted), with its own key
-/// (identity `key_of`'s), serial `serial`, valid `nb`..`na`.
-fn other_tsa(
-    serial: &[u8],
-    key_of: &str,
-    nb: SystemTime,
-    na: SystemTime,
-    t: SystemTime,
-) -> TestTsa {
-    let base = TestTsa::new(pki()).unwrap();
-    let ident = pki().identity(key_of).unwrap();
-    let ident_tbs = Vec::<Any>::from_der(
-        &Vec::<Any>::from_der(&ident.cert_der).unwrap()[0]
-            .to_der()
-            .unwrap(),
-    )
-    .unwrap();
-    let spki = ident_tbs[6].clone();
-    let cert = craft::resigned(&base.cert_der, &pki().root.key, |f| {
-        f[1] = Any::from_der(&tlv(0x02, serial)).unwrap();
-        f[4] = Any::from_der(&tlv(0x30, &[utc(nb), utc(na)].concat())).unwrap();
-        f[6] = spki;
-    });
-    TestTsa {
-        cert_der: cert,
-        key: ident.key.clone(),
-        root_der: pki().root.cert_der.clone(),
-        time: Some(t),
-    }
-}
-
-/// An ARL (root CRL) issued at `this_update` listing `revoked`.
-fn arl(this_update: SystemTime, revoked: &[(&[u8], SystemTime)], number: u8) -> Vec<u8> {
-    craft::crl(
-        &pki().root.cert_der,
-        &pki().root.key,
-        this_update,
-        pki().now + Duration::from_secs(30 * DAY),
-        revoked,
-        Vec::new(),
-        number,
-    )
-}
-
-const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 
 /// `sig` with an ATSv3 (index v3 over the signature as it is now) by `tsa`.
 fn archive(sig: &[u8], tsa: &TestTsa) -> Vec<u8> {
@@ -112,51 +39,7 @@ fn archive(sig: &[u8], tsa: &TestTsa) -> Vec<u8> {
     inkan_cades::augment::add_unsigned_attribute(sig, 0, &ats::ID_AA_ATS_V3, &token).unwrap()
 }
 
-fn online_with(crls: Vec<Vec<u8>>) -> RevocationConfig {
-    RevocationConfig {
-        crls,
-        timeout: Duration::from_secs(5),
-        ..RevocationConfig::default()
-    }
-}
-
 // An archive time-stamp's proof of existence, only for what it covers.
-
-const TSA_X_SERIAL: &[u8] = &[0x58, 0x58];
-const TSA_Y_SERIAL: &[u8] = &[0x59, 0x59];
-
-/// TSA X: trusted, its key compromised and revoked 12 hours before now.
-fn tsa_x(t: SystemTime) -> TestTsa {
-    other_tsa(
-        TSA_X_SERIAL,
-        "nurse",
-        ago(400 * DAY),
-        pki().now + Duration::from_secs(3000 * DAY),
-        t,
-    )
-}
-
-/// TSA Y: trusted, its key compromised and revoked 36 hours before now.
-fn tsa_y(t: SystemTime) -> TestTsa {
-    other_tsa(
-        TSA_Y_SERIAL,
-        "pharmacist",
-        ago(400 * DAY),
-        pki().now + Duration::from_secs(3000 * DAY),
-        t,
-    )
-}
-
-fn compromised_arl() -> Vec<u8> {
-    arl(
-        ago(HOUR),
-        &[
-            (TSA_X_SERIAL, ago(12 * HOUR)),
-            (TSA_Y_SERIAL, ago(36 * HOUR)),
-        ],
-        90,
-    )
-}
 
 /// The signer "revoked" was revoked 2 days ago and signs afterwards. An
 /// honest archive time-stamp (1 day ago) covers that signature only. Then,
@@ -313,7 +196,7 @@ fn renew_and_check(sig: &[u8]) {
         &online_with(vec![]),
     );
     let with_data = match renewed {
-        Ok(s) => s,
+        Ok((s, _)) => s,
         Err(e) => panic!("renewal refused: {e}"),
     };
     let new = archive(&with_data, &tsa_at(ago(60)));
@@ -342,40 +225,6 @@ fn with_attr(sig: &[u8], attr: &str, values: &[u8]) -> Vec<u8> {
     let oid_der = tlv(0x06, ObjectIdentifier::new_unwrap(attr).as_bytes());
     let big_attr = big_tlv(0x30, &[oid_der, big_tlv(0x31, values)].concat());
     splice_attr(sig, &big_attr)
-}
-
-/// `sig` with the whole Attribute `attr_der` appended to signer 0's unsignedAttrs.
-fn splice_attr(sig: &[u8], attr_der: &[u8]) -> Vec<u8> {
-    let ci = Vec::<Any>::from_der(sig).unwrap();
-    let sd = Vec::<Any>::from_der(ci[1].value()).unwrap();
-    let mut sd_parts: Vec<Vec<u8>> = sd.iter().map(|a| a.to_der().unwrap()).collect();
-    let last = sd_parts.len() - 1;
-    let sis = Vec::<Any>::from_der(&{
-        let mut v = sd_parts[last].clone();
-        v[0] = 0x30;
-        v
-    })
-    .unwrap();
-    let si_fields: Vec<Any> = Vec::<Any>::from_der(&sis[0].to_der().unwrap()).unwrap();
-    let mut parts: Vec<Vec<u8>> = si_fields.iter().map(|a| a.to_der().unwrap()).collect();
-    let n = parts.len();
-    if parts[n - 1][0] == 0xa1 {
-        let inner = si_fields[n - 1].value().to_vec();
-        parts[n - 1] = big_tlv(0xa1, &[inner, attr_der.to_vec()].concat());
-    } else {
-        parts.push(big_tlv(0xa1, attr_der));
-    }
-    let new_si = big_tlv(0x30, &parts.concat());
-    let mut set_body = new_si;
-    for s in sis.iter().skip(1) {
-        set_body.extend(s.to_der().unwrap());
-    }
-    sd_parts[last] = big_tlv(0x31, &set_body);
-    let sd_new = big_tlv(0x30, &sd_parts.concat());
-    big_tlv(
-        0x30,
-        &[ci[0].to_der().unwrap(), big_tlv(0xa0, &sd_new)].concat(),
-    )
 }
 
 /// About 1.7 MB: 400 000 NULL values in one attribute, one marker value,
@@ -549,4 +398,43 @@ fn lt_augmentation_refuses_when_no_signature_timestamp_holds() {
         &opts.revocation,
     );
     assert!(lt.is_err());
+}
+
+/// An ES-X type 2 time-stamp (over the complete references, as a JIS
+/// ES-X-Long signature may carry) is checked against those references: a
+/// token over them holds, a token over anything else is reported false.
+#[test]
+fn es_x_type2_is_checked_against_the_references() {
+    let esx2 = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.26");
+    let sig = stamp(&sign_as("doctor"), 0, &tsa_at(ago(2 * HOUR)));
+    let opts = options(pki().now, online_with(vec![]));
+    let xl = inkan_validation::timestamps::add_validation_data_as(
+        &sig,
+        Some(LETTER),
+        &opts.trust,
+        &opts.tsa_trust,
+        &opts.revocation,
+        inkan_validation::timestamps::LongTermForm::EsXLong,
+    )
+    .unwrap();
+    let input = ats::imprint_input_esx2(&xl, 0).unwrap();
+    assert!(!input.is_empty());
+    let with = |imprint: &[u8]| {
+        let token = tsa_at(ago(HOUR)).token(imprint, None, 11).unwrap();
+        let signed = inkan_cades::augment::add_unsigned_attribute(&xl, 0, &esx2, &token).unwrap();
+        let r = validate(&signed, Some(LETTER), &opts);
+        let t = r.signers[0]
+            .timestamps
+            .iter()
+            .find(|t| t.kind == "es_x_type2")
+            .cloned()
+            .unwrap_or_else(|| panic!("no es_x_type2: {}", explain(&r)));
+        (r, t)
+    };
+    let (r, t) = with(&sha2::Sha256::digest(&input));
+    assert_eq!(t.indication, "TOTAL_PASSED", "{}", explain(&r));
+    assert_eq!(r.indication, Indication::TotalPassed, "{}", explain(&r));
+    let (r, t) = with(&sha2::Sha256::digest(b"something else"));
+    assert_eq!(t.indication, "TOTAL_FAILED", "{}", explain(&r));
+    assert!(!t.imprint_valid, "{}", explain(&r));
 }

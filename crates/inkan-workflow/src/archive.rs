@@ -97,8 +97,9 @@ pub struct ArchiveEntry {
 pub struct Facts {
     /// The level of its weakest signer.
     pub level: String,
-    /// genTime of the newest time-stamp that holds, of the signer whose
-    /// newest one is oldest.
+    /// genTime of the time-stamp that protects the weakest signer longest:
+    /// its newest archive time-stamp that holds (else its newest signature
+    /// time-stamp).
     pub newest: Option<SystemTime>,
     /// notAfter of that time-stamp's TSA certificate.
     pub tsa_not_after: Option<SystemTime>,
@@ -137,16 +138,28 @@ pub fn facts(
     .map_err(|e| e.to_string())?;
     const LEVELS: [&str; 4] = ["B-B", "B-T", "B-LT", "B-LTA"];
     let mut level = LEVELS.len() - 1;
-    type Newest = (Option<SystemTime>, Option<SystemTime>, Option<SystemTime>);
-    let mut weakest: Option<Newest> = None;
+    // Per signer, what protects it and until when: its newest archive
+    // time-stamp that holds (a signature time-stamp protects neither the
+    // validation data nor older archive time-stamps), else its newest
+    // signature time-stamp. The file lasts as long as its weakest signer.
+    struct Protection {
+        gen: Option<SystemTime>,
+        not_after: Option<SystemTime>,
+        algorithms: Option<SystemTime>,
+        end: Option<SystemTime>,
+    }
+    let mut weakest: Option<Protection> = None;
     for signer in &stamps {
         let holds: Vec<_> = signer
             .iter()
             .filter(|r| r.indication == "TOTAL_PASSED")
             .collect();
-        let has_ats = holds.iter().any(|r| r.kind.starts_with("archive"));
+        let archives: Vec<_> = holds
+            .iter()
+            .filter(|r| r.kind.starts_with("archive"))
+            .collect();
         let has_sig_ts = holds.iter().any(|r| r.kind == "signature");
-        let l = if has_ats {
+        let l = if !archives.is_empty() {
             3
         } else if has_sig_ts && !parsed.crls.is_empty() {
             2
@@ -156,7 +169,12 @@ pub fn facts(
             0
         };
         level = level.min(l);
-        let newest = holds
+        let pool: Vec<_> = if archives.is_empty() {
+            holds.clone()
+        } else {
+            archives.into_iter().copied().collect()
+        };
+        let newest = pool
             .iter()
             .filter(|r| r.gen_time.is_some())
             .max_by_key(|r| r.gen_time.clone());
@@ -171,15 +189,35 @@ pub fn facts(
         let algorithms = newest
             .and_then(|r| r.algorithms_until.as_deref())
             .and_then(inkan_trust::crl::parse_rfc3339);
-        if weakest.is_none_or(|(g, _, _)| gen < g) {
-            weakest = Some((gen, not_after, algorithms));
+        let end = match (not_after, algorithms) {
+            (Some(n), Some(a)) => Some(n.min(a)),
+            (n, None) => n,
+            (None, a) => a,
+        };
+        let p = Protection {
+            gen,
+            not_after,
+            algorithms,
+            end,
+        };
+        // No end known (nothing holds) is the weakest of all.
+        let weaker = match &weakest {
+            None => true,
+            Some(w) => match (p.end, w.end) {
+                (None, _) => w.end.is_some() || p.gen < w.gen,
+                (Some(_), None) => false,
+                (Some(a), Some(b)) => a < b,
+            },
+        };
+        if weaker {
+            weakest = Some(p);
         }
     }
     Ok(Facts {
         level: LEVELS[level].to_owned(),
-        newest: weakest.and_then(|w| w.0),
-        tsa_not_after: weakest.and_then(|w| w.1),
-        algorithms_until: weakest.and_then(|w| w.2),
+        newest: weakest.as_ref().and_then(|w| w.gen),
+        tsa_not_after: weakest.as_ref().and_then(|w| w.not_after),
+        algorithms_until: weakest.as_ref().and_then(|w| w.algorithms),
     })
 }
 

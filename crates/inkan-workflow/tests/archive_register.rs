@@ -287,3 +287,91 @@ fn register_from_an_older_version_opens_and_keeps_its_entries() {
         Some("2060-01-01T00:00:00Z")
     );
 }
+
+/// The test TSA again, its certificate ending in `days` days, stamping at `t`.
+fn short_tsa(pki: &TestPki, days: u64, t: SystemTime) -> TestTsa {
+    let now = SystemTime::now();
+    let mut tsa = TestTsa::new(pki).unwrap();
+    let not_after = der::asn1::UtcTime::from_system_time(now + Duration::from_secs(days * DAY))
+        .unwrap()
+        .to_der()
+        .unwrap();
+    tsa.cert_der = inkan_testpki::craft::resigned(&tsa.cert_der, &pki.root.key, |f| {
+        let validity = Vec::<der::Any>::from_der(&f[4].to_der().unwrap()).unwrap();
+        let body = [validity[0].to_der().unwrap(), not_after].concat();
+        f[4] = der::Any::from_der(&inkan_testpki::craft::tlv(0x30, &body)).unwrap();
+    });
+    tsa.time = Some(t);
+    tsa
+}
+
+fn long_tsa(pki: &TestPki, t: SystemTime) -> TestTsa {
+    let mut tsa = TestTsa::new(pki).unwrap();
+    tsa.time = Some(t);
+    tsa
+}
+
+/// An LTA letter whose only archive time-stamp's TSA certificate ends in 30
+/// days: due within a year. The sender (or anyone before registration)
+/// appends a fresh signature-time-stamp by a long-lived TSA. A signature-
+/// time-stamp protects neither the validation data nor the archive
+/// time-stamp: the letter stays due.
+#[test]
+fn fresh_signature_timestamp_does_not_postpone_renewal() {
+    let now = SystemTime::now();
+    let pki = inkan_testpki::generate(&PkiConfig::default()).unwrap();
+    let sig =
+        inkan_cades::sign(LETTER, &mut software(&pki, "doctor"), &options(&pki, now)).unwrap();
+    let sig = signature_timestamp(&sig, 0, &long_tsa(&pki, now - Duration::from_secs(2 * DAY)));
+    let sig = archive_timestamp(
+        &sig,
+        0,
+        &short_tsa(&pki, 30, now - Duration::from_secs(DAY)),
+    );
+    let scratch = Scratch::new("fresh-sigts");
+    let check = check_with(&pki);
+    let window = Duration::from_secs(365 * DAY);
+
+    let honest = scratch.add(&sig, &check);
+    assert_eq!(honest.level, "B-LTA", "{honest:?}");
+    assert!(due(&honest, now, window), "sanity: {honest:?}");
+
+    let sig2 = signature_timestamp(&sig, 0, &long_tsa(&pki, now - Duration::from_secs(3600)));
+    let e = scratch.add(&sig2, &check);
+    assert!(
+        due(&e, now, window),
+        "a fresh signature-time-stamp silenced the renewal of an archive whose ATS's TSA ends in 30 days: {e:?}"
+    );
+}
+
+/// Co-signed, both signers archived: signer 0's newest ATS (2 days ago) by
+/// a long-lived TSA, signer 1's (1 day ago) by a TSA whose certificate ends
+/// in 30 days: the file is due, whatever the genTimes' order.
+#[test]
+fn co_signer_whose_archive_ends_first_makes_the_file_due() {
+    let now = SystemTime::now();
+    let pki = inkan_testpki::generate(&PkiConfig::default()).unwrap();
+    let sig = inkan_cades::testing::co_sign(
+        LETTER,
+        &mut software(&pki, "doctor"),
+        &mut software(&pki, "dentist"),
+        &options(&pki, now),
+    )
+    .unwrap();
+    let t = now - Duration::from_secs(3 * DAY);
+    let sig = signature_timestamp(&sig, 0, &long_tsa(&pki, t));
+    let sig = signature_timestamp(&sig, 1, &long_tsa(&pki, t));
+    let sig = archive_timestamp(&sig, 0, &long_tsa(&pki, now - Duration::from_secs(2 * DAY)));
+    let sig = archive_timestamp(
+        &sig,
+        1,
+        &short_tsa(&pki, 30, now - Duration::from_secs(DAY)),
+    );
+    let scratch = Scratch::new("cosigner-end");
+    let e = scratch.add(&sig, &check_with(&pki));
+    assert_eq!(e.level, "B-LTA", "{e:?}");
+    assert!(
+        due(&e, now, Duration::from_secs(365 * DAY)),
+        "signer 1's archive ends in 30 days but the file is not due: {e:?}"
+    );
+}

@@ -221,7 +221,7 @@ fn tsa_set_in_the_window_stamps_the_signature_and_verification_shows_it() {
         r.s.wait_text("#sign-result", 5, |t| t.contains("署名しました"));
     assert!(!banner.contains("設定されていない"), "{banner}");
     assert!(
-        done.contains("Inkan TEST Time-Stamping Authority"),
+        done.contains("Inkan TEST Time-Stamping Authority") && done.contains("（日本時間）"),
         "{done}"
     );
     shot(&r.s, "23-signed-with-time-stamp");
@@ -241,7 +241,9 @@ fn tsa_set_in_the_window_stamps_the_signature_and_verification_shows_it() {
     assert!(banner.contains("有効"), "{banner}");
     let facts = r.s.wait_text(".verify-result .facts", 5, |t| !t.is_empty());
     assert!(
-        facts.contains("署名時刻（タイムスタンプ）") && facts.contains("B-T"),
+        facts.contains("署名時刻（タイムスタンプ）")
+            && facts.contains("B-T")
+            && facts.contains("（日本時間）"),
         "{facts}"
     );
     shot(&r.s, "24-verify-with-time-stamp");

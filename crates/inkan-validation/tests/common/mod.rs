@@ -5,6 +5,10 @@
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
+use der::asn1::ObjectIdentifier;
+use der::{Any, Decode, Encode};
+use inkan_testpki::craft;
+
 use inkan_cades::{SignOptions, SoftwareSigner};
 use inkan_testpki::{CaId, CrlServer, PkiConfig, TestPki, TestTsa};
 use inkan_trust::{RevocationConfig, TrustStore};
@@ -119,5 +123,158 @@ pub fn explain(r: &ValidationReport) -> String {
         r.summary.en,
         r.best_signature_time,
         ts.join(" ")
+    )
+}
+
+// ------------------------------------------- long-term scenario helpers
+
+pub fn utc(t: SystemTime) -> Vec<u8> {
+    der::asn1::UtcTime::from_system_time(t)
+        .unwrap()
+        .to_der()
+        .unwrap()
+}
+
+pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    craft::tlv(tag, content)
+}
+
+pub fn big_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut v = vec![tag];
+    let n = content.len();
+    if n < 0x80 {
+        v.push(n as u8);
+    } else {
+        let b = n.to_be_bytes();
+        let skip = b.iter().take_while(|x| **x == 0).count();
+        v.push(0x80 | (b.len() - skip) as u8);
+        v.extend_from_slice(&b[skip..]);
+    }
+    v.extend_from_slice(content);
+    v
+}
+
+/// Another TSA certificate under the TEST root (so trusted), with its own key
+/// (identity `key_of`'s), serial `serial`, valid `nb`..`na`.
+pub fn other_tsa(
+    serial: &[u8],
+    key_of: &str,
+    nb: SystemTime,
+    na: SystemTime,
+    t: SystemTime,
+) -> TestTsa {
+    let base = TestTsa::new(pki()).unwrap();
+    let ident = pki().identity(key_of).unwrap();
+    let ident_tbs = Vec::<Any>::from_der(
+        &Vec::<Any>::from_der(&ident.cert_der).unwrap()[0]
+            .to_der()
+            .unwrap(),
+    )
+    .unwrap();
+    let spki = ident_tbs[6].clone();
+    let cert = craft::resigned(&base.cert_der, &pki().root.key, |f| {
+        f[1] = Any::from_der(&tlv(0x02, serial)).unwrap();
+        f[4] = Any::from_der(&tlv(0x30, &[utc(nb), utc(na)].concat())).unwrap();
+        f[6] = spki;
+    });
+    TestTsa {
+        cert_der: cert,
+        key: ident.key.clone(),
+        root_der: pki().root.cert_der.clone(),
+        time: Some(t),
+    }
+}
+
+/// An ARL (root CRL) issued at `this_update` listing `revoked`.
+pub fn arl(this_update: SystemTime, revoked: &[(&[u8], SystemTime)], number: u8) -> Vec<u8> {
+    craft::crl(
+        &pki().root.cert_der,
+        &pki().root.key,
+        this_update,
+        pki().now + Duration::from_secs(30 * DAY),
+        revoked,
+        Vec::new(),
+        number,
+    )
+}
+
+pub const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+
+pub fn online_with(crls: Vec<Vec<u8>>) -> RevocationConfig {
+    RevocationConfig {
+        crls,
+        timeout: Duration::from_secs(5),
+        ..RevocationConfig::default()
+    }
+}
+
+pub const TSA_X_SERIAL: &[u8] = &[0x58, 0x58];
+
+pub const TSA_Y_SERIAL: &[u8] = &[0x59, 0x59];
+
+/// TSA X: trusted, its key compromised and revoked 12 hours before now.
+pub fn tsa_x(t: SystemTime) -> TestTsa {
+    other_tsa(
+        TSA_X_SERIAL,
+        "nurse",
+        ago(400 * DAY),
+        pki().now + Duration::from_secs(3000 * DAY),
+        t,
+    )
+}
+
+/// TSA Y: trusted, its key compromised and revoked 36 hours before now.
+pub fn tsa_y(t: SystemTime) -> TestTsa {
+    other_tsa(
+        TSA_Y_SERIAL,
+        "pharmacist",
+        ago(400 * DAY),
+        pki().now + Duration::from_secs(3000 * DAY),
+        t,
+    )
+}
+
+pub fn compromised_arl() -> Vec<u8> {
+    arl(
+        ago(HOUR),
+        &[
+            (TSA_X_SERIAL, ago(12 * HOUR)),
+            (TSA_Y_SERIAL, ago(36 * HOUR)),
+        ],
+        90,
+    )
+}
+
+/// `sig` with the whole Attribute `attr_der` appended to signer 0's unsignedAttrs.
+pub fn splice_attr(sig: &[u8], attr_der: &[u8]) -> Vec<u8> {
+    let ci = Vec::<Any>::from_der(sig).unwrap();
+    let sd = Vec::<Any>::from_der(ci[1].value()).unwrap();
+    let mut sd_parts: Vec<Vec<u8>> = sd.iter().map(|a| a.to_der().unwrap()).collect();
+    let last = sd_parts.len() - 1;
+    let sis = Vec::<Any>::from_der(&{
+        let mut v = sd_parts[last].clone();
+        v[0] = 0x30;
+        v
+    })
+    .unwrap();
+    let si_fields: Vec<Any> = Vec::<Any>::from_der(&sis[0].to_der().unwrap()).unwrap();
+    let mut parts: Vec<Vec<u8>> = si_fields.iter().map(|a| a.to_der().unwrap()).collect();
+    let n = parts.len();
+    if parts[n - 1][0] == 0xa1 {
+        let inner = si_fields[n - 1].value().to_vec();
+        parts[n - 1] = big_tlv(0xa1, &[inner, attr_der.to_vec()].concat());
+    } else {
+        parts.push(big_tlv(0xa1, attr_der));
+    }
+    let new_si = big_tlv(0x30, &parts.concat());
+    let mut set_body = new_si;
+    for s in sis.iter().skip(1) {
+        set_body.extend(s.to_der().unwrap());
+    }
+    sd_parts[last] = big_tlv(0x31, &set_body);
+    let sd_new = big_tlv(0x30, &sd_parts.concat());
+    big_tlv(
+        0x30,
+        &[ci[0].to_der().unwrap(), big_tlv(0xa0, &sd_new)].concat(),
     )
 }
