@@ -27,7 +27,7 @@ use der::asn1::ObjectIdentifier;
 use sha2::Digest;
 
 use crate::tlv::{self, tag};
-use crate::CadesError;
+use crate::{CadesError, Content};
 
 /// id-aa-ets-archiveTimestampV3.
 pub const ID_AA_ATS_V3: ObjectIdentifier = ObjectIdentifier::new_unwrap("0.4.0.1733.2.4");
@@ -228,14 +228,32 @@ pub fn imprint_input_v3(
     hash_alg: &ObjectIdentifier,
     index_der: &[u8],
 ) -> Result<Vec<u8>, CadesError> {
+    imprint_input_v3_content(
+        signature,
+        index,
+        content.map(Content::Bytes),
+        hash_alg,
+        index_der,
+    )
+}
+
+/// [`imprint_input_v3`] with the detached content in memory or as a file
+/// (only its hash enters the input, computed chunk by chunk).
+pub fn imprint_input_v3_content(
+    signature: &[u8],
+    index: usize,
+    content: Option<Content<'_>>,
+    hash_alg: &ObjectIdentifier,
+    index_der: &[u8],
+) -> Result<Vec<u8>, CadesError> {
     let r = raw(signature, index)?;
     let content = match (r.econtent, content) {
-        (Some(e), _) => e,
+        (Some(e), _) => Content::Bytes(e),
         (None, Some(c)) => c,
         (None, None) => return Err(CadesError::DetachedContentMissing),
     };
     let mut out = r.econtent_type.to_vec();
-    out.extend(hash(hash_alg, content)?);
+    out.extend(content.digest(hash_alg)?);
     for f in &r.signer_fields {
         out.extend_from_slice(f);
     }
@@ -446,6 +464,18 @@ pub fn imprint_input_v2(
     keep: &dyn Fn(&ObjectIdentifier, &[&[u8]]) -> bool,
     wrapped: bool,
 ) -> Result<V2Input, CadesError> {
+    imprint_input_v2_content(signature, index, content.map(Content::Bytes), keep, wrapped)
+}
+
+/// [`imprint_input_v2`] with the detached content in memory or as a file.
+/// The ATSv2 input holds the raw content: a file is read whole here.
+pub fn imprint_input_v2_content(
+    signature: &[u8],
+    index: usize,
+    content: Option<Content<'_>>,
+    keep: &dyn Fn(&ObjectIdentifier, &[&[u8]]) -> bool,
+    wrapped: bool,
+) -> Result<V2Input, CadesError> {
     let ci = tlv::read_exact(signature).map_err(malformed("ContentInfo"))?;
     let mut r = tlv::Reader::new(ci.value);
     r.expect(tag::OID, "contentType")
@@ -464,7 +494,11 @@ pub fn imprint_input_v2(
     out.extend_from_slice(encap.raw);
     let r2 = raw(signature, index)?;
     if r2.econtent.is_none() {
-        out.extend_from_slice(content.ok_or(CadesError::DetachedContentMissing)?);
+        out.extend(
+            content
+                .ok_or(CadesError::DetachedContentMissing)?
+                .to_vec()?,
+        );
     }
     for f in fields.iter().skip(3) {
         if f.tag == tag::CTX0_CONS || f.tag == tag::CTX1_CONS {

@@ -167,6 +167,22 @@ pub enum CadesError {
     /// A detached signature was given without its content.
     #[error("detached signature: the signed document was not provided")]
     DetachedContentMissing,
+    /// The signed document could not be read (while hashing it in chunks).
+    #[error("the document {path} cannot be read: {reason}")]
+    ContentRead {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        reason: String,
+    },
+    /// An attached (enveloping) signature would hold more than the limit.
+    #[error("the document is {size} bytes, more than the {limit} bytes an attached signature may hold: sign it detached")]
+    AttachedTooLarge {
+        /// The document's size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// The content does not match the message-digest attribute.
     #[error(
         "the document does not match the signature (message-digest {digest_algorithm} mismatch)"
@@ -218,7 +234,7 @@ impl CadesError {
             SignerCertificateNotFound { .. }
             | SigningCertificateV2Missing
             | SigningCertificateV2Mismatch { .. } => "NO_SIGNING_CERTIFICATE_FOUND",
-            DetachedContentMissing => "SIGNED_DATA_NOT_FOUND",
+            DetachedContentMissing | ContentRead { .. } => "SIGNED_DATA_NOT_FOUND",
             Signer(_)
             | SignerCertificate { .. }
             | Encode(_)
@@ -237,7 +253,7 @@ impl CadesError {
             UnsupportedDigest { .. } | UnsupportedSignatureAlgorithm { .. } | WeakKey { .. } => {
                 "CRYPTO_CONSTRAINTS_FAILURE_NO_POE"
             }
-            TooManySigners { .. } => "GENERIC",
+            TooManySigners { .. } | AttachedTooLarge { .. } => "GENERIC",
         }
     }
 
@@ -275,6 +291,8 @@ impl Localized for CadesError {
             UnsupportedSignatureAlgorithm { .. } => "cades.unsupported_signature_algorithm",
             WeakKey { .. } => "cades.weak_key",
             DetachedContentMissing => "cades.detached_content_missing",
+            ContentRead { .. } => "cades.content_read",
+            AttachedTooLarge { .. } => "cades.attached_too_large",
             ContentDigestMismatch { .. } => "cades.content_digest_mismatch",
             ContentMismatch => "cades.content_mismatch",
             SignerCertificateNotFound { .. } => "cades.signer_certificate_not_found",
@@ -337,6 +355,12 @@ impl Localized for CadesError {
             DetachedContentMissing => {
                 "分離署名です。署名対象の文書ファイルを指定してください".to_owned()
             }
+            ContentRead { path, reason } => {
+                format!("文書 {path} を読み取れません: {reason}")
+            }
+            AttachedTooLarge { size, limit } => format!(
+                "文書が {size} バイトあり、埋め込み（attached）署名の上限 {limit} バイトを超えています。分離（detached）署名にしてください"
+            ),
             ContentDigestMismatch { digest_algorithm } => format!(
                 "文書が署名時から変更されています（{digest_algorithm} ハッシュ値が一致しません）"
             ),

@@ -19,6 +19,7 @@
 pub mod ats;
 pub mod augment;
 mod ber;
+pub mod content;
 mod error;
 pub mod ess;
 pub mod oids;
@@ -27,12 +28,15 @@ mod sign;
 mod tlv;
 mod verify;
 
+pub use content::Content;
 pub use error::{CadesError, Indication, SignerError};
 pub use parse::{parse, AttributeView, ParsedSignedData, SignerId, SignerInfoView};
-pub use sign::{sign, ExternalSigner, SignOptions, SoftwareSigner};
+pub use sign::{
+    sign, sign_content, ExternalSigner, SignOptions, SoftwareSigner, MAX_ATTACHED_BYTES,
+};
 pub use verify::{
-    signer_certificate, verify_integrity, verify_signer_integrity, verify_timestamp_token,
-    IntegrityOk, MIN_RSA_BITS,
+    signer_certificate, verify_integrity, verify_signer_content, verify_signer_integrity,
+    verify_timestamp_token, IntegrityOk, MIN_RSA_BITS,
 };
 
 /// Deliberately defective signatures, to test verifiers. Not for production use.

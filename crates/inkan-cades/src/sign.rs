@@ -198,8 +198,59 @@ pub fn sign(
     sign_with(content, signer, opts, &Tweaks::default())
 }
 
+/// The largest document an attached (enveloping) signature holds: the whole
+/// document is in the signature, so in memory. Larger ones are signed
+/// detached ([`CadesError::AttachedTooLarge`] says so).
+pub const MAX_ATTACHED_BYTES: u64 = 64 << 20;
+
+/// [`sign`] with the content in memory or as a file hashed in chunks
+/// ([`crate::Content`]): a detached signature over a document of any size
+/// costs about one chunk of memory. An attached one reads the document,
+/// up to [`MAX_ATTACHED_BYTES`].
+pub fn sign_content(
+    content: crate::Content<'_>,
+    signer: &mut dyn ExternalSigner,
+    opts: &SignOptions,
+) -> Result<Vec<u8>, CadesError> {
+    match content {
+        crate::Content::Bytes(b) => sign(b, signer, opts),
+        crate::Content::File(path) if opts.attached => {
+            let size = std::fs::metadata(path)
+                .map_err(|e| CadesError::ContentRead {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                })?
+                .len();
+            if size > MAX_ATTACHED_BYTES {
+                return Err(CadesError::AttachedTooLarge {
+                    size,
+                    limit: MAX_ATTACHED_BYTES,
+                });
+            }
+            sign(&content.to_vec()?, signer, opts)
+        }
+        crate::Content::File(_) => {
+            let digest = content.digest(&oids::SHA256)?;
+            sign_prepared(&[], &digest, signer, opts, &Tweaks::default())
+        }
+    }
+}
+
 pub(crate) fn sign_with(
     content: &[u8],
+    signer: &mut dyn ExternalSigner,
+    opts: &SignOptions,
+    tweaks: &Tweaks,
+) -> Result<Vec<u8>, CadesError> {
+    let digest = Sha256::digest(content).to_vec();
+    sign_prepared(content, &digest, signer, opts, tweaks)
+}
+
+/// Signs with the content's SHA-256 `digest` given; `content` is only
+/// embedded (attached), so it may be empty for a detached signature.
+fn sign_prepared(
+    content: &[u8],
+    content_digest: &[u8],
     signer: &mut dyn ExternalSigner,
     opts: &SignOptions,
     tweaks: &Tweaks,
@@ -229,7 +280,7 @@ pub(crate) fn sign_with(
         attribute(&oids::ID_SIGNING_TIME, signing_time_der(opts.signing_time)?)?,
         attribute(
             &oids::ID_MESSAGE_DIGEST,
-            tlv::encode(tag::OCTET_STRING, &Sha256::digest(content)),
+            tlv::encode(tag::OCTET_STRING, content_digest),
         )?,
         attribute(
             &oids::ID_AA_SIGNING_CERTIFICATE_V2,

@@ -14,6 +14,7 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::SubjectKeyIdentifier;
 use x509_cert::Certificate;
 
+use crate::content::Content;
 use crate::error::CadesError;
 use crate::ess::SigningCertificateV2;
 use crate::oids;
@@ -167,6 +168,23 @@ pub fn verify_signer_integrity(
     detached_content: Option<&[u8]>,
     extra_certs: &[Vec<u8>],
 ) -> Result<IntegrityOk, CadesError> {
+    verify_with(
+        parsed,
+        index,
+        detached_content.map(Content::Bytes),
+        extra_certs,
+        Kind::Document,
+    )
+}
+
+/// [`verify_signer_integrity`] with the detached content in memory or as a
+/// file hashed in chunks ([`Content`]).
+pub fn verify_signer_content(
+    parsed: &ParsedSignedData,
+    index: usize,
+    detached_content: Option<Content<'_>>,
+    extra_certs: &[Vec<u8>],
+) -> Result<IntegrityOk, CadesError> {
     verify_with(parsed, index, detached_content, extra_certs, Kind::Document)
 }
 
@@ -201,7 +219,7 @@ enum Kind {
 fn verify_with(
     parsed: &ParsedSignedData,
     index: usize,
-    detached_content: Option<&[u8]>,
+    detached_content: Option<Content<'_>>,
     extra_certs: &[Vec<u8>],
     kind: Kind,
 ) -> Result<IntegrityOk, CadesError> {
@@ -316,8 +334,13 @@ fn verify_with(
 
     // 5. Content.
     let content = match (parsed.econtent.as_deref(), detached_content) {
-        (Some(e), Some(d)) if e != d => return Err(CadesError::ContentMismatch),
-        (Some(e), _) => e,
+        (Some(e), Some(d)) => {
+            if !d.equals(e)? {
+                return Err(CadesError::ContentMismatch);
+            }
+            Content::Bytes(e)
+        }
+        (Some(e), None) => Content::Bytes(e),
         (None, Some(d)) => d,
         (None, None) => return Err(CadesError::DetachedContentMissing),
     };
@@ -354,7 +377,7 @@ fn verify_with(
     }
 
     // 9. Content digest.
-    let content_digest = hash.digest(content);
+    let content_digest = content.digest(&si.digest_algorithm)?;
     if content_digest != md {
         return Err(CadesError::ContentDigestMismatch {
             digest_algorithm: hash.name(),

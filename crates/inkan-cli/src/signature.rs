@@ -84,7 +84,7 @@ pub enum Form {
 /// then adds the validation data, LTA then an archive time-stamp.
 fn raise(
     sig: &[u8],
-    content: Option<&[u8]>,
+    content: Option<inkan_cades::Content<'_>>,
     level: Level,
     form: Form,
     tsa: Option<&inkan_tsp::TsaConfig>,
@@ -247,7 +247,29 @@ pub fn sign(file: &Path, args: SignArgs<'_>, lang: Lang) -> Result<(), Failure> 
         }
         (_, t) => t,
     };
-    let content = read(file)?;
+    // The document is hashed from its file, chunk by chunk: its size does
+    // not matter, except for an attached signature, which holds it whole.
+    let size = std::fs::File::open(file)
+        .and_then(|f| f.metadata())
+        .map_err(|e| {
+            msg(
+                "io.read",
+                format!("{} を読み取れません: {e}", file.display()),
+                format!("Cannot read {}: {e}", file.display()),
+            )
+            .with_exit_code(EXIT_INPUT)
+        })?
+        .len();
+    if attached && size > inkan_cades::MAX_ATTACHED_BYTES {
+        use inkan_l10n::Localized;
+        let e = inkan_cades::CadesError::AttachedTooLarge {
+            size,
+            limit: inkan_cades::MAX_ATTACHED_BYTES,
+        };
+        let t = e.text();
+        return Err(msg(e.code(), t.ja, t.en).with_exit_code(EXIT_INPUT));
+    }
+    let content = inkan_cades::Content::File(file);
     let out = out.unwrap_or_else(|| {
         let mut p = file.as_os_str().to_owned();
         p.push(if attached { ".p7m" } else { ".p7s" });
@@ -277,12 +299,12 @@ pub fn sign(file: &Path, args: SignArgs<'_>, lang: Lang) -> Result<(), Failure> 
     };
     let mut signer = CardSigner::new(&mut card, pin, last)?;
     // Shared with the app: the card's error (wrong PIN, removed card) comes back as is.
-    let sig = inkan_workflow::sign_with_card(&content, &mut signer, attached)?;
+    let sig = inkan_workflow::sign_content_with_card(content, &mut signer, attached)?;
     // The PIN is spent: whatever the TSA does, the signature is kept.
     let trust = trust_store(trust_spec)?;
     let (sig, stamped) = match raise(
         &sig,
-        Some(content.as_slice()),
+        Some(content),
         level,
         form,
         tsa.as_ref(),
@@ -337,7 +359,17 @@ pub fn augment(
     lang: Lang,
 ) -> Result<(), Failure> {
     let sig = read(sig_path)?;
-    let content = content.map(read).transpose()?;
+    if let Some(c) = content {
+        std::fs::File::open(c).map_err(|e| {
+            msg(
+                "io.read",
+                format!("{} を読み取れません: {e}", c.display()),
+                format!("Cannot read {}: {e}", c.display()),
+            )
+            .with_exit_code(EXIT_INPUT)
+        })?;
+    }
+    let content = content.map(inkan_cades::Content::File);
     // The signature must be intact before anything is added to it.
     let parsed = inkan_cades::parse(&sig).map_err(|e| {
         use inkan_l10n::Localized;
@@ -345,7 +377,7 @@ pub fn augment(
         msg(e.code(), t.ja, t.en)
     })?;
     for i in 0..parsed.signers.len() {
-        match inkan_cades::verify_signer_integrity(&parsed, i, content.as_deref(), &[]) {
+        match inkan_cades::verify_signer_content(&parsed, i, content, &[]) {
             Ok(_) => {}
             // A detached signature without its document: its signed
             // attributes and value are checked after the change instead.
@@ -366,15 +398,7 @@ pub fn augment(
     }
     let trust = trust_store(trust)?;
     let cfg = tsa_config(tsa)?;
-    let (new_sig, reports) = raise(
-        &sig,
-        content.as_deref(),
-        level,
-        form,
-        cfg.as_ref(),
-        tsa_trust,
-        &trust,
-    )?;
+    let (new_sig, reports) = raise(&sig, content, level, form, cfg.as_ref(), tsa_trust, &trust)?;
     // What was signed is untouched: every signer still verifies.
     let reparsed = inkan_cades::parse(&new_sig).map_err(|e| {
         use inkan_l10n::Localized;
@@ -402,15 +426,13 @@ pub fn augment(
             }
             continue;
         }
-        inkan_cades::verify_signer_integrity(&reparsed, i, content.as_deref(), &[]).map_err(
-            |e| {
-                msg(
-                    "augment.broke_signature",
-                    format!("拡張後の署名を検証できないため、書き込みませんでした: {e}"),
-                    format!("the augmented signature does not verify, so nothing was written: {e}"),
-                )
-            },
-        )?;
+        inkan_cades::verify_signer_content(&reparsed, i, content, &[]).map_err(|e| {
+            msg(
+                "augment.broke_signature",
+                format!("拡張後の署名を検証できないため、書き込みませんでした: {e}"),
+                format!("the augmented signature does not verify, so nothing was written: {e}"),
+            )
+        })?;
     }
     let target = out.unwrap_or(sig_path);
     inkan_referral::write_atomic(target, &new_sig).map_err(|e| {
@@ -546,9 +568,20 @@ pub fn verify(
     let mut results = Vec::new();
     for f in files {
         let (sig_path, content_path) = pair(f, signature);
+        // The document is hashed from its file, chunk by chunk: verifying
+        // a 1 GB attachment costs about one chunk of memory.
         let loaded = read(&sig_path).and_then(|s| {
-            let c = content_path.as_deref().map(read).transpose()?;
-            Ok((s, c))
+            if let Some(c) = content_path.as_deref() {
+                std::fs::File::open(c).map_err(|e| {
+                    msg(
+                        "io.read",
+                        format!("{} を読み取れません: {e}", c.display()),
+                        format!("Cannot read {}: {e}", c.display()),
+                    )
+                    .with_exit_code(EXIT_INPUT)
+                })?;
+            }
+            Ok((s, content_path.as_deref()))
         });
         let (sig, content) = match loaded {
             Ok(x) => x,
@@ -561,7 +594,11 @@ pub fn verify(
                 continue;
             }
         };
-        let report = inkan_validation::validate(&sig, content.as_deref(), &opts);
+        let report = inkan_validation::validate_content(
+            &sig,
+            content.map(inkan_cades::Content::File),
+            &opts,
+        );
         worst = worst.max(match report.indication {
             Indication::TotalPassed => EXIT_PASSED,
             Indication::Indeterminate => EXIT_INDETERMINATE,
@@ -966,15 +1003,14 @@ pub fn archive_renew(
                     Lang::En => "the signature file changed since it was registered; check it, then register it again with inkan archive add".into(),
                 });
             }
-            let content = e
-                .content
-                .as_ref()
-                .map(std::fs::read)
-                .transpose()
-                .map_err(|err| err.to_string())?;
+            // The document is hashed from its file, chunk by chunk.
+            if let Some(c) = e.content.as_ref() {
+                std::fs::File::open(c).map_err(|err| format!("{}: {err}", c.display()))?;
+            }
+            let content = e.content.as_deref().map(inkan_cades::Content::File);
             let (with_data, note) = inkan_validation::timestamps::add_timestamp_validation_data(
                 &old,
-                content.as_deref(),
+                content,
                 &anchors,
                 &revocation,
             )
@@ -984,7 +1020,7 @@ pub fn archive_renew(
             }
             let (new, _) = inkan_validation::timestamps::add_archive_timestamps(
                 &with_data,
-                content.as_deref(),
+                content,
                 &cfg,
                 &anchors,
                 &revocation,
@@ -993,7 +1029,7 @@ pub fn archive_renew(
             inkan_validation::timestamps::check_renewal(
                 &old,
                 &new,
-                content.as_deref(),
+                content,
                 &anchors,
                 &revocation,
             )?;
@@ -1006,12 +1042,12 @@ pub fn archive_renew(
         match result {
             Ok(new) => {
                 renewed += 1;
-                let content = e.content.as_ref().and_then(|c| std::fs::read(c).ok());
+                let content = e.content.as_deref().map(inkan_cades::Content::File);
                 let check = inkan_workflow::archive::StampCheck {
                     tsa_trust: anchors.clone(),
                     revocation: revocation.clone(),
                 };
-                if let Err(err) = archive.renewed(&e.path, &new, content.as_deref(), &check) {
+                if let Err(err) = archive.renewed(&e.path, &new, content, &check) {
                     let t = err.text();
                     eprintln!("{}", t.get(lang));
                 }

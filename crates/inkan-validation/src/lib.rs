@@ -349,6 +349,17 @@ fn signer_of(cert: &[u8]) -> Option<Signer> {
 /// Validates a signature (`signature` = DER/BER/PEM CMS) over `content`
 /// (`None` for an attached signature), signer by signer.
 pub fn validate(signature: &[u8], content: Option<&[u8]>, opts: &Options) -> ValidationReport {
+    validate_content(signature, content.map(inkan_cades::Content::Bytes), opts)
+}
+
+/// [`validate`] with the detached content in memory or as a file hashed
+/// in chunks ([`inkan_cades::Content`]): a document of any size is
+/// verified in about one chunk of memory.
+pub fn validate_content(
+    signature: &[u8],
+    content: Option<inkan_cades::Content<'_>>,
+    opts: &Options,
+) -> ValidationReport {
     let at = opts.at.unwrap_or_else(SystemTime::now);
     let trust = TrustInfo {
         store: if opts.trust.is_test() {
@@ -517,7 +528,7 @@ fn level_of(stamps: &[timestamps::TimestampReport], has_crls: bool, has_xl: bool
 fn validate_signer(
     parsed: &inkan_cades::ParsedSignedData,
     index: usize,
-    content: Option<&[u8]>,
+    content: Option<inkan_cades::Content<'_>>,
     opts: &Options,
     at: SystemTime,
 ) -> SignerReport {
@@ -587,7 +598,7 @@ fn validate_signer(
     out.level = level_of(&stamps.reports, !parsed.crls.is_empty(), has_xl);
     out.best_signature_time = stamps.best_signature_time.map(rfc3339);
     out.timestamps = stamps.reports;
-    let integrity = match inkan_cades::verify_signer_integrity(parsed, index, content, &[]) {
+    let integrity = match inkan_cades::verify_signer_content(parsed, index, content, &[]) {
         Ok(i) => i,
         Err(e) => {
             let ind = Indication::from_name(e.indication().as_str());

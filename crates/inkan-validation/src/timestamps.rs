@@ -71,7 +71,7 @@ pub(crate) struct Ctx<'a> {
     /// The signer's position.
     pub index: usize,
     /// The signed content, when detached.
-    pub content: Option<&'a [u8]>,
+    pub content: Option<inkan_cades::Content<'a>>,
     /// Certificates of the signature (pool for the TSA paths).
     pub certs: &'a [Vec<u8>],
     /// TSA trust anchors.
@@ -265,7 +265,7 @@ fn archives(si: &SignerInfoView, ctx: &Ctx<'_>) -> (Vec<TimestampReport>, Vec<Pr
 /// `TOTAL_PASSED` ones prove anything.
 pub fn signer_timestamps(
     signature: &[u8],
-    content: Option<&[u8]>,
+    content: Option<inkan_cades::Content<'_>>,
     tsa_trust: &[Vec<u8>],
     revocation: &RevocationConfig,
     at: SystemTime,
@@ -362,7 +362,7 @@ fn build_v3(
     let alg = gen_time_of(token).map(|(_, h)| h).ok_or_else(|| {
         inkan_l10n::Text::new("TSTInfo を読めません", "the TSTInfo cannot be read")
     })?;
-    ats::imprint_input_v3(
+    ats::imprint_input_v3_content(
         ctx.signature,
         ctx.index,
         ctx.content,
@@ -398,12 +398,13 @@ fn archive_v2_input(
             })
     };
     // Two encodings exist in the wild; the one whose imprint matches counts.
-    let wrapped = ats::imprint_input_v2(ctx.signature, ctx.index, ctx.content, &keep, true)
+    let wrapped = ats::imprint_input_v2_content(ctx.signature, ctx.index, ctx.content, &keep, true)
         .map_err(|e| e.text())?;
     if inkan_tsp::verify_token(token, &wrapped.data, ctx.certs).is_ok() {
         return Ok(wrapped);
     }
-    ats::imprint_input_v2(ctx.signature, ctx.index, ctx.content, &keep, false).map_err(|e| e.text())
+    ats::imprint_input_v2_content(ctx.signature, ctx.index, ctx.content, &keep, false)
+        .map_err(|e| e.text())
 }
 
 fn hash_oid(h: inkan_tsp::ImprintHash) -> der::asn1::ObjectIdentifier {
@@ -700,7 +701,7 @@ pub fn add_signature_timestamps(
 /// data that proves a failure is not worth keeping.
 pub fn add_validation_data(
     signature: &[u8],
-    content: Option<&[u8]>,
+    content: Option<inkan_cades::Content<'_>>,
     trust: &TrustStore,
     tsa_trust: &[Vec<u8>],
     revocation: &RevocationConfig,
@@ -729,7 +730,7 @@ pub enum LongTermForm {
 /// [`add_validation_data`] in the form `form`.
 pub fn add_validation_data_as(
     signature: &[u8],
-    content: Option<&[u8]>,
+    content: Option<inkan_cades::Content<'_>>,
     trust: &TrustStore,
     tsa_trust: &[Vec<u8>],
     revocation: &RevocationConfig,
@@ -753,7 +754,7 @@ pub fn add_validation_data_as(
     for (index, si) in parsed.signers.iter().enumerate() {
         // The signature must be intact; without the document (detached),
         // the signer's certificate is taken by its identifier.
-        let cert = match inkan_cades::verify_signer_integrity(&parsed, index, content, &[]) {
+        let cert = match inkan_cades::verify_signer_content(&parsed, index, content, &[]) {
             Ok(i) => i.signer_cert,
             Err(inkan_cades::CadesError::DetachedContentMissing) => {
                 inkan_cades::signer_certificate(&parsed, index).ok_or_else(|| {
@@ -870,7 +871,7 @@ pub fn add_validation_data_as(
 /// `content` is needed for a detached signature.
 pub fn add_archive_timestamps(
     signature: &[u8],
-    content: Option<&[u8]>,
+    content: Option<inkan_cades::Content<'_>>,
     cfg: &inkan_tsp::TsaConfig,
     tsa_trust: &[Vec<u8>],
     revocation: &RevocationConfig,
@@ -886,7 +887,7 @@ pub fn add_archive_timestamps(
     let count = inkan_cades::parse(&current)?.signers.len();
     for index in 0..count {
         let index_der = ats::hash_index_v3(&current, index)?;
-        let input = ats::imprint_input_v3(&current, index, content, &sha256, &index_der)?;
+        let input = ats::imprint_input_v3_content(&current, index, content, &sha256, &index_der)?;
         let ok = inkan_tsp::fetch_token(cfg, &input)?;
         let parsed = inkan_cades::parse(&current)?;
         let path = tsa_path(
@@ -948,7 +949,7 @@ pub fn add_archive_timestamps(
 /// time-stamp still covers everything.
 pub fn add_timestamp_validation_data(
     signature: &[u8],
-    content: Option<&[u8]>,
+    content: Option<inkan_cades::Content<'_>>,
     tsa_trust: &[Vec<u8>],
     revocation: &RevocationConfig,
 ) -> Result<(Vec<u8>, Option<inkan_l10n::Text>), TimestampError> {
@@ -997,13 +998,13 @@ pub fn add_timestamp_validation_data(
 pub fn check_renewal(
     before: &[u8],
     after: &[u8],
-    content: Option<&[u8]>,
+    content: Option<inkan_cades::Content<'_>>,
     tsa_trust: &[Vec<u8>],
     revocation: &RevocationConfig,
 ) -> Result<(), String> {
     let parsed = inkan_cades::parse(after).map_err(|e| e.to_string())?;
     for index in 0..parsed.signers.len() {
-        match inkan_cades::verify_signer_integrity(&parsed, index, content, &[]) {
+        match inkan_cades::verify_signer_content(&parsed, index, content, &[]) {
             Ok(_) | Err(inkan_cades::CadesError::DetachedContentMissing) => {}
             Err(e) => return Err(e.to_string()),
         }

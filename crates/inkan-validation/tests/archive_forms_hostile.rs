@@ -109,7 +109,7 @@ fn anchors() -> Vec<Vec<u8>> {
 fn renew(sig: &[u8]) -> Result<Vec<u8>, String> {
     let with_data = inkan_validation::timestamps::add_timestamp_validation_data(
         sig,
-        Some(LETTER),
+        Some(LETTER.into()),
         &anchors(),
         &online_with(vec![]),
     )
@@ -119,7 +119,7 @@ fn renew(sig: &[u8]) -> Result<Vec<u8>, String> {
     inkan_validation::timestamps::check_renewal(
         sig,
         &new,
-        Some(LETTER),
+        Some(LETTER.into()),
         &anchors(),
         &online_with(vec![]),
     )
@@ -451,7 +451,7 @@ fn many_signers_cost_linear_time_in_signer_timestamps() {
         let got = run_with_deadline(60, move || {
             inkan_validation::timestamps::signer_timestamps(
                 &sig,
-                Some(LETTER),
+                Some(LETTER.into()),
                 &anchors(),
                 &RevocationConfig {
                     fetch: false,

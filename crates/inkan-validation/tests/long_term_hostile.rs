@@ -191,7 +191,7 @@ fn renew_and_check(sig: &[u8]) {
     let anchors = [pki().root.cert_der.clone()];
     let renewed = inkan_validation::timestamps::add_timestamp_validation_data(
         sig,
-        Some(LETTER),
+        Some(LETTER.into()),
         &anchors,
         &online_with(vec![]),
     );
@@ -203,7 +203,7 @@ fn renew_and_check(sig: &[u8]) {
     let check = inkan_validation::timestamps::check_renewal(
         sig,
         &new,
-        Some(LETTER),
+        Some(LETTER.into()),
         &anchors,
         &online_with(vec![]),
     );
@@ -361,7 +361,7 @@ fn junk_signature_timestamp_does_not_block_lt_augmentation() {
     let opts = options(pki().now, online_with(vec![]));
     let lt = inkan_validation::timestamps::add_validation_data(
         &sig,
-        Some(LETTER),
+        Some(LETTER.into()),
         &opts.trust,
         &opts.tsa_trust,
         &opts.revocation,
@@ -392,7 +392,7 @@ fn lt_augmentation_refuses_when_no_signature_timestamp_holds() {
     let opts = options(pki().now, online_with(vec![]));
     let lt = inkan_validation::timestamps::add_validation_data(
         &sig,
-        Some(LETTER),
+        Some(LETTER.into()),
         &opts.trust,
         &opts.tsa_trust,
         &opts.revocation,
@@ -410,7 +410,7 @@ fn es_x_type2_is_checked_against_the_references() {
     let opts = options(pki().now, online_with(vec![]));
     let xl = inkan_validation::timestamps::add_validation_data_as(
         &sig,
-        Some(LETTER),
+        Some(LETTER.into()),
         &opts.trust,
         &opts.tsa_trust,
         &opts.revocation,

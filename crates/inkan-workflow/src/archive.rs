@@ -123,7 +123,7 @@ pub struct StampCheck {
 /// weakest signer.
 pub fn facts(
     signature: &[u8],
-    content: Option<&[u8]>,
+    content: Option<inkan_cades::Content<'_>>,
     check: &StampCheck,
 ) -> Result<Facts, String> {
     use der::Decode;
@@ -310,20 +310,14 @@ impl Archive {
             path: path.clone(),
             source,
         })?;
-        let content_bytes = content
-            .as_ref()
-            .map(|c| {
-                std::fs::read(c).map_err(|source| ArchiveError::Io {
-                    path: c.clone(),
-                    source,
-                })
-            })
-            .transpose()?;
-        let f = facts(&bytes, content_bytes.as_deref(), check).map_err(|detail| {
-            ArchiveError::NotASignature {
-                path: path.clone(),
-                detail,
-            }
+        let f = facts(
+            &bytes,
+            content.as_deref().map(inkan_cades::Content::File),
+            check,
+        )
+        .map_err(|detail| ArchiveError::NotASignature {
+            path: path.clone(),
+            detail,
         })?;
         let entry = ArchiveEntry {
             path: path.clone(),
@@ -383,7 +377,7 @@ impl Archive {
         &self,
         path: &Path,
         bytes: &[u8],
-        content: Option<&[u8]>,
+        content: Option<inkan_cades::Content<'_>>,
         check: &StampCheck,
     ) -> Result<(), ArchiveError> {
         let f = facts(bytes, content, check).map_err(|detail| ArchiveError::NotASignature {

@@ -29,7 +29,8 @@ pub use error::WorkflowError;
 pub use history::{Action, History, HistoryEntry, HistoryError, NewEntry};
 pub use letter::{import_letter, preview, ImportedLetter, LetterFormat, Preview, ProblemView};
 pub use sign::{
-    sign_letter, sign_letter_with, sign_with_card, LetterJob, SignRequest, SignedFiles,
+    sign_content_with_card, sign_letter, sign_letter_with, sign_with_card, LetterJob, SignRequest,
+    SignedFiles,
 };
 pub use verify::{
     export_reports, folder_inputs, test_trust_dir, trust_mode, verify_folder, verify_path,

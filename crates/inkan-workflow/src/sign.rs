@@ -357,6 +357,18 @@ pub fn sign_with_card(
     signer: &mut CardSigner<'_>,
     attached: bool,
 ) -> Result<Vec<u8>, WorkflowError> {
+    sign_content_with_card(inkan_cades::Content::Bytes(content), signer, attached)
+}
+
+/// [`sign_with_card`] with the content in memory or as a file hashed in
+/// chunks: a detached signature over a document of any size costs about
+/// one chunk of memory (an attached one is refused above
+/// [`inkan_cades::MAX_ATTACHED_BYTES`] before the PIN is used).
+pub fn sign_content_with_card(
+    content: inkan_cades::Content<'_>,
+    signer: &mut CardSigner<'_>,
+    attached: bool,
+) -> Result<Vec<u8>, WorkflowError> {
     let issuing: Vec<Vec<u8>> = signer
         .ca_certificates()?
         .into_iter()
@@ -364,7 +376,7 @@ pub fn sign_with_card(
         .collect();
     let opts = options(&issuing, attached);
     let mut adapter = CardAdapter(signer);
-    inkan_cades::sign(content, &mut adapter, &opts).map_err(cades_error)
+    inkan_cades::sign_content(content, &mut adapter, &opts).map_err(cades_error)
 }
 
 /// Signs a letter with the HPKI card (see [`sign_letter_with`] for the

@@ -42,8 +42,6 @@ pub fn test_trust_dir() -> Option<PathBuf> {
 /// The largest signature file read: 16 MiB (real ones are a few kilobytes;
 /// an attached `.p7m` carries its letter).
 const MAX_SIGNATURE_BYTES: u64 = 16 * 1024 * 1024;
-/// The largest signed document read.
-const MAX_DOCUMENT_BYTES: u64 = MAX_PACKAGE_BYTES as u64;
 
 /// What to verify against.
 #[derive(Debug, Clone)]
@@ -226,19 +224,21 @@ fn detached(
     content: Option<&Path>,
     cfg: &VerifyConfig,
 ) -> VerifyItem {
+    // The document is hashed from its file, chunk by chunk, whatever its
+    // size; it only has to be readable.
     let loaded = read_limited(sig_path, MAX_SIGNATURE_BYTES).and_then(|sig| {
-        let c = content
-            .map(|c| read_limited(c, MAX_DOCUMENT_BYTES))
-            .transpose()?;
-        Ok((sig, c))
+        if let Some(c) = content {
+            std::fs::File::open(c).map_err(|e| WorkflowError::read(c, e))?;
+        }
+        Ok((sig, content))
     });
     match loaded {
         Ok((sig, content)) => VerifyItem {
             file: file.display().to_string(),
             signature: Some(sig_path.display().to_string()),
-            report: Some(inkan_validation::validate(
+            report: Some(inkan_validation::validate_content(
                 &sig,
-                content.as_deref(),
+                content.map(inkan_cades::Content::File),
                 &cfg.options(),
             )),
             error: None,
