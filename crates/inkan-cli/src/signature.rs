@@ -26,6 +26,21 @@ fn msg(code: &str, ja: String, en: String) -> Failure {
     })
 }
 
+/// Checks that `path` opens, with the same error as [`read`]: for a
+/// document that is then hashed from its file, chunk by chunk.
+fn readable(path: &Path) -> Result<std::fs::Metadata, Failure> {
+    std::fs::File::open(path)
+        .and_then(|f| f.metadata())
+        .map_err(|e| {
+            msg(
+                "io.read",
+                format!("{} を読み取れません: {e}", path.display()),
+                format!("Cannot read {}: {e}", path.display()),
+            )
+            .with_exit_code(EXIT_INPUT)
+        })
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| {
         msg(
@@ -249,17 +264,7 @@ pub fn sign(file: &Path, args: SignArgs<'_>, lang: Lang) -> Result<(), Failure> 
     };
     // The document is hashed from its file, chunk by chunk: its size does
     // not matter, except for an attached signature, which holds it whole.
-    let size = std::fs::File::open(file)
-        .and_then(|f| f.metadata())
-        .map_err(|e| {
-            msg(
-                "io.read",
-                format!("{} を読み取れません: {e}", file.display()),
-                format!("Cannot read {}: {e}", file.display()),
-            )
-            .with_exit_code(EXIT_INPUT)
-        })?
-        .len();
+    let size = readable(file)?.len();
     if attached && size > inkan_cades::MAX_ATTACHED_BYTES {
         use inkan_l10n::Localized;
         let e = inkan_cades::CadesError::AttachedTooLarge {
@@ -360,14 +365,7 @@ pub fn augment(
 ) -> Result<(), Failure> {
     let sig = read(sig_path)?;
     if let Some(c) = content {
-        std::fs::File::open(c).map_err(|e| {
-            msg(
-                "io.read",
-                format!("{} を読み取れません: {e}", c.display()),
-                format!("Cannot read {}: {e}", c.display()),
-            )
-            .with_exit_code(EXIT_INPUT)
-        })?;
+        readable(c)?;
     }
     let content = content.map(inkan_cades::Content::File);
     // The signature must be intact before anything is added to it.
@@ -572,14 +570,7 @@ pub fn verify(
         // a 1 GB attachment costs about one chunk of memory.
         let loaded = read(&sig_path).and_then(|s| {
             if let Some(c) = content_path.as_deref() {
-                std::fs::File::open(c).map_err(|e| {
-                    msg(
-                        "io.read",
-                        format!("{} を読み取れません: {e}", c.display()),
-                        format!("Cannot read {}: {e}", c.display()),
-                    )
-                    .with_exit_code(EXIT_INPUT)
-                })?;
+                readable(c)?;
             }
             Ok((s, content_path.as_deref()))
         });
