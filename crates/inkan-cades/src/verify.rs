@@ -5,10 +5,7 @@
 use std::time::SystemTime;
 
 use der::asn1::ObjectIdentifier;
-use der::{Decode, Encode};
-use rsa::pkcs1v15::{Signature, VerifyingKey};
-use rsa::pkcs8::DecodePublicKey;
-use rsa::signature::hazmat::PrehashVerifier;
+use der::Decode;
 use sha2::Digest;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::SubjectKeyIdentifier;
@@ -92,13 +89,12 @@ impl Hash {
         }
     }
 
-    fn verify(self, key: rsa::PublicKey, prehash: &[u8], sig: &Signature) -> bool {
+    fn pkcs1(self) -> inkan_pkcs1::Digest {
         match self {
-            Hash::Sha256 => VerifyingKey::<sha2::Sha256>::new(key).verify_prehash(prehash, sig),
-            Hash::Sha384 => VerifyingKey::<sha2::Sha384>::new(key).verify_prehash(prehash, sig),
-            Hash::Sha512 => VerifyingKey::<sha2::Sha512>::new(key).verify_prehash(prehash, sig),
+            Hash::Sha256 => inkan_pkcs1::Digest::Sha256,
+            Hash::Sha384 => inkan_pkcs1::Digest::Sha384,
+            Hash::Sha512 => inkan_pkcs1::Digest::Sha512,
         }
-        .is_ok()
     }
 }
 
@@ -387,10 +383,8 @@ fn verify_with(
     // 10. Signature over the signed attributes as received, re-tagged as SET OF.
     let mut to_verify = signed_attrs_der.to_vec();
     to_verify[0] = tag::SET;
-    let sig = Signature::try_from(si.signature.as_slice()).map_err(|_| CadesError::BadSignature)?;
-    if !hash.verify(key, &hash.digest(&to_verify), &sig) {
-        return Err(CadesError::BadSignature);
-    }
+    inkan_pkcs1::verify(hash.pkcs1(), &key, &to_verify, &si.signature)
+        .map_err(|_| CadesError::BadSignature)?;
 
     Ok(IntegrityOk {
         signer_index: index,
@@ -440,7 +434,8 @@ fn find_signer_cert<'a>(sid: &SignerId, certs: &'a [Vec<u8>]) -> Option<&'a [u8]
 }
 
 /// The signer's RSA public key and its modulus size in bits.
-fn rsa_key(cert: &Certificate) -> Result<(rsa::PublicKey, usize), CadesError> {
+/// The signer's RSA key (PKCS#1 RSAPublicKey DER) and its size in bits.
+fn rsa_key(cert: &Certificate) -> Result<(Vec<u8>, usize), CadesError> {
     let spki = cert.tbs_certificate().subject_public_key_info();
     if spki.algorithm.oid != oids::RSA_ENCRYPTION {
         return Err(CadesError::WeakKey {
@@ -463,12 +458,7 @@ fn rsa_key(cert: &Certificate) -> Result<(rsa::PublicKey, usize), CadesError> {
             reason: format!("RSA-{bits}"),
         });
     }
-    let spki_der = spki
-        .to_der()
-        .map_err(|e| CadesError::malformed("signer public key", e))?;
-    let key = rsa::PublicKey::from_public_key_der(&spki_der)
-        .map_err(|e| CadesError::malformed("signer public key", e))?;
-    Ok((key, bits))
+    Ok((pk_bytes.to_vec(), bits))
 }
 
 /// ESS v1 (RFC 2634 §5.4): the first `ESSCertID` carries the SHA-1 of the

@@ -68,8 +68,31 @@ pub struct HolderError {
 pub use inkan_l10n::escape_display;
 
 /// A distinguished name in RFC 4514 form, escaped for display.
+///
+/// Reports name every certificate of every path; formatting a name is the
+/// most expensive step of a report, and a batch meets the same few CA names
+/// again and again, so the text is remembered per name (by its DER), in a
+/// bounded table.
 pub fn display_name(name: &Name) -> String {
-    escape_display(&name.to_string())
+    use der::Encode;
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static SEEN: OnceLock<Mutex<HashMap<Vec<u8>, String>>> = OnceLock::new();
+    let Ok(key) = name.to_der() else {
+        return escape_display(&name.to_string());
+    };
+    let seen = SEEN.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(s) = seen.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return s;
+    }
+    let text = escape_display(&name.to_string());
+    if let Ok(mut m) = seen.lock() {
+        if m.len() >= 4096 {
+            m.clear();
+        }
+        m.insert(key, text.clone());
+    }
+    text
 }
 
 fn first_attr(name: &Name, oid: &str) -> Option<String> {

@@ -86,8 +86,6 @@ use std::time::SystemTime;
 
 use der::{Decode, Encode};
 use inkan_l10n::{Localized, Text};
-use rsa::pkcs8::DecodePublicKey;
-use rsa::traits::PublicKeyParts;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use x509_cert::ext::pkix::{
@@ -603,7 +601,7 @@ pub fn document_policy_referral(role: Option<&HcRole>) -> Result<(), PathFailure
 #[derive(Debug)]
 struct Parsed {
     der: Vec<u8>,
-    cert: Certificate,
+    cert: std::sync::Arc<Certificate>,
     /// RFC 5280 §7.1 forms of the subject and issuer names
     /// ([`crate::rfc5280_names::match_key`]): name chaining compares these.
     subject_key: Vec<u8>,
@@ -694,19 +692,55 @@ fn clamp_pre1970_validity(cert: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
+/// What parsing a certificate gives, whatever path it is on.
+struct CertParse {
+    cert: std::sync::Arc<Certificate>,
+    subject_key: Vec<u8>,
+    issuer_key: Vec<u8>,
+    clamped: bool,
+}
+
+/// Parses `der_bytes` once per process: a batch meets the same CA and
+/// signer certificates in every letter, and parsing them with their
+/// RFC 5280 §7.1 name keys is most of a path's cost. The table is keyed by
+/// the exact bytes and bounded; an entry is the same whatever the path.
+fn parsed_certificate(der_bytes: &[u8]) -> Result<std::sync::Arc<CertParse>, der::Error> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Table = std::collections::HashMap<Vec<u8>, Arc<CertParse>>;
+    static SEEN: OnceLock<Mutex<Table>> = OnceLock::new();
+    let seen = SEEN.get_or_init(|| Mutex::new(Table::new()));
+    if let Some(p) = seen.lock().ok().and_then(|m| m.get(der_bytes).cloned()) {
+        return Ok(p);
+    }
+    let (cert, clamped) = parse_certificate(der_bytes)?;
+    let subject_key = crate::rfc5280_names::match_key(cert.tbs_certificate().subject())?;
+    let issuer_key = crate::rfc5280_names::match_key(cert.tbs_certificate().issuer())?;
+    let p = Arc::new(CertParse {
+        cert: Arc::new(cert),
+        subject_key,
+        issuer_key,
+        clamped,
+    });
+    if let Ok(mut m) = seen.lock() {
+        if m.len() >= 4096 {
+            m.clear();
+        }
+        m.insert(der_bytes.to_vec(), p.clone());
+    }
+    Ok(p)
+}
+
 impl Parsed {
     fn new(der_bytes: &[u8], anchor: bool) -> Result<Self, der::Error> {
-        let (cert, clamped) = parse_certificate(der_bytes)?;
-        let subject_key = crate::rfc5280_names::match_key(cert.tbs_certificate().subject())?;
-        let issuer_key = crate::rfc5280_names::match_key(cert.tbs_certificate().issuer())?;
+        let p = parsed_certificate(der_bytes)?;
         Ok(Parsed {
             der: der_bytes.to_vec(),
-            cert,
-            subject_key,
-            issuer_key,
+            cert: p.cert.clone(),
+            subject_key: p.subject_key.clone(),
+            issuer_key: p.issuer_key.clone(),
             spki_id: 0,
             anchor,
-            clamped,
+            clamped: p.clamped,
         })
     }
 
@@ -1423,15 +1457,18 @@ pub fn rsa_key_bits(cert_der: &[u8]) -> Option<usize> {
     rsa_bits(&Certificate::from_der(cert_der).ok()?)
 }
 
-/// The modulus size in bits, exactly (a 2047-bit modulus is 2047).
+/// The modulus size in bits, exactly (a 2047-bit modulus is 2047), read
+/// from the RSAPublicKey DER (no key set-up: this runs for every
+/// certificate of every path).
 fn rsa_bits(cert: &Certificate) -> Option<usize> {
-    let spki = cert
-        .tbs_certificate()
-        .subject_public_key_info()
-        .to_der()
-        .ok()?;
-    let key = rsa::PublicKey::from_public_key_der(&spki).ok()?;
-    usize::try_from(key.n().bit_width()).ok()
+    let spki = cert.tbs_certificate().subject_public_key_info();
+    if spki.algorithm.oid != der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1") {
+        return None;
+    }
+    let key = rsa::pkcs1::RsaPublicKeyRef::from_der(spki.subject_public_key.as_bytes()?).ok()?;
+    let m = key.modulus.as_bytes();
+    let i = m.iter().position(|b| *b != 0)?;
+    Some((m.len() - i) * 8 - m[i].leading_zeros() as usize)
 }
 
 fn policies_of(cert: &Certificate) -> Result<Option<Vec<String>>, String> {

@@ -3,14 +3,10 @@
 //! The signature covers the DER of `tbsCertificate` exactly as received, so the
 //! bytes are taken from the input rather than re-encoded.
 
-use der::Encode;
 use der::{Decode, Reader, SliceReader};
-use rsa::pkcs1v15::{Signature, VerifyingKey};
-use rsa::pkcs8::DecodePublicKey;
-use rsa::signature::Verifier;
-use rsa::PublicKey as RsaPublicKey;
 use x509_cert::Certificate;
 
+const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
 const SHA256_WITH_RSA: &str = "1.2.840.113549.1.1.11";
 const SHA384_WITH_RSA: &str = "1.2.840.113549.1.1.12";
 const SHA512_WITH_RSA: &str = "1.2.840.113549.1.1.13";
@@ -78,26 +74,32 @@ pub fn verify_signed_by(
         });
     }
     let tbs = tbs_bytes(signed_der)?;
-    let spki_der = issuer
-        .tbs_certificate()
-        .subject_public_key_info()
-        .to_der()
-        .map_err(|e| SigError::IssuerKey(e.to_string()))?;
-    let key = RsaPublicKey::from_public_key_der(&spki_der)
-        .map_err(|e| SigError::IssuerKey(e.to_string()))?;
+    let spki = issuer.tbs_certificate().subject_public_key_info();
+    if spki.algorithm.oid.to_string() != RSA_ENCRYPTION {
+        return Err(SigError::IssuerKey(format!(
+            "not an RSA key (algorithm {})",
+            spki.algorithm.oid
+        )));
+    }
+    let public_key = spki
+        .subject_public_key
+        .as_bytes()
+        .ok_or_else(|| SigError::IssuerKey("public key BIT STRING has unused bits".into()))?;
     let sig_bytes = sig
         .as_bytes()
         .ok_or_else(|| SigError::Malformed("signature BIT STRING has unused bits".into()))?;
-    let sig = Signature::try_from(sig_bytes).map_err(|_| SigError::BadSignature)?;
-    let ok = match alg_oid {
-        SHA256_WITH_RSA => VerifyingKey::<sha2::Sha256>::new(key).verify(tbs, &sig),
-        SHA384_WITH_RSA => VerifyingKey::<sha2::Sha384>::new(key).verify(tbs, &sig),
-        SHA512_WITH_RSA => VerifyingKey::<sha2::Sha512>::new(key).verify(tbs, &sig),
+    let digest = match alg_oid {
+        SHA256_WITH_RSA => inkan_pkcs1::Digest::Sha256,
+        SHA384_WITH_RSA => inkan_pkcs1::Digest::Sha384,
+        SHA512_WITH_RSA => inkan_pkcs1::Digest::Sha512,
         _ => {
             return Err(SigError::UnsupportedAlgorithm {
                 oid: alg_oid.to_string(),
             })
         }
     };
-    ok.map_err(|_| SigError::BadSignature)
+    inkan_pkcs1::verify(digest, public_key, tbs, sig_bytes).map_err(|e| match e {
+        inkan_pkcs1::VerifyError::Key(k) => SigError::IssuerKey(k),
+        _ => SigError::BadSignature,
+    })
 }
