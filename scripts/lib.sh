@@ -34,7 +34,7 @@ APT_APP=(build-essential pkg-config file libssl-dev libwebkit2gtk-4.1-dev libxdo
          libayatana-appindicator3-dev librsvg2-dev pcscd libpcsclite-dev vsmartcard-vpcd
          openssl ca-certificates curl fonts-ipafont-gothic)
 # ...and what the tests need on top: a virtual X server and the WebKit WebDriver.
-APT_TEST=(xvfb xauth webkit2gtk-driver)
+APT_TEST=(xvfb xauth webkit2gtk-driver python3-venv)
 # ...and what scripts/package.sh needs to check the packages it builds.
 APT_PACKAGE=(lintian desktop-file-utils dpkg-dev)
 
@@ -99,6 +99,20 @@ ensure_ui_tools() {
 
 ensure_test_tools() {
   cargo_tool tauri-driver tauri-driver "$TAURI_DRIVER_VERSION" --locked
+  ensure_pyhanko
+}
+
+# pyHanko (PyPI), a peer we did not write, in the tools' virtual environment:
+# the verification benchmark measures it on the same letters.
+PYHANKO_VERSION=0.29.0
+ensure_pyhanko() {
+  local venv="$TOOLS/pyvenv"
+  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('pyHanko') != '$PYHANKO_VERSION')" 2>/dev/null; then
+    return 0
+  fi
+  log "installing pyHanko $PYHANKO_VERSION into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "pyHanko==$PYHANKO_VERSION"
 }
 
 # The repository must stand alone: a stranger's clone has no workspace folder

@@ -185,6 +185,116 @@ fn main() {
         "| ratio: Inkan per letter / openssl cms per file | {:.3} |",
         inkan_ms / ossl_ms
     );
+    // pyHanko (PyPI), in the tools' virtual environment when it is there
+    // (scripts/lib.sh ensure_pyhanko), on the same letters.
+    let python = std::env::var("INKAN_PYHANKO_PYTHON").unwrap_or_else(|_| {
+        std::env::var("HOME").unwrap_or_default() + "/.cache/inkan/tools/pyvenv/bin/python"
+    });
+    if std::path::Path::new(&python).exists() {
+        std::fs::write(dir.join("root.der"), &pki.root.cert_der).expect("root.der");
+        let script = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default())
+            .join("benches/pyhanko_verify.py");
+        let out = Command::new(&python)
+            .arg(&script)
+            .arg(dir.join("letters"))
+            .arg(dir.join("root.der"))
+            .arg(dir.join("pki/crl/sign-ca.crl"))
+            .arg(dir.join("pki/crl/arl.crl"))
+            .output();
+        match out {
+            Ok(o) if o.status.success() => {
+                let text = String::from_utf8_lossy(&o.stdout);
+                let mut it = text.split_whitespace();
+                if let (Some(Ok(k)), Some(Ok(secs))) = (
+                    it.next().map(str::parse::<usize>),
+                    it.next().map(str::parse::<f64>),
+                ) {
+                    let py_ms = secs * 1000.0 / k.max(1) as f64;
+                    println!("| pyHanko async_validate_detached_cms, same letters ({k}), CRLs given, in one process | {py_ms:.3} ms |");
+                    println!(
+                        "| ratio: pyHanko per letter / Inkan per letter | {:.1} |",
+                        py_ms / inkan_ms
+                    );
+                }
+            }
+            Ok(o) => println!(
+                "| pyHanko | failed: {} |",
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            ),
+            Err(e) => println!("| pyHanko | not run: {e} |"),
+        }
+    }
+
+    // P3: SHA-256 over a large file, and the peak memory of verifying a
+    // detached document of that size (INKAN_BENCH_BIG_MB, default 1024; 0
+    // skips).
+    let big_mb: usize = std::env::var("INKAN_BENCH_BIG_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024);
+    if big_mb > 0 {
+        use std::io::Write;
+        let big = dir.join("big.bin");
+        {
+            let mut f = std::io::BufWriter::new(std::fs::File::create(&big).expect("big"));
+            let chunk: Vec<u8> = (0..1usize << 20).map(|i| (i * 31 % 251) as u8).collect();
+            for _ in 0..big_mb {
+                f.write_all(&chunk).expect("write big");
+            }
+        }
+        let content = inkan_cades::Content::File(&big);
+        // Warm the page cache for both, then measure each.
+        let _ = content.digest(&inkan_cades::oids::SHA256);
+        let t = Instant::now();
+        let ours = content.digest(&inkan_cades::oids::SHA256).expect("digest");
+        let ours_t = t.elapsed();
+        let t = Instant::now();
+        let theirs = Command::new("openssl")
+            .args(["dgst", "-sha256", "-r"])
+            .arg(&big)
+            .output()
+            .expect("openssl dgst");
+        let theirs_t = t.elapsed();
+        let theirs_hex = String::from_utf8_lossy(&theirs.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let ours_hex: String = ours.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(ours_hex, theirs_hex, "the same SHA-256 as openssl");
+        println!(
+            "| SHA-256 of a {big_mb} MB file, 1 MiB chunks | {:.3} s |",
+            ours_t.as_secs_f64()
+        );
+        println!(
+            "| `openssl dgst -sha256`, same file | {:.3} s |",
+            theirs_t.as_secs_f64()
+        );
+        println!(
+            "| ratio: openssl time / Inkan time (goal >= 0.9) | {:.2} |",
+            theirs_t.as_secs_f64() / ours_t.as_secs_f64()
+        );
+        let big_sig = {
+            let mut s = SoftwareSigner::new(doctor.cert_der.clone(), doctor.key.clone());
+            inkan_cades::sign_content(content, &mut s, &opts).expect("sign big")
+        };
+        let hwm_before = vm_hwm_kb();
+        let r = inkan_validation::validate_content(&big_sig, Some(content), &vopts);
+        assert_eq!(r.indication, Indication::TotalPassed, "{}", r.summary.en);
+        let hwm_after = vm_hwm_kb();
+        if let (Some(b), Some(a)) = (hwm_before, hwm_after) {
+            println!(
+                "| peak RSS of this process before / after verifying the {big_mb} MB document | {} MB / {} MB |",
+                b / 1024,
+                a / 1024
+            );
+        }
+        let _ = std::fs::remove_file(&big);
+    }
+
     let sign_ms = per(sign_total, n);
     let rsa_ms = per(rsa_sign, n.min(200));
     println!("| Inkan: sign one letter with a software key | {sign_ms:.3} ms |");
@@ -194,4 +304,16 @@ fn main() {
         sign_ms / rsa_ms
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// VmHWM (peak resident set) of this process, in kB.
+fn vm_hwm_kb() -> Option<u64> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
