@@ -229,7 +229,13 @@ pub fn sign_content(
             }
             sign(&content.to_vec()?, signer, opts)
         }
-        crate::Content::File(_) => {
+        crate::Content::File(_) | crate::Content::Digested(_) if opts.attached => {
+            Err(CadesError::ContentRead {
+                path: "(document)".into(),
+                reason: "an attached signature needs the document itself".into(),
+            })
+        }
+        crate::Content::File(_) | crate::Content::Digested(_) => {
             let digest = content.digest(&oids::SHA256)?;
             sign_prepared(&[], &digest, signer, opts, &Tweaks::default())
         }

@@ -442,6 +442,8 @@ fn rsa_key(cert: &Certificate) -> Result<(Vec<u8>, usize), CadesError> {
             reason: format!("not an RSA key (algorithm {})", spki.algorithm.oid),
         });
     }
+    inkan_pkcs1::check_rsa_encryption_parameters(spki.algorithm.parameters.as_ref())
+        .map_err(|e| CadesError::malformed("signer public key", e))?;
     let pk_bytes = spki
         .subject_public_key
         .as_bytes()

@@ -274,7 +274,20 @@ pub fn sign(file: &Path, args: SignArgs<'_>, lang: Lang) -> Result<(), Failure> 
         let t = e.text();
         return Err(msg(e.code(), t.ja, t.en).with_exit_code(EXIT_INPUT));
     }
-    let content = inkan_cades::Content::File(file);
+    // A detached document is read once, before the card: what is signed
+    // and what the time-stamps cover are the same bytes.
+    let digests;
+    let content = if attached {
+        inkan_cades::Content::File(file)
+    } else {
+        digests = inkan_cades::content::Digests::of_file(file, &[inkan_cades::oids::SHA256])
+            .map_err(|e| {
+                use inkan_l10n::Localized;
+                let t = e.text();
+                msg(e.code(), t.ja, t.en).with_exit_code(EXIT_INPUT)
+            })?;
+        inkan_cades::Content::Digested(&digests)
+    };
     let out = out.unwrap_or_else(|| {
         let mut p = file.as_os_str().to_owned();
         p.push(if attached { ".p7m" } else { ".p7s" });
@@ -367,7 +380,17 @@ pub fn augment(
     if let Some(c) = content {
         readable(c)?;
     }
-    let content = content.map(inkan_cades::Content::File);
+    // The document is read once: every check and every new time-stamp sees
+    // the same bytes.
+    let once = content
+        .map(|c| inkan_validation::read_content_once(&sig, c))
+        .transpose()
+        .map_err(|e| {
+            use inkan_l10n::Localized;
+            let t = e.text();
+            msg(e.code(), t.ja, t.en).with_exit_code(EXIT_INPUT)
+        })?;
+    let content = once.as_ref().map(|o| o.content());
     // The signature must be intact before anything is added to it.
     let parsed = inkan_cades::parse(&sig).map_err(|e| {
         use inkan_l10n::Localized;
@@ -994,11 +1017,15 @@ pub fn archive_renew(
                     Lang::En => "the signature file changed since it was registered; check it, then register it again with inkan archive add".into(),
                 });
             }
-            // The document is hashed from its file, chunk by chunk.
-            if let Some(c) = e.content.as_ref() {
-                std::fs::File::open(c).map_err(|err| format!("{}: {err}", c.display()))?;
-            }
-            let content = e.content.as_deref().map(inkan_cades::Content::File);
+            // The document is read once: every check and the new
+            // time-stamp see the same bytes.
+            let once = e
+                .content
+                .as_deref()
+                .map(|c| inkan_validation::read_content_once(&old, c))
+                .transpose()
+                .map_err(|err| err.to_string())?;
+            let content = once.as_ref().map(|o| o.content());
             let (with_data, note) = inkan_validation::timestamps::add_timestamp_validation_data(
                 &old,
                 content,
@@ -1033,7 +1060,11 @@ pub fn archive_renew(
         match result {
             Ok(new) => {
                 renewed += 1;
-                let content = e.content.as_deref().map(inkan_cades::Content::File);
+                let once = e
+                    .content
+                    .as_deref()
+                    .and_then(|c| inkan_validation::read_content_once(&new, c).ok());
+                let content = once.as_ref().map(|o| o.content());
                 let check = inkan_workflow::archive::StampCheck {
                     tsa_trust: anchors.clone(),
                     revocation: revocation.clone(),

@@ -156,6 +156,23 @@ fn fallback(
     ok.map_err(|_| VerifyError::BadSignature)
 }
 
+/// RFC 4055 §1.2 (RFC 3279 §2.3.1): the rsaEncryption AlgorithmIdentifier's
+/// parameters "MUST be present and MUST be NULL". A key that says otherwise
+/// is not an RSA key Inkan uses.
+pub fn check_rsa_encryption_parameters(parameters: Option<&der::Any>) -> Result<(), VerifyError> {
+    use der::Tagged;
+    match parameters {
+        Some(p) if p.tag() == der::Tag::Null && p.value().is_empty() => Ok(()),
+        Some(p) => Err(VerifyError::Key(format!(
+            "rsaEncryption parameters are {} instead of NULL",
+            p.tag()
+        ))),
+        None => Err(VerifyError::Key(
+            "rsaEncryption parameters are absent instead of NULL".into(),
+        )),
+    }
+}
+
 /// Whether `ring` takes this key: the modulus size and exponent are
 /// checked here, so that `ring`'s single "unspecified" error only ever
 /// means a bad signature.

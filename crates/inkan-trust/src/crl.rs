@@ -282,15 +282,31 @@ const INVALIDITY_DATE: &str = "2.5.29.24";
 const CERTIFICATE_ISSUER: &str = "2.5.29.29";
 const HOLD_INSTRUCTION: &str = "2.5.29.23";
 
-/// One CRL, parsed once per validation.
+/// One CRL as used in a validation: where it came from, and what its bytes
+/// say ([`CrlBody`], parsed once per process).
 #[derive(Debug)]
 pub(crate) struct CrlRecord {
+    body: std::sync::Arc<CrlBody>,
+    source: RevocationSource,
+}
+
+impl std::ops::Deref for CrlRecord {
+    type Target = CrlBody;
+    fn deref(&self) -> &CrlBody {
+        &self.body
+    }
+}
+
+/// What a CRL's bytes say, whatever it is used for: parsed once per
+/// process and shared (a batch meets the same CRLs in every letter, and a
+/// large CRL takes far longer to parse than a letter to verify).
+#[derive(Debug)]
+pub(crate) struct CrlBody {
     /// The DER, exactly as received (its signature covers these bytes).
     pub(crate) der: Vec<u8>,
     /// SHA-256 of `der`, the key of the signature memo.
     pub(crate) sha256: [u8; 32],
     pub(crate) crl: CertificateList,
-    source: RevocationSource,
     /// RFC 5280 §7.1 form of the issuer name.
     pub(crate) issuer_key: Vec<u8>,
     idp: Option<IssuingDistributionPoint>,
@@ -330,8 +346,60 @@ struct CrlMeta {
     unusable: Option<String>,
 }
 
+/// Parsed CRLs kept per process, by SHA-256 of their bytes, up to this many
+/// bytes of DER in all (then the table starts afresh).
+const PARSED_CRL_BUDGET: usize = 96 << 20;
+
 impl CrlRecord {
     pub(crate) fn parse(der_bytes: &[u8], source: RevocationSource) -> Result<Self, String> {
+        use std::collections::HashMap;
+        use std::sync::{Arc, Mutex, OnceLock};
+        type Table = (HashMap<[u8; 32], Arc<CrlBody>>, usize);
+        static SEEN: OnceLock<Mutex<Table>> = OnceLock::new();
+        let seen = SEEN.get_or_init(|| Mutex::new((HashMap::new(), 0)));
+        let sha256: [u8; 32] = Sha256::digest(der_bytes).into();
+        let hit = seen
+            .lock()
+            .ok()
+            .and_then(|t| t.0.get(&sha256).cloned())
+            .filter(|b| b.der == der_bytes);
+        let body = match hit {
+            Some(b) => b,
+            None => {
+                let b = Arc::new(CrlBody::parse(der_bytes, sha256)?);
+                if let Ok(mut t) = seen.lock() {
+                    if t.1 + der_bytes.len() > PARSED_CRL_BUDGET {
+                        t.0.clear();
+                        t.1 = 0;
+                    }
+                    if der_bytes.len() <= PARSED_CRL_BUDGET {
+                        t.1 += der_bytes.len();
+                        t.0.insert(sha256, b.clone());
+                    }
+                }
+                b
+            }
+        };
+        Ok(CrlRecord { body, source })
+    }
+}
+
+impl CrlRecord {
+    fn used(&self, scope: String) -> CrlUsed {
+        CrlUsed {
+            source: self.source.clone(),
+            issuer: self.issuer(),
+            number: self.number.as_ref().map(hex::encode_upper),
+            this_update: rfc3339(self.this_update),
+            next_update: self.next_update.map(rfc3339),
+            scope,
+            der: self.der.clone(),
+        }
+    }
+}
+
+impl CrlBody {
+    fn parse(der_bytes: &[u8], sha256: [u8; 32]) -> Result<Self, String> {
         let crl =
             CertificateList::from_der(der_bytes).map_err(|e| format!("CRL does not parse: {e}"))?;
         let tbs = &crl.tbs_cert_list;
@@ -409,9 +477,9 @@ impl CrlRecord {
                 }
             }
         }
-        Ok(CrlRecord {
+        Ok(CrlBody {
             der: der_bytes.to_vec(),
-            sha256: Sha256::digest(der_bytes).into(),
+            sha256,
             issuer_key,
             idp: meta.idp,
             idp_der: meta.idp_der,
@@ -422,7 +490,6 @@ impl CrlRecord {
             this_update: tbs.this_update.to_system_time(),
             next_update: tbs.next_update.map(|t| t.to_system_time()),
             unusable: meta.unusable,
-            source,
             crl,
         })
     }
@@ -462,18 +529,6 @@ impl CrlRecord {
                 (Some(a), Some(b)) => cmp_uint(a, b),
                 _ => std::cmp::Ordering::Equal,
             })
-    }
-
-    fn used(&self, scope: String) -> CrlUsed {
-        CrlUsed {
-            source: self.source.clone(),
-            issuer: self.issuer(),
-            number: self.number.as_ref().map(hex::encode_upper),
-            this_update: rfc3339(self.this_update),
-            next_update: self.next_update.map(rfc3339),
-            scope,
-            der: self.der.clone(),
-        }
     }
 
     /// The entry for the certificate with issuer `issuer_key` and `serial`

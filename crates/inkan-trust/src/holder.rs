@@ -77,20 +77,31 @@ pub fn display_name(name: &Name) -> String {
     use der::Encode;
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
-    static SEEN: OnceLock<Mutex<HashMap<Vec<u8>, String>>> = OnceLock::new();
+    // Bounded by bytes: real names are a few hundred bytes; longer ones
+    // (a hostile certificate's) are formatted each time.
+    const MAX_ONE: usize = 2 << 10;
+    const MAX_ALL: usize = 4 << 20;
+    type Table = (HashMap<Vec<u8>, String>, usize);
+    static SEEN: OnceLock<Mutex<Table>> = OnceLock::new();
     let Ok(key) = name.to_der() else {
         return escape_display(&name.to_string());
     };
-    let seen = SEEN.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(s) = seen.lock().ok().and_then(|m| m.get(&key).cloned()) {
+    if key.len() > MAX_ONE {
+        return escape_display(&name.to_string());
+    }
+    let seen = SEEN.get_or_init(|| Mutex::new(Default::default()));
+    if let Some(s) = seen.lock().ok().and_then(|m| m.0.get(&key).cloned()) {
         return s;
     }
     let text = escape_display(&name.to_string());
     if let Ok(mut m) = seen.lock() {
-        if m.len() >= 4096 {
-            m.clear();
+        let cost = key.len() + text.len();
+        if m.1 + cost > MAX_ALL {
+            m.0.clear();
+            m.1 = 0;
         }
-        m.insert(key, text.clone());
+        m.1 += cost;
+        m.0.insert(key, text.clone());
     }
     text
 }

@@ -706,10 +706,15 @@ struct CertParse {
 /// the exact bytes and bounded; an entry is the same whatever the path.
 fn parsed_certificate(der_bytes: &[u8]) -> Result<std::sync::Arc<CertParse>, der::Error> {
     use std::sync::{Arc, Mutex, OnceLock};
-    type Table = std::collections::HashMap<Vec<u8>, Arc<CertParse>>;
+    // Bounded by bytes, not only by count: a hostile signature may carry
+    // hundreds of large certificates, and the window runs for days. Real
+    // certificates are 1–2 KB; larger ones are parsed each time.
+    const MAX_ONE: usize = 16 << 10;
+    const MAX_ALL: usize = 16 << 20;
+    type Table = (std::collections::HashMap<Vec<u8>, Arc<CertParse>>, usize);
     static SEEN: OnceLock<Mutex<Table>> = OnceLock::new();
-    let seen = SEEN.get_or_init(|| Mutex::new(Table::new()));
-    if let Some(p) = seen.lock().ok().and_then(|m| m.get(der_bytes).cloned()) {
+    let seen = SEEN.get_or_init(|| Mutex::new(Default::default()));
+    if let Some(p) = seen.lock().ok().and_then(|m| m.0.get(der_bytes).cloned()) {
         return Ok(p);
     }
     let (cert, clamped) = parse_certificate(der_bytes)?;
@@ -721,11 +726,17 @@ fn parsed_certificate(der_bytes: &[u8]) -> Result<std::sync::Arc<CertParse>, der
         issuer_key,
         clamped,
     });
-    if let Ok(mut m) = seen.lock() {
-        if m.len() >= 4096 {
-            m.clear();
+    if der_bytes.len() <= MAX_ONE {
+        if let Ok(mut m) = seen.lock() {
+            // Key and parsed copy: about twice the DER.
+            let cost = 2 * der_bytes.len();
+            if m.1 + cost > MAX_ALL {
+                m.0.clear();
+                m.1 = 0;
+            }
+            m.1 += cost;
+            m.0.insert(der_bytes.to_vec(), p.clone());
         }
-        m.insert(der_bytes.to_vec(), p.clone());
     }
     Ok(p)
 }
@@ -1462,7 +1473,9 @@ pub fn rsa_key_bits(cert_der: &[u8]) -> Option<usize> {
 /// certificate of every path).
 fn rsa_bits(cert: &Certificate) -> Option<usize> {
     let spki = cert.tbs_certificate().subject_public_key_info();
-    if spki.algorithm.oid != der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1") {
+    if spki.algorithm.oid != der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1")
+        || inkan_pkcs1::check_rsa_encryption_parameters(spki.algorithm.parameters.as_ref()).is_err()
+    {
         return None;
     }
     let key = rsa::pkcs1::RsaPublicKeyRef::from_der(spki.subject_public_key.as_bytes()?).ok()?;

@@ -81,6 +81,8 @@ pub fn verify_signed_by(
             spki.algorithm.oid
         )));
     }
+    inkan_pkcs1::check_rsa_encryption_parameters(spki.algorithm.parameters.as_ref())
+        .map_err(|e| SigError::IssuerKey(e.to_string()))?;
     let public_key = spki
         .subject_public_key
         .as_bytes()

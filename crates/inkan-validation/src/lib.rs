@@ -424,6 +424,19 @@ pub fn validate_content(
         }
         _ => {}
     }
+    // A document in a file is read once, here: every signer and every
+    // archive time-stamp is checked against the same bytes.
+    let read_once = match content {
+        Some(inkan_cades::Content::File(path)) => match read_once(&parsed, path) {
+            Ok(r) => Some(r),
+            Err(e) => return whole(report, &e),
+        },
+        _ => None,
+    };
+    let content = match &read_once {
+        Some(r) => Some(r.content()),
+        None => content,
+    };
     report.signers = (0..parsed.signers.len())
         .map(|i| validate_signer(&parsed, i, content, opts, at))
         .collect();
@@ -522,6 +535,74 @@ fn level_of(stamps: &[timestamps::TimestampReport], has_crls: bool, has_xl: bool
     } else {
         "B-B"
     }
+}
+
+/// A detached document read once for a whole validation or augmentation
+/// ([`read_content_once`]).
+#[derive(Debug)]
+pub enum ReadOnce {
+    /// Whole, for an ATSv2, whose imprint covers the raw document.
+    Bytes(Vec<u8>),
+    /// Its digests, for everything else.
+    Digests(inkan_cades::content::Digests),
+}
+
+/// An ATSv2 over a detached document needs the document itself: held in
+/// memory up to this size; above it, only digests (and such an ATSv2 is
+/// reported as not checked).
+const ATS_V2_IN_MEMORY: u64 = 64 << 20;
+
+impl ReadOnce {
+    /// As content for the checks.
+    pub fn content(&self) -> inkan_cades::Content<'_> {
+        match self {
+            ReadOnce::Bytes(b) => inkan_cades::Content::Bytes(b),
+            ReadOnce::Digests(d) => inkan_cades::Content::Digested(d),
+        }
+    }
+}
+
+/// Reads the detached document of `signature` at `path` once: its digests
+/// (what every check of `signature` needs), or the document itself when an
+/// ATSv2 needs it and it is small enough to hold.
+pub fn read_content_once(
+    signature: &[u8],
+    path: &std::path::Path,
+) -> Result<ReadOnce, inkan_cades::CadesError> {
+    read_once(&inkan_cades::parse(signature)?, path)
+}
+
+fn read_once(
+    parsed: &inkan_cades::ParsedSignedData,
+    path: &std::path::Path,
+) -> Result<ReadOnce, inkan_cades::CadesError> {
+    use inkan_cades::oids;
+    let has = |oid: &der::asn1::ObjectIdentifier| {
+        parsed
+            .signers
+            .iter()
+            .any(|si| !si.unsigned_attr_values(oid).is_empty())
+    };
+    let v2 = has(&inkan_cades::augment::ID_AA_ATS_V2);
+    if v2 {
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(u64::MAX);
+        if size <= ATS_V2_IN_MEMORY {
+            return Ok(ReadOnce::Bytes(inkan_cades::Content::File(path).to_vec()?));
+        }
+    }
+    let mut algorithms: Vec<der::asn1::ObjectIdentifier> = parsed
+        .signers
+        .iter()
+        .map(|si| si.digest_algorithm)
+        .collect();
+    // An archive time-stamp hashes the document with its own algorithm.
+    if v2 || has(&inkan_cades::ats::ID_AA_ATS_V3) {
+        algorithms.extend([oids::SHA256, oids::SHA384, oids::SHA512]);
+    }
+    Ok(ReadOnce::Digests(inkan_cades::content::Digests::of_file(
+        path,
+        &algorithms,
+    )?))
 }
 
 /// Validates SignerInfo `index`: integrity, path, profile, qualification.

@@ -956,10 +956,12 @@ pub fn add_timestamp_validation_data(
     let parsed = inkan_cades::parse(signature)?;
     let der = parsed.der.clone();
     let stamps = signer_timestamps(&der, content, tsa_trust, revocation, SystemTime::now())?;
+    // An ATSv2 that holds, or that cannot be judged (its TSA not trusted,
+    // its document not at hand), may be real: SignedData stays as it is.
     let v2_holds = stamps
         .iter()
         .flatten()
-        .any(|r| r.kind == "archive_v2" && r.indication == "TOTAL_PASSED");
+        .any(|r| r.kind == "archive_v2" && r.indication != "TOTAL_FAILED");
     let ltv = parsed.signers.iter().any(|si| {
         !si.unsigned_attr_values(&inkan_cades::augment::ID_AA_LONG_TERM_VALIDATION)
             .is_empty()

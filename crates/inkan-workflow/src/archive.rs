@@ -310,14 +310,20 @@ impl Archive {
             path: path.clone(),
             source,
         })?;
-        let f = facts(
-            &bytes,
-            content.as_deref().map(inkan_cades::Content::File),
-            check,
-        )
-        .map_err(|detail| ArchiveError::NotASignature {
-            path: path.clone(),
-            detail,
+        // The document is read once for all the checks.
+        let once = content
+            .as_deref()
+            .map(|c| inkan_validation::read_content_once(&bytes, c))
+            .transpose()
+            .map_err(|e| ArchiveError::NotASignature {
+                path: path.clone(),
+                detail: e.to_string(),
+            })?;
+        let f = facts(&bytes, once.as_ref().map(|o| o.content()), check).map_err(|detail| {
+            ArchiveError::NotASignature {
+                path: path.clone(),
+                detail,
+            }
         })?;
         let entry = ArchiveEntry {
             path: path.clone(),
