@@ -49,5 +49,7 @@ log "card benchmark (through pcscd; figures in docs/performance.md)"
 cargo test -p inkan-e2e --bench card
 log "verification benchmark (short run; the full one is cargo bench -p inkan-validation)"
 INKAN_BENCH_N=100 INKAN_BENCH_BIG_MB=64 cargo test -p inkan-validation --bench verify
+log "batch verification benchmark (short run; the full one is cargo bench -p inkan-workflow --bench batch)"
+INKAN_BENCH_N=100 cargo test -p inkan-workflow --bench batch
 
 log "all checks passed in $(( $(date +%s) - start )) s"
