@@ -1465,7 +1465,9 @@ fn algorithm_name(oid: &str) -> String {
 /// The RSA modulus size of a certificate's key (DER), in bits, exactly;
 /// `None` for another key type or an unreadable certificate.
 pub fn rsa_key_bits(cert_der: &[u8]) -> Option<usize> {
-    rsa_bits(&Certificate::from_der(cert_der).ok()?)
+    // Read like every certificate of a path (dates before 1970 clamped), so
+    // that an old certificate still has its key size known.
+    rsa_bits(&parse_certificate(cert_der).ok()?.0)
 }
 
 /// The modulus size in bits, exactly (a 2047-bit modulus is 2047), read
