@@ -26,6 +26,32 @@ fn msg(code: &str, ja: String, en: String) -> Failure {
     })
 }
 
+/// The largest signature file `inkan verify` reads: an attached signature
+/// holds its document, which [`inkan_cades::MAX_ATTACHED_BYTES`] bounds
+/// when Inkan signs; room is left for certificates, CRLs and time-stamps.
+const MAX_SIGNATURE_FILE_BYTES: u64 = inkan_cades::MAX_ATTACHED_BYTES + (16 << 20);
+
+/// Reads a signature file, refusing one larger than
+/// [`MAX_SIGNATURE_FILE_BYTES`] before reading it.
+fn read_signature(path: &Path) -> Result<Vec<u8>, Failure> {
+    let size = readable(path)?.len();
+    if size > MAX_SIGNATURE_FILE_BYTES {
+        return Err(msg(
+            "cli.signature_too_large",
+            format!(
+                "{} は {size} バイトあり、署名ファイルの上限 {MAX_SIGNATURE_FILE_BYTES} バイトを超えています。文書を埋め込んだ（attached）署名と思われます。分離（detached）署名で送ってもらってください",
+                path.display()
+            ),
+            format!(
+                "{} is {size} bytes, more than the {MAX_SIGNATURE_FILE_BYTES} bytes a signature file may have: it probably holds its document (attached); ask for a detached signature",
+                path.display()
+            ),
+        )
+        .with_exit_code(EXIT_INPUT));
+    }
+    read(path)
+}
+
 /// Checks that `path` opens, with the same error as [`read`]: for a
 /// document that is then hashed from its file, chunk by chunk.
 fn readable(path: &Path) -> Result<std::fs::Metadata, Failure> {
@@ -591,7 +617,7 @@ pub fn verify(
         let (sig_path, content_path) = pair(f, signature);
         // The document is hashed from its file, chunk by chunk: verifying
         // a 1 GB attachment costs about one chunk of memory.
-        let loaded = read(&sig_path).and_then(|s| {
+        let loaded = read_signature(&sig_path).and_then(|s| {
             if let Some(c) = content_path.as_deref() {
                 readable(c)?;
             }

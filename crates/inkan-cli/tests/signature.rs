@@ -311,3 +311,18 @@ fn an_escape_sequence_in_a_common_name_never_reaches_the_terminal() {
         assert!(out.contains("Evil"), "{args:?}: {out}");
     }
 }
+
+/// A signature file far larger than any signature (an attached one holding
+/// a huge document) is refused before it is read, with the way out.
+#[test]
+fn an_oversized_signature_file_is_refused_before_it_is_read() {
+    let path = fixture().dir.join("huge.p7m");
+    let f = std::fs::File::create(&path).unwrap();
+    // Sparse: no disk and no time, but 512 MB to anyone who reads it.
+    f.set_len(512 << 20).unwrap();
+    drop(f);
+    let (code, out, err) = inkan(&["--lang", "en", "verify", path.to_str().unwrap()]);
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(code, 4, "{out}{err}");
+    assert!(err.contains("ask for a detached signature"), "{err}");
+}
