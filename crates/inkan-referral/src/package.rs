@@ -640,10 +640,51 @@ impl Package {
                 limit: MAX_PACKAGE_BYTES,
             });
         }
-        let mut archive =
-            zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| PackageError::NotZip {
+        Self::open_from(Cursor::new(bytes), true, &mut Seen::default())
+    }
+
+    /// Opens the package file at `path` in one pass, entry by entry, as a
+    /// verifier needs it: the attachments are hashed as they are inflated
+    /// and not kept (their [`PackageFile::bytes`] are empty, and the result
+    /// cannot be re-signed), so memory does not grow with their size. The
+    /// manifest and its signature, as read in that same pass, come back
+    /// even when the package is refused, so that a verifier can still say
+    /// who signed it.
+    pub fn inspect_file(path: &std::path::Path) -> Inspection {
+        let mut seen = Seen::default();
+        let opened = (|| {
+            let file = std::fs::File::open(path).map_err(|e| PackageError::NotZip {
                 reason: e.to_string(),
             })?;
+            let size = file
+                .metadata()
+                .map_err(|e| PackageError::NotZip {
+                    reason: e.to_string(),
+                })?
+                .len();
+            if size > MAX_PACKAGE_BYTES as u64 {
+                return Err(PackageError::TooLarge {
+                    size: usize::try_from(size).unwrap_or(usize::MAX),
+                    limit: MAX_PACKAGE_BYTES,
+                });
+            }
+            Self::open_from(std::io::BufReader::new(file), false, &mut seen)
+        })();
+        Inspection {
+            opened,
+            manifest_bytes: seen.manifest,
+            signature: seen.signature,
+        }
+    }
+
+    fn open_from<R: Read + std::io::Seek>(
+        reader: R,
+        keep_attachments: bool,
+        seen: &mut Seen,
+    ) -> Result<OpenedPackage, PackageError> {
+        let mut archive = zip::ZipArchive::new(reader).map_err(|e| PackageError::NotZip {
+            reason: e.to_string(),
+        })?;
         let max_entries = MAX_ATTACHMENTS + 3;
         if archive.len() > max_entries {
             return Err(PackageError::Invalid(vec![PackageProblem::TooManyFiles {
@@ -652,7 +693,7 @@ impl Package {
             }]));
         }
         let mut problems = Vec::new();
-        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut files: Vec<(String, Entry)> = Vec::new();
         let mut total: u64 = 0;
         for i in 0..archive.len() {
             let mut entry = archive.by_index(i).map_err(|e| PackageError::NotZip {
@@ -698,22 +739,26 @@ impl Package {
                 continue;
             }
             // The declared size can lie: bound what is actually inflated.
-            let mut data = Vec::new();
-            let read = (&mut entry).take(limit + 1).read_to_end(&mut data);
-            if let Err(e) = read {
-                return Err(PackageError::NotZip {
-                    reason: format!("{}: {e}", shown(&name)),
-                });
-            }
-            if data.len() as u64 > limit {
+            // An attachment is hashed as it is inflated when it need not be
+            // kept; everything else (manifest, signature, letter) is small.
+            let stream = !keep_attachments && !is_reserved(&name) && limit == MAX_ATTACHMENT_BYTES;
+            let data = match Entry::read(&mut entry, limit, stream) {
+                Ok(d) => d,
+                Err(e) => {
+                    return Err(PackageError::NotZip {
+                        reason: format!("{}: {e}", shown(&name)),
+                    })
+                }
+            };
+            if data.size > limit {
                 problems.push(PackageProblem::TooLarge {
                     name,
-                    size: data.len() as u64,
+                    size: data.size,
                     limit,
                 });
                 continue;
             }
-            total += data.len() as u64;
+            total += data.size;
             if total > MAX_PACKAGE_BYTES as u64 * 2 {
                 return Err(PackageError::TooLarge {
                     size: usize::try_from(total).unwrap_or(usize::MAX),
@@ -723,20 +768,31 @@ impl Package {
             files.push((name, data));
         }
 
+        // What was signed, as read in this pass, for the caller even when
+        // the package is refused below.
+        let small = |name: &str| {
+            files
+                .iter()
+                .find(|(n, _)| n == name)
+                .and_then(|(_, e)| e.bytes.clone())
+        };
+        seen.manifest = small(MANIFEST_NAME);
+        seen.signature = small(SIGNATURE_NAME);
         // Unsafe names, bombs, encryption: nothing after this is worth reading.
         if !problems.is_empty() {
             return Err(PackageError::Invalid(problems));
         }
-        let take = |files: &mut Vec<(String, Vec<u8>)>, name: &str| {
+        let take = |files: &mut Vec<(String, Entry)>, name: &str| {
             files
                 .iter()
                 .position(|(n, _)| n == name)
-                .map(|i| files.remove(i).1)
+                .and_then(|i| files.remove(i).1.bytes)
         };
-        let Some(manifest_bytes) = take(&mut files, MANIFEST_NAME) else {
+        let manifest_bytes = take(&mut files, MANIFEST_NAME);
+        let signature = take(&mut files, SIGNATURE_NAME);
+        let Some(manifest_bytes) = manifest_bytes else {
             return Err(PackageError::NoManifest);
         };
-        let signature = take(&mut files, SIGNATURE_NAME);
         let manifest_text =
             std::str::from_utf8(&manifest_bytes).map_err(|e| PackageError::Manifest {
                 reason: e.to_string(),
@@ -764,6 +820,7 @@ impl Package {
 
         let mut letter = None;
         let mut attachments = Vec::new();
+        let mut types: Vec<(String, AttachmentType)> = Vec::new();
         let mut listed: Vec<String> = Vec::new();
         for f in &manifest.files {
             if !is_safe_file_name(&f.name) {
@@ -791,14 +848,14 @@ impl Package {
                 });
                 continue;
             };
-            if data.len() as u64 != f.size {
+            if data.size != f.size {
                 problems.push(PackageProblem::SizeMismatch {
                     name: f.name.clone(),
                     declared: f.size,
-                    actual: data.len() as u64,
+                    actual: data.size,
                 });
             }
-            if !sha256_hex(data).eq_ignore_ascii_case(&f.sha256) {
+            if !data.sha256.eq_ignore_ascii_case(&f.sha256) {
                 problems.push(PackageProblem::HashMismatch {
                     name: f.name.clone(),
                 });
@@ -807,10 +864,14 @@ impl Package {
             let file = PackageFile {
                 name: f.name.clone(),
                 media_type: f.media_type.clone(),
-                bytes: data.clone(),
+                bytes: data.bytes.clone().unwrap_or_default(),
             };
             if f.name == manifest.letter {
-                let detected = detect(data).ok().filter(|d| *d != Format::Package);
+                let detected = data
+                    .bytes
+                    .as_deref()
+                    .and_then(|b| detect(b).ok())
+                    .filter(|d| *d != Format::Package);
                 match detected {
                     Some(d) if d.media_type() == f.media_type => letter = Some(file),
                     Some(d) => problems.push(PackageProblem::MediaTypeMismatch {
@@ -825,7 +886,7 @@ impl Package {
                     }),
                 }
             } else {
-                match AttachmentType::sniff(data) {
+                match AttachmentType::sniff(&data.head) {
                     None => problems.push(PackageProblem::NotPdfOrJpeg {
                         name: f.name.clone(),
                     }),
@@ -836,7 +897,10 @@ impl Package {
                             detected: t.media_type().into(),
                         })
                     }
-                    Some(_) => attachments.push(file),
+                    Some(t) => {
+                        types.push((f.name.clone(), t));
+                        attachments.push(file);
+                    }
                 }
             }
         }
@@ -864,10 +928,80 @@ impl Package {
             manifest_bytes,
             letter,
             attachments,
+            attachment_types: types,
+            kept: keep_attachments,
             signature,
             document,
         })
     }
+}
+
+/// One file of a package as read: its size and SHA-256 (hex), its first
+/// bytes (to recognise PDF and JPEG), and its bytes unless only hashed.
+struct Entry {
+    size: u64,
+    sha256: String,
+    head: Vec<u8>,
+    bytes: Option<Vec<u8>>,
+}
+
+impl Entry {
+    /// Reads at most `limit + 1` bytes (a larger `size` means too large),
+    /// keeping them unless `stream`.
+    fn read(r: &mut dyn Read, limit: u64, stream: bool) -> std::io::Result<Entry> {
+        let mut limited = r.take(limit + 1);
+        if !stream {
+            let mut data = Vec::new();
+            limited.read_to_end(&mut data)?;
+            return Ok(Entry {
+                size: data.len() as u64,
+                sha256: sha256_hex(&data),
+                head: data.iter().take(16).copied().collect(),
+                bytes: Some(data),
+            });
+        }
+        let mut h = Sha256::new();
+        let mut head = Vec::new();
+        let mut size = 0u64;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = match limited.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if head.len() < 16 {
+                head.extend(buf[..n].iter().take(16 - head.len()));
+            }
+            h.update(&buf[..n]);
+            size += n as u64;
+        }
+        Ok(Entry {
+            size,
+            sha256: h.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+            head,
+            bytes: None,
+        })
+    }
+}
+
+/// What [`Package::inspect_file`] read of the signed part.
+#[derive(Default)]
+struct Seen {
+    manifest: Option<Vec<u8>>,
+    signature: Option<Vec<u8>>,
+}
+
+/// A package file read once for verification ([`Package::inspect_file`]).
+#[derive(Debug)]
+pub struct Inspection {
+    /// The package, if every file matches its manifest.
+    pub opened: Result<OpenedPackage, PackageError>,
+    /// `manifest.json` as read in the same pass, when it could be read.
+    pub manifest_bytes: Option<Vec<u8>>,
+    /// `manifest.json.p7s` as read in the same pass, when present.
+    pub signature: Option<Vec<u8>>,
 }
 
 /// A package whose integrity was verified: every file matches the manifest.
@@ -877,6 +1011,11 @@ pub struct OpenedPackage {
     manifest_bytes: Vec<u8>,
     letter: PackageFile,
     attachments: Vec<PackageFile>,
+    /// Each attachment's type, sniffed from its first bytes as it was read.
+    attachment_types: Vec<(String, AttachmentType)>,
+    /// Whether the attachments' bytes were kept ([`Package::open`]) or only
+    /// hashed ([`Package::inspect_file`]).
+    kept: bool,
     signature: Option<Vec<u8>>,
     document: Document,
 }
@@ -902,7 +1041,8 @@ impl OpenedPackage {
         &self.document
     }
 
-    /// The attachments, in manifest order.
+    /// The attachments, in manifest order (their bytes are empty when the
+    /// package was opened with [`Package::inspect_file`]).
     pub fn attachments(&self) -> &[PackageFile] {
         &self.attachments
     }
@@ -930,9 +1070,9 @@ impl OpenedPackage {
             }
         }
         let typed: Vec<(&str, AttachmentType)> = self
-            .attachments
+            .attachment_types
             .iter()
-            .filter_map(|a| AttachmentType::sniff(&a.bytes).map(|t| (a.name.as_str(), t)))
+            .map(|(n, t)| (n.as_str(), *t))
             .collect();
         out.extend(consistency(&self.document, &typed));
         out
@@ -941,6 +1081,11 @@ impl OpenedPackage {
     /// The same package with `signature` as `manifest.json.p7s` (replacing any
     /// previous one). The manifest and the files are copied byte for byte.
     pub fn with_signature(&self, signature: &[u8]) -> Result<Vec<u8>, PackageError> {
+        if !self.kept {
+            return Err(PackageError::NotZip {
+                reason: "opened for verification only: the attachments were not kept".into(),
+            });
+        }
         if signature.is_empty() || signature.len() as u64 > MAX_SMALL_FILE_BYTES {
             return Err(PackageError::Signature {
                 size: signature.len(),
@@ -1140,6 +1285,70 @@ mod tests {
             Package::open(b"PK\x03\x04garbage"),
             Err(PackageError::NotZip { .. })
         ));
+    }
+
+    /// Reading a package file entry by entry (attachments hashed, not kept)
+    /// judges every case exactly as reading it whole, and hands back the
+    /// manifest and signature it read even when it refuses the package.
+    #[test]
+    fn a_file_inspected_entry_by_entry_is_judged_as_when_read_whole() {
+        let files = files_of(&example_package());
+        let zipped = |files: &[(String, Vec<u8>)]| -> Vec<u8> {
+            let entries: Vec<(&str, &[u8])> = files
+                .iter()
+                .map(|(n, d)| (n.as_str(), d.as_slice()))
+                .collect();
+            rezip(&entries)
+        };
+        let mut changed = files.clone();
+        if let Some((_, d)) = changed.iter_mut().find(|(n, _)| n.ends_with(".pdf")) {
+            d[5] ^= 1;
+        }
+        let mut not_pdf = files.clone();
+        if let Some((_, d)) = not_pdf.iter_mut().find(|(n, _)| n.ends_with(".pdf")) {
+            d[0] = b'X';
+        }
+        let mut extra = files.clone();
+        extra.push(("note.pdf".into(), pdf()));
+        let with_sig: Vec<(String, Vec<u8>)> = files
+            .iter()
+            .cloned()
+            .chain([(SIGNATURE_NAME.to_owned(), b"0\x00".to_vec())])
+            .collect();
+        let dir = std::env::temp_dir().join(format!("inkan-pkg-inspect-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        for (i, case) in [files.clone(), changed, not_pdf, extra, with_sig]
+            .iter()
+            .enumerate()
+        {
+            let bytes = zipped(case);
+            let path = dir.join(format!("{i}.zip"));
+            std::fs::write(&path, &bytes).expect("write");
+            let whole = Package::open(&bytes);
+            let inspected = Package::inspect_file(&path);
+            let codes = |r: &Result<OpenedPackage, PackageError>| -> Vec<&'static str> {
+                match r {
+                    Ok(o) => o.problems().iter().map(|p| p.code()).collect(),
+                    Err(e) => {
+                        let mut c: Vec<_> = e.problems().iter().map(|p| p.code()).collect();
+                        c.push(e.code());
+                        c
+                    }
+                }
+            };
+            assert_eq!(codes(&whole), codes(&inspected.opened), "case {i}");
+            assert_eq!(whole.is_ok(), inspected.opened.is_ok(), "case {i}");
+            let manifest = case
+                .iter()
+                .find(|(n, _)| n == MANIFEST_NAME)
+                .map(|f| f.1.clone());
+            assert_eq!(inspected.manifest_bytes, manifest, "case {i}");
+            if let Ok(o) = &inspected.opened {
+                assert!(o.attachments().iter().all(|a| a.bytes.is_empty()));
+                assert!(o.with_signature(b"0\x00").is_err(), "not re-signable");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -5,9 +5,7 @@ use crate::error::WorkflowError;
 use crate::history::{record_to, Action, History, NewEntry};
 use crate::letter::read_limited;
 use inkan_l10n::{Localized, Message, Text};
-use inkan_referral::package::{
-    Package, PackageProblem, MANIFEST_NAME, MAX_PACKAGE_BYTES, MAX_SMALL_FILE_BYTES, SIGNATURE_NAME,
-};
+use inkan_referral::package::{Package, PackageProblem, SIGNATURE_NAME};
 use inkan_trust::{RevocationConfig, TrustStore};
 use inkan_validation::{CheckStatus, DocumentPolicy, Indication, Options, ValidationReport};
 use serde::Serialize;
@@ -247,21 +245,6 @@ fn detached(
     }
 }
 
-/// Reads one small entry (manifest, signature) from a zip, bounded.
-fn zip_entry(bytes: &[u8], name: &str) -> Option<Vec<u8>> {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).ok()?;
-    let entry = archive.by_name(name).ok()?;
-    if entry.encrypted() || entry.size() > MAX_SMALL_FILE_BYTES {
-        return None;
-    }
-    let mut out = Vec::new();
-    entry
-        .take(MAX_SMALL_FILE_BYTES + 1)
-        .read_to_end(&mut out)
-        .ok()?;
-    (out.len() as u64 <= MAX_SMALL_FILE_BYTES).then_some(out)
-}
-
 fn is_hash_problem(p: &PackageProblem) -> bool {
     matches!(
         p,
@@ -332,17 +315,13 @@ fn joined(texts: &[Text]) -> Text {
 
 fn package(path: &Path, cfg: &VerifyConfig) -> VerifyItem {
     let sig_label = with_suffix(path, &format!("#{SIGNATURE_NAME}"));
-    let bytes = match read_limited(path, MAX_PACKAGE_BYTES as u64) {
-        Ok(b) => b,
-        Err(e) => return VerifyItem::failed(path, None, &e),
-    };
-    let opened = Package::open(&bytes);
-    // The manifest and its signature are read directly, so that a package
-    // whose files were altered still shows who signed it, and that it fails.
-    let (manifest, signature) = match (
-        zip_entry(&bytes, MANIFEST_NAME),
-        zip_entry(&bytes, SIGNATURE_NAME),
-    ) {
+    // One pass over the file, entry by entry: attachments are hashed as
+    // they are inflated, never held. The manifest and its signature come
+    // from that same pass, so that a package whose files were altered still
+    // shows who signed it, and that it fails.
+    let inspection = Package::inspect_file(path);
+    let opened = inspection.opened;
+    let (manifest, signature) = match (inspection.manifest_bytes, inspection.signature) {
         (Some(m), Some(s)) => (m, s),
         (Some(_), None) => {
             let e = WorkflowError::UnsignedPackage {
