@@ -159,6 +159,10 @@ impl Content<'_> {
                     reason,
                 };
                 let io = |e: std::io::Error| fail(e.to_string());
+                // Opening a FIFO blocks until a writer comes: look first.
+                if !std::fs::metadata(path).map_err(io)?.is_file() {
+                    return Err(fail("not a regular file".into()));
+                }
                 let file = std::fs::File::open(path).map_err(io)?;
                 let meta = file.metadata().map_err(io)?;
                 // A pipe, a device (/dev/zero) or a directory is not a

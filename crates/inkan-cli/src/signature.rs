@@ -55,7 +55,19 @@ fn read_signature(path: &Path) -> Result<Vec<u8>, Failure> {
 /// Checks that `path` opens, with the same error as [`read`]: for a
 /// document that is then hashed from its file, chunk by chunk.
 fn readable(path: &Path) -> Result<std::fs::Metadata, Failure> {
-    std::fs::File::open(path)
+    // Metadata first: opening a FIFO would block until a writer comes.
+    std::fs::metadata(path)
+        .and_then(|m| {
+            if m.is_file() {
+                Ok(())
+            } else {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "not a regular file",
+                ))
+            }
+        })
+        .and_then(|()| std::fs::File::open(path))
         .and_then(|f| f.metadata())
         .map_err(|e| {
             msg(

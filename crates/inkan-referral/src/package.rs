@@ -653,9 +653,26 @@ impl Package {
     pub fn inspect_file(path: &std::path::Path) -> Inspection {
         let mut seen = Seen::default();
         let opened = (|| {
+            // A pipe or a device would block or never end: regular files
+            // only, checked before opening (opening a FIFO blocks) and
+            // again on the handle.
+            let not_file = || PackageError::NotZip {
+                reason: "not a regular file".into(),
+            };
+            if !std::fs::metadata(path)
+                .map_err(|e| PackageError::NotZip {
+                    reason: e.to_string(),
+                })?
+                .is_file()
+            {
+                return Err(not_file());
+            }
             let file = std::fs::File::open(path).map_err(|e| PackageError::NotZip {
                 reason: e.to_string(),
             })?;
+            if !file.metadata().is_ok_and(|m| m.is_file()) {
+                return Err(not_file());
+            }
             let size = file
                 .metadata()
                 .map_err(|e| PackageError::NotZip {
@@ -685,6 +702,16 @@ impl Package {
         let mut archive = zip::ZipArchive::new(reader).map_err(|e| PackageError::NotZip {
             reason: e.to_string(),
         })?;
+        // A zip whose central directory lists a name twice, or whose local
+        // headers say something else (another name, an entry it does not
+        // list) shows other readers content that was not checked here:
+        // `unzip` extracts the first of two same-named entries, this reader
+        // the last. Refused as a whole.
+        archive
+            .validate_header_consistency()
+            .map_err(|e| PackageError::NotZip {
+                reason: e.to_string(),
+            })?;
         let max_entries = MAX_ATTACHMENTS + 3;
         if archive.len() > max_entries {
             return Err(PackageError::Invalid(vec![PackageProblem::TooManyFiles {
@@ -692,6 +719,27 @@ impl Package {
                 max: max_entries,
             }]));
         }
+        // Which entry is the letter, as the manifest says: it is kept (to be
+        // read), everything else but the manifest and the signature is
+        // only hashed. Deciding by role, not by name, keeps a package of
+        // many `.json` entries from filling memory and a letter named
+        // `.JSON` from going unread. (The verdict uses the manifest read
+        // in the loop below; this only decides what to keep.)
+        let letter_name: Option<String> = if keep_attachments {
+            None
+        } else {
+            archive
+                .by_name(MANIFEST_NAME)
+                .ok()
+                .and_then(|e| {
+                    let mut m = Vec::new();
+                    e.take(MAX_SMALL_FILE_BYTES).read_to_end(&mut m).ok()?;
+                    let text = String::from_utf8(m).ok()?;
+                    let v = crate::json::parse(&text).ok()?;
+                    serde_json::from_value::<Manifest>(v).ok()
+                })
+                .map(|m| m.letter)
+        };
         let mut problems = Vec::new();
         let mut files: Vec<(String, Entry)> = Vec::new();
         let mut total: u64 = 0;
@@ -741,7 +789,9 @@ impl Package {
             // The declared size can lie: bound what is actually inflated.
             // An attachment is hashed as it is inflated when it need not be
             // kept; everything else (manifest, signature, letter) is small.
-            let stream = !keep_attachments && !is_reserved(&name) && limit == MAX_ATTACHMENT_BYTES;
+            let stream = !keep_attachments
+                && !is_reserved(&name)
+                && letter_name.as_deref() != Some(name.as_str());
             let data = match Entry::read(&mut entry, limit, stream) {
                 Ok(d) => d,
                 Err(e) => {

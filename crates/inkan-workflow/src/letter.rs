@@ -133,6 +133,13 @@ pub(crate) fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, WorkflowE
             source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "a folder"),
         });
     }
+    // A pipe or a device: opening it may block, reading it may never end.
+    if !meta.is_file() {
+        return Err(WorkflowError::Read {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
+        });
+    }
     if meta.len() > limit {
         return Err(WorkflowError::TooLarge {
             path: path.to_path_buf(),

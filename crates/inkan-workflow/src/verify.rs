@@ -226,7 +226,14 @@ fn detached(
     // size; it only has to be readable.
     let loaded = read_limited(sig_path, MAX_SIGNATURE_BYTES).and_then(|sig| {
         if let Some(c) = content {
-            std::fs::File::open(c).map_err(|e| WorkflowError::read(c, e))?;
+            // Metadata, not open: opening a FIFO blocks.
+            let m = std::fs::metadata(c).map_err(|e| WorkflowError::read(c, e))?;
+            if !m.is_file() {
+                return Err(WorkflowError::read(
+                    c,
+                    std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
+                ));
+            }
         }
         Ok((sig, content))
     });
