@@ -515,6 +515,236 @@ fn write_zip(entries: &[(&str, &[u8])]) -> Result<Vec<u8>, PackageError> {
     Ok(w.finish().map_err(err)?.into_inner())
 }
 
+/// An attachment as the manifest sees it.
+struct Summary {
+    name: String,
+    size: u64,
+    sha256: String,
+    head: Vec<u8>,
+}
+
+/// Hashes an attachment file in chunks, refusing a non-regular file and
+/// reading at most one byte past the limit.
+fn read_attachment_file(path: &std::path::Path, name: &str) -> Result<Entry, PackageError> {
+    let fail = |reason: String| PackageError::Write {
+        reason: format!("{}: {reason}", shown(name)),
+    };
+    let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(fail("not a regular file".into()));
+    }
+    let mut f = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+    Entry::read(&mut f, MAX_ATTACHMENT_BYTES, true).map_err(|e| fail(e.to_string()))
+}
+
+/// The checks of [`Package::create`] and the manifest they lead to.
+fn plan(
+    letter_name: &str,
+    letter: &[u8],
+    attachments: &[Summary],
+) -> Result<Vec<u8>, PackageError> {
+    let checked = crate::check(letter).map_err(PackageError::Letter)?;
+    if !checked.is_valid() {
+        return Err(PackageError::LetterInvalid(checked.problems));
+    }
+    let mut problems = Vec::new();
+    if !is_safe_file_name(letter_name) {
+        problems.push(PackageProblem::UnsafeName {
+            name: letter_name.into(),
+        });
+    } else if is_reserved(letter_name) {
+        problems.push(PackageProblem::ReservedName {
+            name: letter_name.into(),
+        });
+    }
+    if attachments.len() > MAX_ATTACHMENTS {
+        problems.push(PackageProblem::TooManyFiles {
+            count: attachments.len(),
+            max: MAX_ATTACHMENTS,
+        });
+    }
+    let mut names: Vec<String> = vec![letter_name.to_ascii_lowercase()];
+    let mut typed = Vec::new();
+    for a in attachments {
+        if !is_safe_file_name(&a.name) {
+            problems.push(PackageProblem::UnsafeName {
+                name: a.name.clone(),
+            });
+            continue;
+        }
+        if is_reserved(&a.name) {
+            problems.push(PackageProblem::ReservedName {
+                name: a.name.clone(),
+            });
+            continue;
+        }
+        let folded = a.name.to_ascii_lowercase();
+        if names.contains(&folded) {
+            problems.push(PackageProblem::DuplicateName {
+                name: a.name.clone(),
+            });
+            continue;
+        }
+        names.push(folded);
+        if a.size > MAX_ATTACHMENT_BYTES {
+            problems.push(PackageProblem::TooLarge {
+                name: a.name.clone(),
+                size: a.size,
+                limit: MAX_ATTACHMENT_BYTES,
+            });
+            continue;
+        }
+        match AttachmentType::sniff(&a.head) {
+            Some(t) => typed.push((a.name.as_str(), t)),
+            None => problems.push(PackageProblem::NotPdfOrJpeg {
+                name: a.name.clone(),
+            }),
+        }
+    }
+    let doc = Document {
+        format: checked.format,
+        letter: checked.letter,
+        problems: Vec::new(),
+    };
+    problems.extend(consistency(&doc, &typed));
+    if !problems.is_empty() {
+        return Err(PackageError::Invalid(problems));
+    }
+
+    let mut files = vec![ManifestFile {
+        name: letter_name.into(),
+        media_type: checked.format.media_type().into(),
+        size: letter.len() as u64,
+        sha256: sha256_hex(letter),
+    }];
+    for (a, (_, t)) in attachments.iter().zip(&typed) {
+        files.push(ManifestFile {
+            name: a.name.clone(),
+            media_type: t.media_type().into(),
+            size: a.size,
+            sha256: a.sha256.clone(),
+        });
+    }
+    let manifest = Manifest {
+        format: PACKAGE_FORMAT.into(),
+        version: PACKAGE_VERSION,
+        letter: letter_name.into(),
+        files,
+    };
+    let mut manifest_bytes =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| PackageError::Write {
+            reason: e.to_string(),
+        })?;
+    manifest_bytes.push(b'\n');
+    Ok(manifest_bytes)
+}
+
+/// A package prepared from files ([`Package::prepare_from_files`]), to be
+/// signed and written.
+#[derive(Debug)]
+pub struct PreparedPackage {
+    manifest_bytes: Vec<u8>,
+    letter_name: String,
+    letter: Vec<u8>,
+    attachments: Vec<(Summary, std::path::PathBuf)>,
+}
+
+impl std::fmt::Debug for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Summary")
+            .field("name", &self.name)
+            .field("size", &self.size)
+            .finish()
+    }
+}
+
+impl PreparedPackage {
+    /// The exact bytes of `manifest.json`: what is signed.
+    pub fn manifest_bytes(&self) -> &[u8] {
+        &self.manifest_bytes
+    }
+
+    /// Writes the package with `signature` as `manifest.json.p7s` to
+    /// `out`, copying each attachment from its file in chunks; an
+    /// attachment whose bytes are no longer those the manifest lists is
+    /// refused (the caller discards what was written).
+    pub fn write_signed<W: Write + std::io::Seek>(
+        &self,
+        signature: &[u8],
+        out: W,
+    ) -> Result<W, PackageError> {
+        use zip::write::SimpleFileOptions;
+        use zip::{CompressionMethod, DateTime, ZipWriter};
+        if signature.is_empty() || signature.len() as u64 > MAX_SMALL_FILE_BYTES {
+            return Err(PackageError::Signature {
+                size: signature.len(),
+            });
+        }
+        let werr = |e: zip::result::ZipError| PackageError::Write {
+            reason: e.to_string(),
+        };
+        let ioerr = |e: std::io::Error| PackageError::Write {
+            reason: e.to_string(),
+        };
+        let options = |method| {
+            SimpleFileOptions::default()
+                .compression_method(method)
+                .last_modified_time(DateTime::default())
+                .unix_permissions(0o644)
+        };
+        let mut w = ZipWriter::new(out);
+        for (name, bytes) in [
+            (MANIFEST_NAME, self.manifest_bytes.as_slice()),
+            (self.letter_name.as_str(), self.letter.as_slice()),
+        ] {
+            w.start_file(name, options(CompressionMethod::Deflated))
+                .map_err(werr)?;
+            w.write_all(bytes).map_err(ioerr)?;
+        }
+        for (a, path) in &self.attachments {
+            // PDF and JPEG are compressed already.
+            w.start_file(a.name.as_str(), options(CompressionMethod::Stored))
+                .map_err(werr)?;
+            let meta = std::fs::metadata(path).map_err(ioerr)?;
+            if !meta.is_file() {
+                return Err(PackageError::Write {
+                    reason: format!("{}: not a regular file", shown(&a.name)),
+                });
+            }
+            let mut f = std::fs::File::open(path)
+                .map_err(ioerr)?
+                .take(MAX_ATTACHMENT_BYTES + 1);
+            let mut h = Sha256::new();
+            let mut size = 0u64;
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                let n = match f.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(ioerr(e)),
+                };
+                h.update(&buf[..n]);
+                size += n as u64;
+                w.write_all(&buf[..n]).map_err(ioerr)?;
+            }
+            let sha: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            if size != a.size || sha != a.sha256 {
+                return Err(PackageError::Write {
+                    reason: format!(
+                        "{} changed after it was prepared for signing",
+                        shown(&a.name)
+                    ),
+                });
+            }
+        }
+        w.start_file(SIGNATURE_NAME, options(CompressionMethod::Deflated))
+            .map_err(werr)?;
+        w.write_all(signature).map_err(ioerr)?;
+        w.finish().map_err(werr)
+    }
+}
+
 /// Namespace for creating and opening packages.
 #[derive(Debug, Clone, Copy)]
 pub struct Package;
@@ -531,105 +761,56 @@ impl Package {
         letter: &[u8],
         attachments: &[Attachment],
     ) -> Result<Vec<u8>, PackageError> {
-        let checked = crate::check(letter).map_err(PackageError::Letter)?;
-        if !checked.is_valid() {
-            return Err(PackageError::LetterInvalid(checked.problems));
-        }
-        let mut problems = Vec::new();
-        if !is_safe_file_name(letter_name) {
-            problems.push(PackageProblem::UnsafeName {
-                name: letter_name.into(),
-            });
-        } else if is_reserved(letter_name) {
-            problems.push(PackageProblem::ReservedName {
-                name: letter_name.into(),
-            });
-        }
-        if attachments.len() > MAX_ATTACHMENTS {
-            problems.push(PackageProblem::TooManyFiles {
-                count: attachments.len(),
-                max: MAX_ATTACHMENTS,
-            });
-        }
-        let mut names: Vec<String> = vec![letter_name.to_ascii_lowercase()];
-        let mut typed = Vec::new();
-        for a in attachments {
-            if !is_safe_file_name(&a.name) {
-                problems.push(PackageProblem::UnsafeName {
-                    name: a.name.clone(),
-                });
-                continue;
-            }
-            if is_reserved(&a.name) {
-                problems.push(PackageProblem::ReservedName {
-                    name: a.name.clone(),
-                });
-                continue;
-            }
-            let folded = a.name.to_ascii_lowercase();
-            if names.contains(&folded) {
-                problems.push(PackageProblem::DuplicateName {
-                    name: a.name.clone(),
-                });
-                continue;
-            }
-            names.push(folded);
-            if a.bytes.len() as u64 > MAX_ATTACHMENT_BYTES {
-                problems.push(PackageProblem::TooLarge {
-                    name: a.name.clone(),
-                    size: a.bytes.len() as u64,
-                    limit: MAX_ATTACHMENT_BYTES,
-                });
-                continue;
-            }
-            match AttachmentType::sniff(&a.bytes) {
-                Some(t) => typed.push((a.name.as_str(), t)),
-                None => problems.push(PackageProblem::NotPdfOrJpeg {
-                    name: a.name.clone(),
-                }),
-            }
-        }
-        let doc = Document {
-            format: checked.format,
-            letter: checked.letter,
-            problems: Vec::new(),
-        };
-        problems.extend(consistency(&doc, &typed));
-        if !problems.is_empty() {
-            return Err(PackageError::Invalid(problems));
-        }
-
-        let mut files = vec![ManifestFile {
-            name: letter_name.into(),
-            media_type: checked.format.media_type().into(),
-            size: letter.len() as u64,
-            sha256: sha256_hex(letter),
-        }];
-        for (a, (_, t)) in attachments.iter().zip(&typed) {
-            files.push(ManifestFile {
+        let summaries: Vec<Summary> = attachments
+            .iter()
+            .map(|a| Summary {
                 name: a.name.clone(),
-                media_type: t.media_type().into(),
                 size: a.bytes.len() as u64,
                 sha256: sha256_hex(&a.bytes),
-            });
-        }
-        let manifest = Manifest {
-            format: PACKAGE_FORMAT.into(),
-            version: PACKAGE_VERSION,
-            letter: letter_name.into(),
-            files,
-        };
-        let mut manifest_bytes =
-            serde_json::to_vec_pretty(&manifest).map_err(|e| PackageError::Write {
-                reason: e.to_string(),
-            })?;
-        manifest_bytes.push(b'\n');
+                head: a.bytes.iter().take(16).copied().collect(),
+            })
+            .collect();
+        let manifest_bytes = plan(letter_name, letter, &summaries)?;
         let mut entries: Vec<(&str, &[u8])> =
             vec![(MANIFEST_NAME, &manifest_bytes), (letter_name, letter)];
         for a in attachments {
             entries.push((&a.name, &a.bytes));
         }
         write_zip(&entries)
+    }
+
+    /// Prepares a package whose attachments are files: each is hashed from
+    /// its file in chunks (never held), and the manifest is built as by
+    /// [`Package::create`], with the same checks. Sign
+    /// [`PreparedPackage::manifest_bytes`], then write the package with
+    /// [`PreparedPackage::write_signed`], which copies each attachment from
+    /// its file again and refuses one that changed in between.
+    pub fn prepare_from_files(
+        letter_name: &str,
+        letter: &[u8],
+        attachments: &[(String, std::path::PathBuf)],
+    ) -> Result<PreparedPackage, PackageError> {
+        let mut summaries = Vec::new();
+        for (name, path) in attachments {
+            let e = read_attachment_file(path, name)?;
+            summaries.push(Summary {
+                name: name.clone(),
+                size: e.size,
+                sha256: e.sha256,
+                head: e.head,
+            });
+        }
+        let manifest_bytes = plan(letter_name, letter, &summaries)?;
+        Ok(PreparedPackage {
+            manifest_bytes,
+            letter_name: letter_name.to_owned(),
+            letter: letter.to_vec(),
+            attachments: attachments
+                .iter()
+                .zip(summaries)
+                .map(|((_, path), s)| (s, path.clone()))
+                .collect(),
+        })
     }
 
     /// Opens a package and verifies its integrity (see the module documentation).

@@ -111,6 +111,36 @@ pub(crate) fn write_all_new(files: &[(PathBuf, &[u8])]) -> Result<(), WorkflowEr
     Ok(())
 }
 
+/// Writes `target` through `write` (given the temporary file, in the same
+/// folder), or nothing; never replaces an existing file. For an output too
+/// large to hold in memory (a package copied from its attachment files).
+pub(crate) fn write_new_with(
+    target: &Path,
+    write: impl FnOnce(&mut File) -> Result<(), WorkflowError>,
+) -> Result<(), WorkflowError> {
+    refuse_existing(&[target])?;
+    let tmp = temp_path(target);
+    let result = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .read(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|e| WorkflowError::write(target, e))?;
+        write(&mut f)?;
+        f.sync_all().map_err(|e| WorkflowError::write(target, e))?;
+        drop(f);
+        place(&tmp, target).map_err(|e| WorkflowError::write(target, e))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    if let Some(dir) = target.parent() {
+        sync_dir(dir);
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,11 +5,11 @@ use crate::card::CardAdapter;
 use crate::error::WorkflowError;
 use crate::fsout;
 use crate::history::{record_to, Action, History, NewEntry};
-use crate::letter::{read_limited, LetterFormat};
+use crate::letter::LetterFormat;
 use inkan_cades::{ExternalSigner, SignOptions};
 use inkan_card::{CardError, CardSigner, LastTry, PcscCard, Pin};
 use inkan_l10n::Message;
-use inkan_referral::package::{Attachment, OpenedPackage, Package, MAX_ATTACHMENT_BYTES};
+use inkan_referral::package::{Package, PreparedPackage, MAX_ATTACHMENT_BYTES};
 use inkan_referral::ReferralLetter;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -142,7 +142,9 @@ enum Plan {
     },
     Package {
         package_path: PathBuf,
-        opened: Box<OpenedPackage>,
+        /// Attachments are hashed from their files and copied from them
+        /// when the package is written, never held whole.
+        prepared: Box<PreparedPackage>,
     },
 }
 
@@ -207,19 +209,31 @@ fn prepare(job: &LetterJob) -> Result<Prepared, WorkflowError> {
     fsout::refuse_existing(&[&package_path])?;
     let mut attachments = Vec::new();
     for path in &job.attachments {
-        attachments.push(Attachment {
-            name: attachment_name(path)?,
-            bytes: read_limited(path, MAX_ATTACHMENT_BYTES)?,
-        });
+        // The same checks as before hashing: a clear error for a missing
+        // file, a folder or one over the limit.
+        let meta = std::fs::metadata(path).map_err(|e| WorkflowError::read(path, e))?;
+        if !meta.is_file() {
+            return Err(WorkflowError::read(
+                path,
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
+            ));
+        }
+        if meta.len() > MAX_ATTACHMENT_BYTES {
+            return Err(WorkflowError::TooLarge {
+                path: path.clone(),
+                size: meta.len(),
+                limit: MAX_ATTACHMENT_BYTES,
+            });
+        }
+        attachments.push((attachment_name(path)?, path.clone()));
     }
-    let unsigned = Package::create(&letter_name, &letter_bytes, &attachments)
+    let prepared = Package::prepare_from_files(&letter_name, &letter_bytes, &attachments)
         .map_err(WorkflowError::Package)?;
-    let opened = Package::open(&unsigned).map_err(WorkflowError::Package)?;
     Ok(Prepared {
-        content: opened.manifest_bytes().to_vec(),
+        content: prepared.manifest_bytes().to_vec(),
         plan: Plan::Package {
             package_path,
-            opened: Box::new(opened),
+            prepared: Box::new(prepared),
         },
     })
 }
@@ -263,12 +277,14 @@ fn finish(
         }
         Plan::Package {
             package_path,
-            opened,
+            prepared,
         } => {
-            let zip = opened
-                .with_signature(signature)
-                .map_err(WorkflowError::Package)?;
-            fsout::write_all_new(&[(package_path.clone(), &zip)])?;
+            fsout::write_new_with(&package_path, |f| {
+                prepared
+                    .write_signed(signature, f)
+                    .map(|_| ())
+                    .map_err(WorkflowError::Package)
+            })?;
             SignedFiles {
                 letter_path: package_path.clone(),
                 signature_path: None,

@@ -1,8 +1,8 @@
-//! A received package is verified entry by entry: its attachments are
-//! hashed as they are inflated, never held, so verifying a package with a
-//! 45 MB scan does not take the package's size in memory. The package is
-//! made in a child process, so the verifying process's peak RSS (VmHWM)
-//! measures the verification alone.
+//! A package is signed and verified without holding its attachments:
+//! signing hashes the scan from its file and copies it into the zip from
+//! the file; verifying hashes each entry as it is inflated. The 45 MB scan
+//! is made in a child process, so this process's peak RSS (VmHWM) measures
+//! the signing and the verification alone.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
@@ -26,16 +26,15 @@ fn status_kb(field: &str) -> u64 {
 
 const CHILD_ENV: &str = "INKAN_PACKAGE_MEMORY_DIR";
 
-/// Not a test on its own: when [`CHILD_ENV`] names a folder, makes the
-/// signed package there. The test below runs it in a child process, so that
+/// Not a test on its own: when [`CHILD_ENV`] names a folder, writes the
+/// attachments there. The test below runs it in a child process, so that
 /// the 45 MB made here never counts in the verifying process.
 #[test]
-fn make_the_package_in_a_child_process() {
+fn make_the_scan_in_a_child_process() {
     let Some(dir) = std::env::var_os(CHILD_ENV).map(PathBuf::from) else {
         return;
     };
-    let (src, out, trust_dir) = (dir.join("src"), dir.join("out"), dir.join("pki"));
-    let pki = inkan_testpki::TestPki::load(&trust_dir).unwrap();
+    let src = dir.join("src");
     // A "scan": a PDF header and 45 MB of varied bytes (they do not deflate
     // away to nothing).
     let scan = src.join("lab-results-2025-03-10.pdf");
@@ -52,25 +51,11 @@ fn make_the_package_in_a_child_process() {
         ],
     )
     .unwrap();
-    let id = pki.identity("doctor").unwrap();
-    let mut signer = SoftwareSigner::new(id.cert_der.clone(), id.key.clone());
-    let chain = vec![pki.ca(id.issuer).cert_der.clone()];
-    let job = LetterJob {
-        letter: ReferralLetter::example(),
-        format: LetterFormat::Hs038,
-        attachments: vec![scan, jpeg],
-        out_dir: out,
-    };
-    let files = sign_letter_with(&job, &mut signer, &chain, None).unwrap();
-    std::fs::write(
-        dir.join("package-path"),
-        files.package_path.unwrap().to_string_lossy().as_bytes(),
-    )
-    .unwrap();
+    let _ = (scan, jpeg);
 }
 
 #[test]
-fn a_package_with_a_45_mb_scan_verifies_without_holding_it() {
+fn a_package_with_a_45_mb_scan_is_signed_and_verified_without_holding_it() {
     if std::env::var_os(CHILD_ENV).is_some() {
         return;
     }
@@ -92,7 +77,7 @@ fn a_package_with_a_45_mb_scan_verifies_without_holding_it() {
         std::fs::write(inkan_trust::crl::cache_path(&crl_cache, &url), &crl.der).unwrap();
     }
     let made = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "make_the_package_in_a_child_process", "--quiet"])
+        .args(["--exact", "make_the_scan_in_a_child_process", "--quiet"])
         .env(CHILD_ENV, &dir)
         .output()
         .unwrap();
@@ -101,9 +86,35 @@ fn a_package_with_a_45_mb_scan_verifies_without_holding_it() {
         "{}",
         String::from_utf8_lossy(&made.stderr)
     );
-    let package = PathBuf::from(std::fs::read_to_string(dir.join("package-path")).unwrap());
+    // Signing: the package is written from the attachment files.
+    let id = pki.identity("doctor").unwrap();
+    let mut signer = SoftwareSigner::new(id.cert_der.clone(), id.key.clone());
+    let chain = vec![pki.ca(id.issuer).cert_der.clone()];
+    let job = LetterJob {
+        letter: ReferralLetter::example(),
+        format: LetterFormat::Hs038,
+        attachments: vec![
+            src.join("lab-results-2025-03-10.pdf"),
+            src.join("fundus-2024-12.jpg"),
+        ],
+        out_dir: out.clone(),
+    };
+    let before_signing = status_kb("VmHWM:");
+    let files = sign_letter_with(&job, &mut signer, &chain, None).unwrap();
+    let after_signing = status_kb("VmHWM:");
+    let package: PathBuf = files.package_path.unwrap();
     let size_mb = std::fs::metadata(&package).unwrap().len() >> 20;
     assert!(size_mb >= 40, "the package is {size_mb} MB");
+    let signing_mb = after_signing.saturating_sub(before_signing) / 1024;
+    eprintln!(
+        "signing a {size_mb} MB package: peak RSS {} MB -> {} MB",
+        before_signing / 1024,
+        after_signing / 1024
+    );
+    assert!(
+        signing_mb < 16,
+        "signing a {size_mb} MB package raised the peak by {signing_mb} MB"
+    );
     let cfg = VerifyConfig {
         tsa_trust: Vec::new(),
         trust: TrustStore::test_from_dir(&trust_dir).unwrap(),
