@@ -1368,6 +1368,48 @@ mod tests {
         .expect("package")
     }
 
+    /// A package prepared from files has the manifest `create` gives, opens
+    /// once written, and is refused when an attachment changed between the
+    /// signature over the manifest and the writing.
+    #[test]
+    fn a_package_prepared_from_files_is_written_from_them_and_checked() {
+        let dir = std::env::temp_dir().join(format!("inkan-pkg-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let (a, b) = (dir.join("a.pdf"), dir.join("b.jpg"));
+        std::fs::write(&a, pdf()).expect("pdf");
+        std::fs::write(&b, jpeg()).expect("jpeg");
+        let letter = crate::hs038::write(&ReferralLetter::example()).expect("letter");
+        let files = [
+            ("lab-results-2025-03-10.pdf".to_owned(), a.clone()),
+            ("fundus-2024-12.jpg".to_owned(), b),
+        ];
+        let prepared =
+            Package::prepare_from_files("letter.json", &letter, &files).expect("prepared");
+        let reference = Package::open(&example_package()).expect("reference");
+        assert_eq!(prepared.manifest_bytes(), reference.manifest_bytes());
+        let zip = prepared
+            .write_signed(b"0\x00", Cursor::new(Vec::new()))
+            .expect("written")
+            .into_inner();
+        let opened = Package::open(&zip).expect("opens");
+        assert!(opened.problems().is_empty());
+        assert_eq!(opened.signature(), Some(&b"0\x00"[..]));
+        assert_eq!(opened.attachments()[0].bytes, pdf());
+
+        // The PDF changes after the manifest was signed.
+        let mut changed = pdf();
+        changed[9] ^= 1;
+        std::fs::write(&a, &changed).expect("change");
+        let e = prepared
+            .write_signed(b"0\x00", Cursor::new(Vec::new()))
+            .expect_err("changed since signed");
+        assert!(
+            e.to_string().contains("changed after it was prepared"),
+            "{e}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn a_package_opens_with_every_file_verified() {
         let bytes = example_package();
