@@ -20,9 +20,52 @@ const MAX_DEPTH: usize = 64;
 /// caller rejects trailing data).
 pub(crate) fn to_der(input: &[u8]) -> Result<(Vec<u8>, usize), TlvError> {
     let mut pos = 0;
+    // Nearly every file is DER already: one walk without copying proves it.
+    if skip_der(input, &mut pos, 0).is_some() {
+        return Ok((input[..pos].to_vec(), pos));
+    }
+    pos = 0;
     let mut out = Vec::with_capacity(input.len());
     element(input, &mut pos, 0, &mut out)?;
     Ok((out, pos))
+}
+
+/// Steps over the element at `*pos` when its framing is DER already
+/// (definite minimal lengths, no constructed strings), as [`element`]
+/// would copy it unchanged; `None` at the first thing it would rewrite or
+/// reject (the normaliser then does the work, or says what is wrong).
+fn skip_der(input: &[u8], pos: &mut usize, depth: usize) -> Option<()> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    let start = *pos;
+    let (tag, len) = header(input, pos).ok()?;
+    let len = len?;
+    let minimal = match len {
+        0..=0x7f => 2,
+        0x80..=0xff => 3,
+        0x100..=0xffff => 4,
+        0x1_0000..=0xff_ffff => 5,
+        _ => 6,
+    };
+    if *pos - start != minimal {
+        return None;
+    }
+    let end = pos.checked_add(len).filter(|e| *e <= input.len())?;
+    if tag & 0x20 != 0 {
+        if is_splittable_string(tag) {
+            return None;
+        }
+        while *pos < end {
+            skip_der(input, pos, depth + 1)?;
+        }
+        if *pos != end {
+            return None;
+        }
+    } else {
+        *pos = end;
+    }
+    Some(())
 }
 
 /// Universal string types that BER may encode in constructed form.
@@ -176,6 +219,26 @@ mod tests {
         let (der, used) = to_der(&ber).unwrap();
         assert_eq!(der, [0x30, 0x06, 0xa0, 0x04, 0x04, 0x02, 0xaa, 0xbb]);
         assert_eq!(used, ber.len());
+    }
+
+    #[test]
+    fn non_minimal_lengths_take_the_slow_path_and_become_minimal() {
+        // SEQUENCE with a long-form length of 6, then a long-form INTEGER length.
+        let ber = [0x30, 0x81, 0x07, 0x02, 0x81, 0x01, 0x05, 0x04, 0x01, 0xaa];
+        let (der, used) = to_der(&ber).unwrap();
+        assert_eq!(der, [0x30, 0x06, 0x02, 0x01, 0x05, 0x04, 0x01, 0xaa]);
+        assert_eq!(used, ber.len());
+        let mut pos = 0;
+        assert!(skip_der(&ber, &mut pos, 0).is_none());
+    }
+
+    #[test]
+    fn an_element_overrunning_its_parent_is_an_error_on_both_paths() {
+        // SEQUENCE of length 3 holding an INTEGER of length 2 + 2.
+        let bad = [0x30, 0x03, 0x02, 0x02, 0x05, 0x06];
+        let mut pos = 0;
+        assert!(skip_der(&bad, &mut pos, 0).is_none());
+        assert!(to_der(&bad).is_err());
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! anchor (RFC 5652 §5.4, §5.6, §11; RFC 5035 §5.4; our signature format's
 //! "must reject" rules).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
 use der::asn1::ObjectIdentifier;
@@ -349,7 +351,7 @@ fn verify_with(
             // The identifier names an issuer: attacker-controlled text.
             signer_id: inkan_l10n::escape_display(&si.sid.to_string()),
         })?;
-    let cert = Certificate::from_der(signer_cert)
+    let cert = parsed_signer_certificate(signer_cert)
         .map_err(|e| CadesError::malformed("signer certificate", e))?;
 
     // 7. Key.
@@ -369,7 +371,7 @@ fn verify_with(
     )?;
     match (kind, v1, v2) {
         (Kind::TimeStampToken, Some(v1), None) => check_signing_certificate_v1(v1, signer_cert)?,
-        _ => check_signing_certificate_v2(si, signer_cert, &cert)?,
+        _ => check_signing_certificate_v2_once(si, signer_cert, &cert)?,
     }
 
     // 9. Content digest.
@@ -484,6 +486,71 @@ fn check_signing_certificate_v1(value: &[u8], cert_der: &[u8]) -> Result<(), Cad
 }
 
 /// RFC 5035 §5.4: the first `ESSCertIDv2` must identify the signer certificate.
+/// Certificates kept by [`parsed_signer_certificate`]: real ones are 1–2 KB.
+const MEMO_MAX_CERT: usize = 16 << 10;
+const MEMO_MAX_ENTRIES: usize = 1024;
+
+/// The signer certificate parsed once per process (by its exact bytes,
+/// bounded): every letter of a batch from one physician carries the same.
+fn parsed_signer_certificate(der_bytes: &[u8]) -> Result<Arc<Certificate>, der::Error> {
+    type Table = HashMap<Vec<u8>, Arc<Certificate>>;
+    static SEEN: OnceLock<Mutex<Table>> = OnceLock::new();
+    let seen = SEEN.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(c) = seen.lock().ok().and_then(|m| m.get(der_bytes).cloned()) {
+        return Ok(c);
+    }
+    let c = Arc::new(Certificate::from_der(der_bytes)?);
+    if der_bytes.len() <= MEMO_MAX_CERT {
+        if let Ok(mut m) = seen.lock() {
+            if m.len() >= MEMO_MAX_ENTRIES {
+                m.clear();
+            }
+            m.insert(der_bytes.to_vec(), c.clone());
+        }
+    }
+    Ok(c)
+}
+
+/// [`check_signing_certificate_v2`], remembering each (attribute value,
+/// certificate) pair that passed: the attribute names the certificate, so
+/// a batch from one signer repeats the same pair in every letter. Only
+/// exact byte matches are answered from memory, and only passes are kept.
+fn check_signing_certificate_v2_once(
+    si: &SignerInfoView,
+    cert_der: &[u8],
+    cert: &Certificate,
+) -> Result<(), CadesError> {
+    type Table = HashMap<Vec<u8>, Vec<u8>>;
+    static PASSED: OnceLock<Mutex<Table>> = OnceLock::new();
+    let passed = PASSED.get_or_init(|| Mutex::new(HashMap::new()));
+    let value = single(
+        si,
+        &oids::ID_AA_SIGNING_CERTIFICATE_V2,
+        "signing-certificate-v2",
+    )?;
+    if let Some(v) = value {
+        let hit = passed
+            .lock()
+            .ok()
+            .is_some_and(|m| m.get(v).is_some_and(|c| c.as_slice() == cert_der));
+        if hit {
+            return Ok(());
+        }
+    }
+    check_signing_certificate_v2(si, cert_der, cert)?;
+    if let Some(v) = value {
+        if v.len() <= MEMO_MAX_CERT && cert_der.len() <= MEMO_MAX_CERT {
+            if let Ok(mut m) = passed.lock() {
+                if m.len() >= MEMO_MAX_ENTRIES {
+                    m.clear();
+                }
+                m.insert(v.to_vec(), cert_der.to_vec());
+            }
+        }
+    }
+    Ok(())
+}
+
 fn check_signing_certificate_v2(
     si: &SignerInfoView,
     cert_der: &[u8],

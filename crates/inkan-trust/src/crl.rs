@@ -73,6 +73,7 @@ use x509_cert::ext::pkix::{
 use x509_cert::name::Name;
 use x509_cert::Certificate;
 
+use crate::reuse::{At, CacheLook, FileId, Outside};
 use crate::rfc5280_names::match_key;
 
 /// Where revocation information may come from.
@@ -179,9 +180,11 @@ pub struct CrlUsed {
     /// `distribution point`, `CA certificates only`, `user certificates
     /// only`, `reasons: …` as they apply.
     pub scope: String,
-    /// The CRL itself (DER), for long-term validation data (CAdES-LT).
+    /// The CRL itself (DER), for long-term validation data (CAdES-LT);
+    /// shared, as real CRLs are megabytes and a batch's reports all name
+    /// the same few.
     #[serde(skip)]
-    pub der: Vec<u8>,
+    pub der: std::sync::Arc<[u8]>,
 }
 
 /// The revocation check of one certificate.
@@ -303,7 +306,7 @@ impl std::ops::Deref for CrlRecord {
 #[derive(Debug)]
 pub(crate) struct CrlBody {
     /// The DER, exactly as received (its signature covers these bytes).
-    pub(crate) der: Vec<u8>,
+    pub(crate) der: std::sync::Arc<[u8]>,
     /// SHA-256 of `der`, the key of the signature memo.
     pub(crate) sha256: [u8; 32],
     pub(crate) crl: CertificateList,
@@ -362,7 +365,7 @@ impl CrlRecord {
             .lock()
             .ok()
             .and_then(|t| t.0.get(&sha256).cloned())
-            .filter(|b| b.der == der_bytes);
+            .filter(|b| *b.der == *der_bytes);
         let body = match hit {
             Some(b) => b,
             None => {
@@ -478,7 +481,7 @@ impl CrlBody {
             }
         }
         Ok(CrlBody {
-            der: der_bytes.to_vec(),
+            der: der_bytes.into(),
             sha256,
             issuer_key,
             idp: meta.idp,
@@ -503,18 +506,18 @@ impl CrlBody {
     }
 
     /// Fresh for `at`: `thisUpdate <= at < nextUpdate`, or issued after `at`.
-    fn fresh_at(&self, at: SystemTime) -> bool {
-        self.this_update > at
+    fn fresh_at(&self, at: &At) -> bool {
+        at.before(self.this_update)
             || self
                 .next_update
-                .is_some_and(|n| self.this_update <= at && at < n)
+                .is_some_and(|n| !at.before(self.this_update) && at.before(n))
     }
 
-    fn stale_why(&self, at: SystemTime) -> String {
+    fn stale_why(&self, at: &At) -> String {
         format!(
             "CRL of {} is stale for {}: thisUpdate {}, nextUpdate {}",
             self.issuer(),
-            rfc3339(at),
+            at.text(),
             rfc3339(self.this_update),
             self.next_update
                 .map_or_else(|| "absent".to_owned(), rfc3339)
@@ -597,6 +600,22 @@ impl Entry {
     }
 }
 
+/// A CRL cache file with its identity, read whole; `None` when there is
+/// none. The identity is taken before and after the read, so that bytes
+/// from a file being replaced are never described as the file.
+fn read_cached(path: &Path) -> std::io::Result<Option<(FileId, Vec<u8>)>> {
+    let before = match FileId::of(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let bytes = std::fs::read(path)?;
+    if FileId::of(path)? != before {
+        return Err(std::io::Error::other("the file changed while it was read"));
+    }
+    Ok(Some((before, bytes)))
+}
+
 /// Why no signer could be accepted for a CRL.
 #[derive(Debug, Clone)]
 pub(crate) enum SignerFailure {
@@ -647,6 +666,8 @@ pub(crate) struct CrlPool {
     /// Why some CRL could not be read or fetched, for the report.
     notes: RefCell<Vec<String>>,
     fetched: RefCell<HashSet<String>>,
+    /// What was read from the cache or the network (for [`crate::reuse`]).
+    outside: RefCell<Outside>,
 }
 
 impl CrlPool {
@@ -657,6 +678,7 @@ impl CrlPool {
             records: RefCell::new(Vec::new()),
             notes: RefCell::new(Vec::new()),
             fetched: RefCell::new(HashSet::new()),
+            outside: RefCell::new(Outside::default()),
         };
         // A signature file can carry any number of CRLs: take the first few.
         let given = cfg
@@ -671,13 +693,18 @@ impl CrlPool {
         pool
     }
 
+    /// What the validation read outside its inputs.
+    pub(crate) fn into_outside(self) -> Outside {
+        self.outside.into_inner()
+    }
+
     /// How many CRLs are known.
     pub(crate) fn len(&self) -> usize {
         self.records.borrow().len()
     }
 
     fn add(&self, der_bytes: &[u8], source: RevocationSource) {
-        if self.records.borrow().iter().any(|r| r.der == der_bytes) {
+        if self.records.borrow().iter().any(|r| *r.der == *der_bytes) {
             return;
         }
         match CrlRecord::parse(der_bytes, source.clone()) {
@@ -704,17 +731,32 @@ impl CrlPool {
             let mut current = false;
             if let Some(dir) = &cfg.cache_dir {
                 let path = cache_path(dir, &url);
-                if let Ok(bytes) = std::fs::read(&path) {
-                    match CrlRecord::parse(&bytes, RevocationSource::Cache(path.clone())) {
-                        Ok(r) => {
-                            current = r.next_update.is_some_and(|n| now < n);
-                            if !self.records.borrow().iter().any(|x| x.der == r.der) {
-                                self.records.borrow_mut().push(Rc::new(r));
+                let mut look = CacheLook {
+                    path: path.clone(),
+                    file: None,
+                    next_update: None,
+                    was_current: false,
+                };
+                match read_cached(&path) {
+                    Ok(Some((file, bytes))) => {
+                        look.file = Some(file);
+                        match CrlRecord::parse(&bytes, RevocationSource::Cache(path.clone())) {
+                            Ok(r) => {
+                                current = r.next_update.is_some_and(|n| now < n);
+                                look.next_update = r.next_update;
+                                look.was_current = current;
+                                if !self.records.borrow().iter().any(|x| x.der == r.der) {
+                                    self.records.borrow_mut().push(Rc::new(r));
+                                }
                             }
+                            Err(e) => self.note(format!("cached CRL {}: {e}", path.display())),
                         }
-                        Err(e) => self.note(format!("cached CRL {}: {e}", path.display())),
                     }
+                    Ok(None) => {}
+                    // Unreadable now, perhaps not later.
+                    Err(_) => self.outside.borrow_mut().volatile = true,
                 }
+                self.outside.borrow_mut().looks.push(look);
             }
             if current {
                 continue;
@@ -723,6 +765,8 @@ impl CrlPool {
                 self.note(format!("offline: {url} was not fetched"));
                 continue;
             }
+            // What the network says now may differ next time.
+            self.outside.borrow_mut().volatile = true;
             match fetch(&url, cfg) {
                 Ok(bytes) => match CrlRecord::parse(&bytes, RevocationSource::Fetched(url.clone()))
                 {
@@ -753,7 +797,7 @@ impl CrlPool {
         &self,
         cert: &Certificate,
         direct_issuer: usize,
-        at: SystemTime,
+        at: &At,
         signers: &mut dyn CrlSigners,
         depth: usize,
     ) -> RevocationInfo {
@@ -829,7 +873,7 @@ impl CrlPool {
             };
             if e.reason_bit() == HOLD
                 || matches!(e.reason, Some(CrlReason::RemoveFromCRL))
-                || e.date > at
+                || at.before(e.date)
             {
                 continue;
             }
@@ -922,7 +966,7 @@ impl CrlPool {
                 let after_expiry = rec.this_update > not_after
                     && rec.expired_certs_on_crl.is_none_or(|t| t > not_after);
                 match status {
-                    Some(e) if e.date <= at => return revoked(subject, e, rec, delta),
+                    Some(e) if !at.before(e.date) => return revoked(subject, e, rec, delta),
                     _ if after_expiry => {
                         why.push(format!(
                             "the CRL of {} was issued at {}, after the certificate expired ({}), and does not say it keeps expired certificates",
@@ -1013,7 +1057,7 @@ fn revoked(
 fn delta_for<'a>(
     records: &'a [Rc<CrlRecord>],
     base: &CrlRecord,
-    at: SystemTime,
+    at: &At,
     signer: usize,
     signers: &mut dyn CrlSigners,
     why: &mut Vec<String>,

@@ -131,11 +131,38 @@ fn unix(t: SystemTime) -> i64 {
 }
 
 /// Summarises a DER certificate.
+///
+/// Remembered per process by the exact bytes (bounded): every letter of a
+/// batch names its signer, and the names and texts are the same each time.
 pub fn summarize(der_bytes: &[u8]) -> Result<Holder, HolderError> {
-    let (cert, _) = crate::path::parse_certificate(der_bytes).map_err(|e| HolderError {
-        detail: e.to_string(),
-    })?;
-    Ok(summarize_parsed(&cert))
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    const MAX_ONE: usize = 16 << 10;
+    const MAX_ENTRIES: usize = 1024;
+    static SEEN: OnceLock<Mutex<HashMap<Vec<u8>, Holder>>> = OnceLock::new();
+    let seen = SEEN.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(h) = seen.lock().ok().and_then(|m| m.get(der_bytes).cloned()) {
+        return Ok(h);
+    }
+    let h = match crate::path::parsed_certificate(der_bytes) {
+        Ok(p) => summarize_parsed(&p.cert),
+        // Names that cannot be compared still summarise.
+        Err(_) => {
+            let (cert, _) = crate::path::parse_certificate(der_bytes).map_err(|e| HolderError {
+                detail: e.to_string(),
+            })?;
+            summarize_parsed(&cert)
+        }
+    };
+    if der_bytes.len() <= MAX_ONE {
+        if let Ok(mut m) = seen.lock() {
+            if m.len() >= MAX_ENTRIES {
+                m.clear();
+            }
+            m.insert(der_bytes.to_vec(), h.clone());
+        }
+    }
+    Ok(h)
 }
 
 /// Summarises a parsed certificate.

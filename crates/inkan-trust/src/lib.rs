@@ -15,6 +15,7 @@ pub mod crl;
 pub mod holder;
 pub mod iso17090;
 pub mod path;
+pub mod reuse;
 pub mod rfc5280_name_constraints;
 pub mod rfc5280_names;
 pub mod rfc5280_policy;

@@ -99,6 +99,7 @@ use crate::crl::{
     SignerFailure,
 };
 use crate::iso17090::{self, HcRole, HcRoleError};
+use crate::reuse::{self, At, Outside};
 use crate::rfc5280_name_constraints::NameConstraintsState;
 use crate::rfc5280_policy::{PolicyProcessor, PolicySettings};
 use crate::rfc5280_sig::{self, SigError};
@@ -693,8 +694,8 @@ fn clamp_pre1970_validity(cert: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// What parsing a certificate gives, whatever path it is on.
-struct CertParse {
-    cert: std::sync::Arc<Certificate>,
+pub(crate) struct CertParse {
+    pub(crate) cert: std::sync::Arc<Certificate>,
     subject_key: Vec<u8>,
     issuer_key: Vec<u8>,
     clamped: bool,
@@ -704,7 +705,9 @@ struct CertParse {
 /// signer certificates in every letter, and parsing them with their
 /// RFC 5280 §7.1 name keys is most of a path's cost. The table is keyed by
 /// the exact bytes and bounded; an entry is the same whatever the path.
-fn parsed_certificate(der_bytes: &[u8]) -> Result<std::sync::Arc<CertParse>, der::Error> {
+pub(crate) fn parsed_certificate(
+    der_bytes: &[u8],
+) -> Result<std::sync::Arc<CertParse>, der::Error> {
     use std::sync::{Arc, Mutex, OnceLock};
     // Bounded by bytes, not only by count: a hostile signature may carry
     // hundreds of large certificates, and the window runs for days. Real
@@ -785,7 +788,7 @@ impl Parsed {
         self.subject_key == self.issuer_key
     }
 
-    fn info(&self, at: SystemTime) -> CertInfo {
+    fn info(&self, at: &At) -> CertInfo {
         let tbs = self.cert.tbs_certificate();
         let before_1970 = |t: String| {
             if self.clamped && t.starts_with("1970-01-01T00:00:00") {
@@ -807,11 +810,11 @@ impl Parsed {
     }
 }
 
-fn validity_at(cert: &Certificate, at: SystemTime) -> CertValidity {
+fn validity_at(cert: &Certificate, at: &At) -> CertValidity {
     let v = cert.tbs_certificate().validity();
-    if at < v.not_before.to_system_time() {
+    if at.before(v.not_before.to_system_time()) {
         CertValidity::NotYetValid
-    } else if at > v.not_after.to_system_time() {
+    } else if at.after(v.not_after.to_system_time()) {
         CertValidity::Expired
     } else {
         CertValidity::Valid
@@ -909,7 +912,7 @@ struct Engine<'i> {
     crls: Rc<CrlPool>,
     /// The anchor of the path being judged at depth 0.
     main_anchor: Option<usize>,
-    at: SystemTime,
+    at: &'i At,
 }
 
 impl<'i> Engine<'i> {
@@ -1186,7 +1189,8 @@ impl<'i> Engine<'i> {
         for (k, (cert, issuer)) in pairs.into_iter().enumerate() {
             crls.load_for(&self.certs[cert].cert, self.input.revocation);
             let cert_owned = self.certs[cert].cert.clone();
-            let info = crls.status(&cert_owned, issuer, self.at, self, mode.depth);
+            let at = self.at;
+            let info = crls.status(&cert_owned, issuer, at, self, mode.depth);
             if failure.is_none() {
                 match &info.status {
                     RevocationStatus::Good => {}
@@ -1274,14 +1278,14 @@ impl<'i> Engine<'i> {
                     return Err(PathFailure::Expired {
                         subject: c.subject(),
                         not_after: rfc3339(v.not_after.to_system_time()),
-                        at: rfc3339(self.at),
+                        at: self.at.text(),
                     })
                 }
                 CertValidity::NotYetValid => {
                     return Err(PathFailure::NotYetValid {
                         subject: c.subject(),
                         not_before: rfc3339(v.not_before.to_system_time()),
-                        at: rfc3339(self.at),
+                        at: self.at.text(),
                     })
                 }
             }
@@ -1774,19 +1778,38 @@ pub fn validate_path(input: &PathInput<'_>) -> PathReport {
         profile: input.profile,
         chain_der: Vec::new(),
     };
-    if let Err(f) = run(input, &mut report) {
-        report.status = PathStatus::from_failure(f);
+    if let Some(r) = reuse::recall(input) {
+        return r;
     }
+    let at = At::new(input.at);
+    let outside = match run(input, &at, &mut report) {
+        Ok(o) => o,
+        Err((f, o)) => {
+            report.status = PathStatus::from_failure(f);
+            o
+        }
+    };
+    reuse::remember(input, at.into_log(), outside, &report);
     report
 }
 
-fn run(input: &PathInput<'_>, report: &mut PathReport) -> Result<(), PathFailure> {
-    let at = input.at;
-    let ee = Parsed::new(input.end_entity, false).map_err(|e| PathFailure::Malformed {
-        detail: e.to_string(),
+/// The validation proper; also says what it read outside its inputs
+/// (for [`reuse`]).
+fn run(
+    input: &PathInput<'_>,
+    at: &At,
+    report: &mut PathReport,
+) -> Result<Outside, (PathFailure, Outside)> {
+    let early = |f: PathFailure| (f, Outside::default());
+    let ee = Parsed::new(input.end_entity, false).map_err(|e| {
+        early(PathFailure::Malformed {
+            detail: e.to_string(),
+        })
     })?;
-    let anchors = input.trust.anchors().map_err(|e| PathFailure::TrustStore {
-        detail: e.to_string(),
+    let anchors = input.trust.anchors().map_err(|e| {
+        early(PathFailure::TrustStore {
+            detail: e.to_string(),
+        })
     })?;
     let mut certs = vec![ee];
     for a in anchors {
@@ -1824,9 +1847,9 @@ fn run(input: &PathInput<'_>, report: &mut PathReport) -> Result<(), PathFailure
         c.spki_id = *spki_ids.entry(spki).or_insert(i);
     }
     let Some(ee) = certs.first() else {
-        return Err(PathFailure::Malformed {
+        return Err(early(PathFailure::Malformed {
             detail: "no end entity".into(),
-        });
+        }));
     };
 
     // End-entity facts, reported whatever the verdict.
@@ -1866,7 +1889,7 @@ fn run(input: &PathInput<'_>, report: &mut PathReport) -> Result<(), PathFailure
         },
         assumed: 0,
         steps: MAX_BUILD_STEPS,
-        crls,
+        crls: Rc::clone(&crls),
         main_anchor: None,
         at,
     };
@@ -1888,8 +1911,15 @@ fn run(input: &PathInput<'_>, report: &mut PathReport) -> Result<(), PathFailure
         .map(|&i| engine.certs[i].der.clone())
         .collect();
     report.revocation = judged.revocation;
+    drop(engine);
+    let outside = Rc::try_unwrap(crls)
+        .map(CrlPool::into_outside)
+        .unwrap_or_else(|_| Outside {
+            volatile: true,
+            ..Outside::default()
+        });
     match judged.failure {
-        Some(f) => Err(f),
-        None => Ok(()),
+        Some(f) => Err((f, outside)),
+        None => Ok(outside),
     }
 }

@@ -747,7 +747,7 @@ pub fn add_validation_data_as(
     let take = |path: &PathReport, certs: &mut Vec<Vec<u8>>, crls: &mut Vec<Vec<u8>>| {
         certs.extend(path.chain_der.iter().cloned());
         for info in &path.revocation {
-            crls.extend(info.crls.iter().map(|c| c.der.clone()));
+            crls.extend(info.crls.iter().map(|c| c.der.to_vec()));
         }
     };
     let mut es_xl: Vec<(usize, inkan_cades::ats::EsXlValues)> = Vec::new();
@@ -827,7 +827,7 @@ pub fn add_validation_data_as(
                 let per_cert: Vec<Vec<Vec<u8>>> = path
                     .revocation
                     .iter()
-                    .map(|i| i.crls.iter().map(|c| c.der.clone()).collect())
+                    .map(|i| i.crls.iter().map(|c| c.der.to_vec()).collect())
                     .collect();
                 es_xl.push((
                     index,
@@ -982,7 +982,7 @@ pub fn add_timestamp_validation_data(
             if let Some(path) = &r.tsa_path {
                 certs.extend(path.chain_der.iter().cloned());
                 for info in &path.revocation {
-                    crls.extend(info.crls.iter().map(|c| c.der.clone()));
+                    crls.extend(info.crls.iter().map(|c| c.der.to_vec()));
                 }
             }
         }

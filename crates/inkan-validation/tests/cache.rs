@@ -4,6 +4,8 @@
 //! expired, weak key, wrong role, forged signature, a genuine signature
 //! value over altered signed attributes) gives the same reports
 //! with the signature cache on and off, and twice in a row with it on.
+//! (Reused paths, `inkan_trust::reuse`, have their own scenarios in
+//! `path_reuse.rs`; here every CRL is fetched, so no path is reused.)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
@@ -98,12 +100,14 @@ fn a_batch_gives_the_same_reports_with_and_without_the_cache() {
     let letters = batch(&pki);
 
     inkan_pkcs1::set_cache_enabled(false);
+    inkan_trust::reuse::set_enabled(false);
     let (v0, h0) = inkan_pkcs1::counters();
     let uncached = reports(&pki, &letters);
     let (v1, h1) = inkan_pkcs1::counters();
     assert_eq!(h1, h0, "no answer from a disabled cache");
 
     inkan_pkcs1::set_cache_enabled(true);
+    inkan_trust::reuse::set_enabled(true);
     let first = reports(&pki, &letters);
     let second = reports(&pki, &letters);
     let (v2, h2) = inkan_pkcs1::counters();

@@ -115,8 +115,10 @@ fn main() {
     let first = run("first (CRLs fetched once)");
     let warm = run("again (warm caches)");
     inkan_pkcs1::set_cache_enabled(false);
-    let uncached = run("signature cache off");
+    inkan_trust::reuse::set_enabled(false);
+    let uncached = run("signature cache and path reuse off");
     inkan_pkcs1::set_cache_enabled(true);
+    inkan_trust::reuse::set_enabled(true);
     // The clock's readings differ from run to run; everything else must
     // match. (The first run names the CRLs' fetch, the others the cache.)
     fn strip(v: &mut serde_json::Value) {
