@@ -488,24 +488,29 @@ fn check_signing_certificate_v1(value: &[u8], cert_der: &[u8]) -> Result<(), Cad
 /// RFC 5035 §5.4: the first `ESSCertIDv2` must identify the signer certificate.
 /// Certificates kept by [`parsed_signer_certificate`]: real ones are 1–2 KB.
 const MEMO_MAX_CERT: usize = 16 << 10;
-const MEMO_MAX_ENTRIES: usize = 1024;
+/// Bytes each memo below keeps at most (a parsed certificate counted as
+/// three times its DER).
+const MEMO_MAX_BYTES: usize = 8 << 20;
 
 /// The signer certificate parsed once per process (by its exact bytes,
 /// bounded): every letter of a batch from one physician carries the same.
 fn parsed_signer_certificate(der_bytes: &[u8]) -> Result<Arc<Certificate>, der::Error> {
-    type Table = HashMap<Vec<u8>, Arc<Certificate>>;
+    type Table = (HashMap<Vec<u8>, Arc<Certificate>>, usize);
     static SEEN: OnceLock<Mutex<Table>> = OnceLock::new();
-    let seen = SEEN.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(c) = seen.lock().ok().and_then(|m| m.get(der_bytes).cloned()) {
+    let seen = SEEN.get_or_init(|| Mutex::new(Default::default()));
+    if let Some(c) = seen.lock().ok().and_then(|m| m.0.get(der_bytes).cloned()) {
         return Ok(c);
     }
     let c = Arc::new(Certificate::from_der(der_bytes)?);
     if der_bytes.len() <= MEMO_MAX_CERT {
         if let Ok(mut m) = seen.lock() {
-            if m.len() >= MEMO_MAX_ENTRIES {
-                m.clear();
+            let cost = 4 * der_bytes.len();
+            if m.1 + cost > MEMO_MAX_BYTES {
+                m.0.clear();
+                m.1 = 0;
             }
-            m.insert(der_bytes.to_vec(), c.clone());
+            m.1 += cost;
+            m.0.insert(der_bytes.to_vec(), c.clone());
         }
     }
     Ok(c)
@@ -520,9 +525,9 @@ fn check_signing_certificate_v2_once(
     cert_der: &[u8],
     cert: &Certificate,
 ) -> Result<(), CadesError> {
-    type Table = HashMap<Vec<u8>, Vec<u8>>;
+    type Table = (HashMap<Vec<u8>, Vec<u8>>, usize);
     static PASSED: OnceLock<Mutex<Table>> = OnceLock::new();
-    let passed = PASSED.get_or_init(|| Mutex::new(HashMap::new()));
+    let passed = PASSED.get_or_init(|| Mutex::new(Default::default()));
     let value = single(
         si,
         &oids::ID_AA_SIGNING_CERTIFICATE_V2,
@@ -532,7 +537,7 @@ fn check_signing_certificate_v2_once(
         let hit = passed
             .lock()
             .ok()
-            .is_some_and(|m| m.get(v).is_some_and(|c| c.as_slice() == cert_der));
+            .is_some_and(|m| m.0.get(v).is_some_and(|c| c.as_slice() == cert_der));
         if hit {
             return Ok(());
         }
@@ -541,10 +546,13 @@ fn check_signing_certificate_v2_once(
     if let Some(v) = value {
         if v.len() <= MEMO_MAX_CERT && cert_der.len() <= MEMO_MAX_CERT {
             if let Ok(mut m) = passed.lock() {
-                if m.len() >= MEMO_MAX_ENTRIES {
-                    m.clear();
+                let cost = v.len() + cert_der.len();
+                if m.1 + cost > MEMO_MAX_BYTES {
+                    m.0.clear();
+                    m.1 = 0;
                 }
-                m.insert(v.to_vec(), cert_der.to_vec());
+                m.1 += cost;
+                m.0.insert(v.to_vec(), cert_der.to_vec());
             }
         }
     }

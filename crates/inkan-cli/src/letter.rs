@@ -14,9 +14,11 @@
 use crate::output::{print_json, Failure};
 use clap::{Subcommand, ValueEnum};
 use inkan_l10n::{Lang, Localized, Message, Text};
-use inkan_referral::package::{Attachment, OpenedPackage, Package, PackageError};
+use inkan_referral::package::{OpenedPackage, Package, PackageError};
 use inkan_referral::render::{render_html, render_text};
-use inkan_referral::{detect, hs008, hs038, write_atomic, Format, ReferralLetter, WriteError};
+use inkan_referral::{
+    detect, hs008, hs038, write_atomic, write_atomic_with, Format, ReferralLetter, WriteError,
+};
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -313,6 +315,34 @@ fn new(
     Ok(())
 }
 
+/// A letter read whole (bounded), or a package opened from its file.
+enum Loaded {
+    Package(Box<Result<OpenedPackage, PackageError>>),
+    Other(Format, Vec<u8>),
+}
+
+/// A zip file is opened in one pass from the file, its attachments hashed
+/// as they are inflated and never held (scans run to hundreds of
+/// megabytes); anything else is read whole, within the package limit.
+fn load(path: &Path) -> Result<Loaded, Failure> {
+    let mut head = [0u8; 4];
+    let zip = std::fs::metadata(path).is_ok_and(|m| m.is_file())
+        && File::open(path)
+            .and_then(|mut f| f.read_exact(&mut head))
+            .is_ok()
+        && head == *b"PK\x03\x04";
+    if zip {
+        return Ok(Loaded::Package(Box::new(
+            Package::inspect_file(path).opened,
+        )));
+    }
+    let (format, bytes) = read_any(path)?;
+    Ok(match format {
+        Format::Package => Loaded::Package(Box::new(Package::open(&bytes))),
+        _ => Loaded::Other(format, bytes),
+    })
+}
+
 fn read_any(path: &Path) -> Result<(Format, Vec<u8>), Failure> {
     let limit = inkan_referral::package::MAX_PACKAGE_BYTES as u64;
     let bytes = read_file(path, limit)?;
@@ -348,17 +378,19 @@ fn package_summary(p: &OpenedPackage, lang: Lang) {
 }
 
 fn show(path: &Path, html: bool, lang: Lang) -> Result<(), Failure> {
-    let (format, bytes) = read_any(path)?;
-    let (letter, problems) = match format {
-        Format::Package => {
-            let p = open_package(&bytes, lang)?;
+    let (letter, problems) = match load(path)? {
+        Loaded::Package(opened) => {
+            let p = (*opened).map_err(|e: PackageError| {
+                eprint_problems(&e.problems(), lang);
+                Failure::from(e)
+            })?;
             if !html {
                 package_summary(&p, lang);
                 println!();
             }
             (p.document().letter.clone(), p.problems().len())
         }
-        _ => {
+        Loaded::Other(_, bytes) => {
             let checked = inkan_referral::check(&bytes)
                 .inspect_err(|e| eprint_problems(e.problems(), lang))?;
             (checked.letter, checked.problems.len())
@@ -381,13 +413,6 @@ fn show(path: &Path, html: bool, lang: Lang) -> Result<(), Failure> {
     Ok(())
 }
 
-fn open_package(bytes: &[u8], lang: Lang) -> Result<OpenedPackage, Failure> {
-    Package::open(bytes).map_err(|e: PackageError| {
-        eprint_problems(&e.problems(), lang);
-        Failure::from(e)
-    })
-}
-
 #[derive(serde::Serialize)]
 struct CheckJson {
     format: Format,
@@ -396,10 +421,14 @@ struct CheckJson {
 }
 
 fn check(path: &Path, json: bool, lang: Lang) -> Result<(), Failure> {
-    let (format, bytes) = read_any(path)?;
-    let problems: Vec<Message> = match format {
-        Format::Package => {
-            let p = match Package::open(&bytes) {
+    let loaded = load(path)?;
+    let format = match &loaded {
+        Loaded::Package(_) => Format::Package,
+        Loaded::Other(f, _) => *f,
+    };
+    let problems: Vec<Message> = match loaded {
+        Loaded::Package(opened) => {
+            let p = match *opened {
                 Ok(p) => p,
                 Err(e) => return Err(report_fatal(format, json, lang, &e, &e.problems())),
             };
@@ -418,7 +447,7 @@ fn check(path: &Path, json: bool, lang: Lang) -> Result<(), Failure> {
             }
             p.problems().iter().map(Message::from).collect()
         }
-        _ => {
+        Loaded::Other(_, bytes) => {
             let checked = match inkan_referral::check(&bytes) {
                 Ok(c) => c,
                 Err(e) => return Err(report_fatal(format, json, lang, &e, e.problems())),
@@ -519,19 +548,31 @@ fn package_create(
     let letter = read_file(letter_path, inkan_referral::MAX_LETTER_BYTES as u64)?;
     let mut attachments = Vec::new();
     for a in attach {
-        attachments.push(Attachment {
-            name: name_of(a)?,
-            bytes: read_file(a, inkan_referral::package::MAX_ATTACHMENT_BYTES)?,
-        });
+        attachments.push((name_of(a)?, a.clone()));
     }
-    let bytes = match Package::create(&name_of(letter_path)?, &letter, &attachments) {
-        Ok(b) => b,
+    // Attachments are hashed from their files and copied from them again
+    // into the zip, never held whole (scans run to hundreds of megabytes).
+    let prepared = match Package::prepare_from_files(&name_of(letter_path)?, &letter, &attachments)
+    {
+        Ok(p) => p,
         Err(e) => {
             eprint_problems(&e.problems(), lang);
             return Err(e.into());
         }
     };
-    write_output(out, &bytes, force)?;
+    if !force && out.exists() {
+        return Err(LetterError::Exists { path: display(out) }.into());
+    }
+    write_atomic_with(out, |f| {
+        prepared
+            .write_unsigned(f)
+            .map(drop)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    })
+    .map_err(|e| LetterError::Write {
+        path: display(out),
+        reason: e.to_string(),
+    })?;
     println!(
         "{}",
         match lang {

@@ -10,15 +10,12 @@
 //!    4. Compare EM and EM'.
 //! ```
 //!
-//! The backend is `aws-lc-rs` (AWS-LC, the other backend rustls offers):
-//! several times faster than the pure-Rust `rsa` crate for a public-key
-//! operation, and the one of `ring` and `aws-lc-rs` that can keep a parsed
-//! key (`ParsedPublicKey`), so that the Montgomery set-up of a modulus is
-//! done once per key and process instead of once per signature; measured
-//! in `docs/performance.md`. It takes moduli of 2048 to 8192 bits; a key
-//! outside that range (a weak key a verifier must still *report* as weak
-//! rather than as forged) is verified with the `rsa` crate, so the verdict
-//! never depends on the backend.
+//! The backend is `ring` (the one rustls uses by default): several times
+//! faster than the pure-Rust `rsa` crate for a public-key operation,
+//! measured in `docs/performance.md`. `ring` takes moduli of 2048 to 8192
+//! bits; a key outside that range (a weak key a verifier must still
+//! *report* as weak rather than as forged) is verified with the `rsa`
+//! crate, so the verdict never depends on the backend.
 //!
 //! A signature that verified is remembered for the rest of the process,
 //! keyed by a SHA-256 over the algorithm, the key, the message's digest and
@@ -117,50 +114,20 @@ pub fn verify_uncached(
     signature: &[u8],
 ) -> Result<(), VerifyError> {
     VERIFICATIONS.fetch_add(1, Ordering::Relaxed);
-    if backend_accepts(public_key)? {
-        if let Some(key) = parsed_key(digest, public_key) {
-            return key
-                .verify_sig(message, signature)
-                .map_err(|_| VerifyError::BadSignature);
-        }
+    if ring_accepts(public_key)? {
+        let alg: &dyn ring::signature::VerificationAlgorithm = match digest {
+            Digest::Sha256 => &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+            Digest::Sha384 => &ring::signature::RSA_PKCS1_2048_8192_SHA384,
+            Digest::Sha512 => &ring::signature::RSA_PKCS1_2048_8192_SHA512,
+        };
+        return ring::signature::UnparsedPublicKey::new(alg, public_key)
+            .verify(message, signature)
+            .map_err(|_| VerifyError::BadSignature);
     }
     fallback(digest, public_key, message, signature)
 }
 
-/// A parsed key for `public_key`, kept per process (bounded); `None`
-/// when AWS-LC refuses the key, which then goes to [`fallback`].
-fn parsed_key(
-    digest: Digest,
-    public_key: &[u8],
-) -> Option<std::sync::Arc<aws_lc_rs::signature::ParsedPublicKey>> {
-    use aws_lc_rs::signature as sig;
-    use std::collections::HashMap;
-    use std::sync::{Arc, OnceLock};
-    /// Keys kept at most: a batch meets a few CAs and its signers.
-    const MAX_KEYS: usize = 1024;
-    type Table = HashMap<(u8, Vec<u8>), Arc<sig::ParsedPublicKey>>;
-    static KEYS: OnceLock<Mutex<Table>> = OnceLock::new();
-    let keys = KEYS.get_or_init(|| Mutex::new(HashMap::new()));
-    let id = (digest.id(), public_key.to_vec());
-    if let Some(k) = keys.lock().ok().and_then(|t| t.get(&id).cloned()) {
-        return Some(k);
-    }
-    let alg: &'static dyn sig::VerificationAlgorithm = match digest {
-        Digest::Sha256 => &sig::RSA_PKCS1_2048_8192_SHA256,
-        Digest::Sha384 => &sig::RSA_PKCS1_2048_8192_SHA384,
-        Digest::Sha512 => &sig::RSA_PKCS1_2048_8192_SHA512,
-    };
-    let k = Arc::new(sig::ParsedPublicKey::new(alg, public_key).ok()?);
-    if let Ok(mut t) = keys.lock() {
-        if t.len() >= MAX_KEYS {
-            t.clear();
-        }
-        t.insert(id, k.clone());
-    }
-    Some(k)
-}
-
-/// Keys AWS-LC does not take (under 2048 or over 8192 bits, an unusual
+/// Keys `ring` does not take (under 2048 or over 8192 bits, an unusual
 /// exponent): the `rsa` crate, so that a weak key is still verified and
 /// reported as weak by the caller, not as a forgery.
 fn fallback(
@@ -206,17 +173,17 @@ pub fn check_rsa_encryption_parameters(parameters: Option<&der::Any>) -> Result<
     }
 }
 
-/// Whether AWS-LC takes this key: the modulus size and exponent are
-/// checked here, so that its single "unspecified" error only ever means a
-/// bad signature.
-fn backend_accepts(public_key: &[u8]) -> Result<bool, VerifyError> {
+/// Whether `ring` takes this key: the modulus size and exponent are
+/// checked here, so that `ring`'s single "unspecified" error only ever
+/// means a bad signature.
+fn ring_accepts(public_key: &[u8]) -> Result<bool, VerifyError> {
     use der::Decode;
     let k = rsa::pkcs1::RsaPublicKeyRef::from_der(public_key)
         .map_err(|e| VerifyError::Key(e.to_string()))?;
     let bits = bit_len(k.modulus.as_bytes());
     let e = k.public_exponent.as_bytes();
     let odd = e.last().is_some_and(|b| b & 1 == 1);
-    // 2048..=8192-bit moduli, odd exponents from 3 to 2^33 - 1.
+    // ring: 2048..=8192-bit moduli, odd exponents from 3 to 2^33 - 1.
     Ok((2048..=8192).contains(&bits) && odd && (2..=33).contains(&bit_len(e)))
 }
 

@@ -248,3 +248,77 @@ fn non_der_keys_never_verify() {
         }
     }
 }
+
+/// RFC 8017 §8.2.2 step 1 ("If the length of the signature S is not k
+/// octets, output 'invalid signature'"), s >= n, and key encodings other
+/// than RSAPublicKey, judged alike by ring and the `rsa` fallback (2048-
+/// and 1024-bit keys), with the cache off, on and warm. (From the hostile
+/// review of a switch to aws-lc-rs, which was measured and not kept.)
+#[test]
+fn signatures_of_the_wrong_length_or_out_of_range_are_refused_by_both_backends() {
+    let _turn = lock();
+    for (bits, seed) in [(2048usize, 7u8), (1024, 8)] {
+        let (k, public) = key(bits, seed);
+        let modulus = {
+            use der::Decode;
+            rsa::pkcs1::RsaPublicKeyRef::from_der(&public)
+                .unwrap()
+                .modulus
+                .as_bytes()
+                .to_vec()
+        };
+        let msg = b"tbs".to_vec();
+        let sig = sign(&k, &msg);
+        assert_eq!(sig.len(), bits / 8);
+        for r in both(Digest::Sha256, &public, &msg, &sig) {
+            assert_eq!(r, Ok(()), "{bits}: the genuine signature");
+        }
+        // One octet more (a leading zero: the same integer).
+        let longer = [vec![0u8], sig.clone()].concat();
+        for r in both(Digest::Sha256, &public, &msg, &longer) {
+            assert_eq!(r, Err(VerifyError::BadSignature), "{bits}: k+1 octets");
+        }
+        // The modulus itself: s >= n.
+        for r in both(Digest::Sha256, &public, &msg, &modulus) {
+            assert_eq!(r, Err(VerifyError::BadSignature), "{bits}: s = n");
+        }
+        // A signature whose first octet is zero, given without it.
+        let (m, s) = (0u32..)
+            .map(|i| {
+                let m = format!("tbs {i}").into_bytes();
+                let s = sign(&k, &m);
+                (m, s)
+            })
+            .find(|(_, s)| s[0] == 0)
+            .unwrap();
+        for r in both(Digest::Sha256, &public, &m, &s) {
+            assert_eq!(r, Ok(()));
+        }
+        for r in both(Digest::Sha256, &public, &m, &s[1..]) {
+            assert_eq!(r, Err(VerifyError::BadSignature), "{bits}: k-1 octets");
+        }
+        // The key as a SubjectPublicKeyInfo (which other backends parse) or
+        // with trailing data: not an RSAPublicKey.
+        let alg = tlv(
+            0x30,
+            &[
+                tlv(
+                    0x06,
+                    &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01],
+                ),
+                vec![0x05, 0x00],
+            ]
+            .concat(),
+        );
+        let spki = tlv(
+            0x30,
+            &[alg, tlv(0x03, &[vec![0u8], public.clone()].concat())].concat(),
+        );
+        let trailing = [public.clone(), vec![0x05, 0x00]].concat();
+        for bad in [spki, trailing] {
+            for r in both(Digest::Sha256, &bad, &msg, &sig) {
+                assert!(matches!(r, Err(VerifyError::Key(_))), "{bits}: {r:?}");
+            }
+        }
+    }
+}

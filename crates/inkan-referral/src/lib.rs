@@ -36,7 +36,7 @@ mod xml;
 
 pub use detect::{detect, Format};
 pub use error::{ReadError, WriteError};
-pub use fsutil::write_atomic;
+pub use fsutil::{write_atomic, write_atomic_with};
 pub use model::{
     AttachmentRef, AttachmentType, Category, Diagnosis, Doctor, Institution, Patient, Recipient,
     ReferralLetter, Referrer, Sex,

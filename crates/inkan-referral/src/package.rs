@@ -673,13 +673,28 @@ impl PreparedPackage {
         signature: &[u8],
         out: W,
     ) -> Result<W, PackageError> {
-        use zip::write::SimpleFileOptions;
-        use zip::{CompressionMethod, DateTime, ZipWriter};
         if signature.is_empty() || signature.len() as u64 > MAX_SMALL_FILE_BYTES {
             return Err(PackageError::Signature {
                 size: signature.len(),
             });
         }
+        self.write(Some(signature), out)
+    }
+
+    /// Writes the package unsigned (as [`Package::create`] does), copying
+    /// each attachment from its file in chunks, with the same refusal of an
+    /// attachment that changed since it was prepared.
+    pub fn write_unsigned<W: Write + std::io::Seek>(&self, out: W) -> Result<W, PackageError> {
+        self.write(None, out)
+    }
+
+    fn write<W: Write + std::io::Seek>(
+        &self,
+        signature: Option<&[u8]>,
+        out: W,
+    ) -> Result<W, PackageError> {
+        use zip::write::SimpleFileOptions;
+        use zip::{CompressionMethod, DateTime, ZipWriter};
         let werr = |e: zip::result::ZipError| PackageError::Write {
             reason: e.to_string(),
         };
@@ -738,9 +753,11 @@ impl PreparedPackage {
                 });
             }
         }
-        w.start_file(SIGNATURE_NAME, options(CompressionMethod::Deflated))
-            .map_err(werr)?;
-        w.write_all(signature).map_err(ioerr)?;
+        if let Some(signature) = signature {
+            w.start_file(SIGNATURE_NAME, options(CompressionMethod::Deflated))
+                .map_err(werr)?;
+            w.write_all(signature).map_err(ioerr)?;
+        }
         w.finish().map_err(werr)
     }
 }

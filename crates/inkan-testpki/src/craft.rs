@@ -169,16 +169,17 @@ pub fn look_alikes(ca: &[u8], key: &PrivateKey, count: u8) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// A DER TLV with `tag` around `content` (lengths up to 65535).
+/// A DER TLV with `tag` around `content` (definite, minimal length).
 pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut v = vec![tag];
     let n = content.len();
     if n < 0x80 {
         v.push(n as u8);
-    } else if n < 0x100 {
-        v.extend([0x81, n as u8]);
     } else {
-        v.extend([0x82, (n >> 8) as u8, n as u8]);
+        let b = n.to_be_bytes();
+        let skip = b.iter().take_while(|x| **x == 0).count();
+        v.push(0x80 | (b.len() - skip) as u8);
+        v.extend(&b[skip..]);
     }
     v.extend(content);
     v

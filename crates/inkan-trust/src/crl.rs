@@ -756,7 +756,9 @@ impl CrlPool {
                     // Unreadable now, perhaps not later.
                     Err(_) => self.outside.borrow_mut().volatile = true,
                 }
-                self.outside.borrow_mut().looks.push(look);
+                let mut outside = self.outside.borrow_mut();
+                outside.looks.push(look);
+                outside.volatile |= !crate::reuse::FILE_IDENTITY_RELIABLE;
             }
             if current {
                 continue;

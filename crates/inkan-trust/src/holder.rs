@@ -138,10 +138,13 @@ pub fn summarize(der_bytes: &[u8]) -> Result<Holder, HolderError> {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
     const MAX_ONE: usize = 16 << 10;
-    const MAX_ENTRIES: usize = 1024;
-    static SEEN: OnceLock<Mutex<HashMap<Vec<u8>, Holder>>> = OnceLock::new();
-    let seen = SEEN.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(h) = seen.lock().ok().and_then(|m| m.get(der_bytes).cloned()) {
+    /// Bytes of keys and summaries at most: a hostile certificate's names
+    /// grow eightfold when escaped for display.
+    const MAX_ALL: usize = 8 << 20;
+    type Table = (HashMap<Vec<u8>, Holder>, usize);
+    static SEEN: OnceLock<Mutex<Table>> = OnceLock::new();
+    let seen = SEEN.get_or_init(|| Mutex::new(Default::default()));
+    if let Some(h) = seen.lock().ok().and_then(|m| m.0.get(der_bytes).cloned()) {
         return Ok(h);
     }
     let h = match crate::path::parsed_certificate(der_bytes) {
@@ -154,15 +157,36 @@ pub fn summarize(der_bytes: &[u8]) -> Result<Holder, HolderError> {
             summarize_parsed(&cert)
         }
     };
-    if der_bytes.len() <= MAX_ONE {
+    let cost = der_bytes.len() + h.heap_bytes();
+    if der_bytes.len() <= MAX_ONE && cost <= MAX_ALL / 16 {
         if let Ok(mut m) = seen.lock() {
-            if m.len() >= MAX_ENTRIES {
-                m.clear();
+            if m.1 + cost > MAX_ALL {
+                m.0.clear();
+                m.1 = 0;
             }
-            m.insert(der_bytes.to_vec(), h.clone());
+            m.1 += cost;
+            m.0.insert(der_bytes.to_vec(), h.clone());
         }
     }
     Ok(h)
+}
+
+impl Holder {
+    /// What its texts hold on the heap, about.
+    fn heap_bytes(&self) -> usize {
+        let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        self.name.len()
+            + opt(&self.name_kanji)
+            + opt(&self.organization)
+            + opt(&self.holder_id)
+            + opt(&self.role_error)
+            + self.issuer.len()
+            + self.issuer_short.len()
+            + self.serial.len()
+            + self.not_before.len()
+            + self.not_after.len()
+            + 256
+    }
 }
 
 /// Summarises a parsed certificate.

@@ -148,6 +148,12 @@ impl FileId {
     }
 }
 
+/// Whether [`FileId`] can tell a rewritten file: on Unix the change time
+/// moves with every write and no program can set it back. Elsewhere
+/// (Windows) every part of it can be set by a program, so a validation
+/// that read a cached CRL is not remembered there.
+pub(crate) const FILE_IDENTITY_RELIABLE: bool = cfg!(unix);
+
 /// One look at the CRL cache directory during a validation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CacheLook {
@@ -203,9 +209,75 @@ pub fn hits() -> u64 {
 /// Remembered validations at most, and bytes of their inputs and reports.
 const MAX_ENTRIES: usize = 4096;
 const MAX_BYTES: usize = 32 << 20;
+/// The largest end-entity certificate whose validation is remembered.
+const MAX_CERTIFICATE: usize = 16 << 10;
 /// Results kept per signer certificate and inputs (different times and
 /// settings), newest replacing oldest.
 const PER_KEY: usize = 4;
+
+/// What a report holds on the heap, about: its texts (names from
+/// certificates, which a hostile certificate makes long), the chain's DER
+/// and the CRLs it names (shared with the parsed-CRL table, counted here
+/// all the same, as they outlive it once that is cleared).
+fn report_bytes(r: &PathReport) -> usize {
+    use crate::crl::{RevocationSource, RevocationStatus};
+    let chain: usize = r
+        .chain
+        .iter()
+        .map(|c| {
+            c.subject.len()
+                + c.issuer.len()
+                + c.serial.len()
+                + c.not_before.len()
+                + c.not_after.len()
+                + c.sha256.len()
+                + 64
+        })
+        .sum();
+    let source = |s: &RevocationSource| match s {
+        RevocationSource::Cache(p) => p.as_os_str().len(),
+        RevocationSource::Fetched(u) => u.len(),
+        _ => 0,
+    };
+    let revocation: usize = r
+        .revocation
+        .iter()
+        .map(|i| {
+            let status = match &i.status {
+                RevocationStatus::Good => 0,
+                RevocationStatus::Revoked { at, reason } => {
+                    at.len() + reason.as_ref().map_or(0, String::len)
+                }
+                RevocationStatus::Unknown { why } => why.len(),
+            };
+            let crls: usize = i
+                .crls
+                .iter()
+                .map(|c| {
+                    source(&c.source)
+                        + c.issuer.len()
+                        + c.number.as_ref().map_or(0, String::len)
+                        + c.this_update.len()
+                        + c.next_update.as_ref().map_or(0, String::len)
+                        + c.scope.len()
+                        + c.der.len()
+                        + 64
+                })
+                .sum();
+            i.subject.len() + status + source(&i.source) + 2 * 32 + crls + 64
+        })
+        .sum();
+    let status = match r.status.failure() {
+        Some(f) => format!("{f:?}").len(),
+        None => 0,
+    };
+    chain
+        + revocation
+        + status
+        + r.role_error.as_ref().map_or(0, String::len)
+        + r.role.as_ref().map_or(0, |role| format!("{role:?}").len())
+        + r.chain_der.iter().map(Vec::len).sum::<usize>()
+}
 
 #[derive(Default)]
 struct Memo {
@@ -314,11 +386,12 @@ pub(crate) fn remember(input: &PathInput<'_>, log: TimeLog, outside: Outside, re
     if !ENABLED.load(AtomicOrdering::Relaxed) || outside.volatile {
         return;
     }
+    // Real certificates are 1–2 KB; a larger one is validated each time.
+    if input.end_entity.len() > MAX_CERTIFICATE {
+        return;
+    }
     let inputs = Inputs::of(input);
-    let bytes = input.end_entity.len()
-        + inputs.bytes()
-        + report.chain_der.iter().map(Vec::len).sum::<usize>()
-        + 4096;
+    let bytes = input.end_entity.len() + inputs.bytes() + report_bytes(report) + 1024;
     if bytes > MAX_BYTES / 8 {
         return;
     }
