@@ -100,6 +100,7 @@ ensure_ui_tools() {
 ensure_test_tools() {
   cargo_tool tauri-driver tauri-driver "$TAURI_DRIVER_VERSION" --locked
   ensure_pyhanko
+  ensure_fhir_resources
 }
 
 # pyHanko (PyPI), a peer we did not write, in the tools' virtual environment:
@@ -113,6 +114,19 @@ ensure_pyhanko() {
   log "installing pyHanko $PYHANKO_VERSION into $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q "pyHanko==$PYHANKO_VERSION"
+}
+
+# fhir.resources (PyPI), a FHIR implementation we did not write, in the same
+# virtual environment: the test command parses our HS038 output with it.
+FHIR_RESOURCES_VERSION=8.3.0
+ensure_fhir_resources() {
+  local venv="$TOOLS/pyvenv"
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  if "$venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('fhir.resources') != '$FHIR_RESOURCES_VERSION')" 2>/dev/null; then
+    return 0
+  fi
+  log "installing fhir.resources $FHIR_RESOURCES_VERSION into $venv"
+  "$venv/bin/pip" install -q "fhir.resources==$FHIR_RESOURCES_VERSION"
 }
 
 # The repository must stand alone: a stranger's clone has no workspace folder

@@ -23,10 +23,20 @@
 //! - Identifiers: patient `urn:oid:1.2.392.100495.20.3.51.1<10桁>`,
 //!   organizations `http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no`.
 //!
+//! - The JP-CLINS invariants of `InvariantsRules.fsh` (jami-fhir-jp-wg/
+//!   clinical-core) that apply to the Patient: R1010 (at most one local
+//!   patient ID, well formed), R1013 (the form of an insurance member or
+//!   public-payer ID), R1113 (no ideographic space in names).
+//!
 //! # Writing
-//! Text-only sections carry `text.status = additional` XHTML and `emptyReason`
-//! `unavailable` (「特になし」: `nilknown`); diagnoses are Condition resources,
-//! the occupation an Observation (LOINC 11341-5), attachments DocumentReferences.
+//! Text-only sections carry `text.status = additional` XHTML, and an
+//! `emptyReason` only for 「特になし」 (`nilknown`); diagnoses, which the form
+//! does not code, are a text-only section 340 as in the JP-CLINS NoEntry
+//! example; the occupation is an Observation (LOINC 11341-5), attachments
+//! DocumentReferences. Bundle, Composition and Patient carry
+//! `meta.lastUpdated` and `meta.profile` with its version (`…|1`); the
+//! Patient exactly one local identifier (the recipient's patient ID is a
+//! line of section 910).
 //! `urn:uuid` values are derived from the letter (see `uuid`), so the output
 //! is byte-stable.
 //!
@@ -56,6 +66,16 @@ use std::collections::BTreeMap;
 /// Profile of the Bundle.
 pub const BUNDLE_PROFILE: &str =
     "http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_eReferral";
+/// Profile of the Patient.
+pub const PATIENT_PROFILE: &str = "http://jpfhir.jp/fhir/eCS/StructureDefinition/JP_Patient_eCS";
+/// The profile version written in `meta.profile` (`<profile>|1`), as the
+/// JP-CLINS authors' examples do.
+pub const PROFILE_VERSION: &str = "1";
+/// 被保険者個人識別子 (JP-CLINS R1012, R1013).
+pub const INSURANCE_ID_SYSTEM: &str = "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID";
+/// 公費受給者識別子 (JP-CLINS R1012).
+pub const PUBLIC_PAYER_ID_SYSTEM: &str =
+    "http://jpfhir.jp/fhir/clins/Idsystem/JP_PublicPayer_memberID";
 /// Profile of the Composition.
 pub const COMPOSITION_PROFILE: &str =
     "http://jpfhir.jp/fhir/eReferral/StructureDefinition/JP_Composition_eReferral";
@@ -753,21 +773,111 @@ pub fn validate(bundle: &Value) -> Vec<Problem> {
 
     if let Some(pi) = patient_idx {
         if let Some(p) = entries_at(bundle, pi) {
-            let ok = arr(p, "identifier").iter().any(|id| {
-                str_of(id, "system")
-                    .and_then(|s| s.strip_prefix(PATIENT_ID_PREFIX))
-                    .is_some_and(is_institution_number)
-                    && str_of(id, "value").is_some_and(|v| !v.trim().is_empty())
-            });
-            if !ok {
+            patient_invariants(&mut v, p, &format!("Bundle.entry[{pi}].resource"));
+        }
+    }
+    v.problems
+}
+
+/// `[^:^\s^　]` of the JP-CLINS patterns: no colon, caret, white space or
+/// ideographic space.
+fn id_part_char(c: char) -> bool {
+    !matches!(c, ':' | '^' | '\u{3000}') && !c.is_whitespace()
+}
+
+/// R1013: `^[0-9]{8}:[^:^\s^　]*:[^:^\s^　]*:(.{0}|[0-9][0-9])$`.
+pub fn is_insurance_member_id(value: &str) -> bool {
+    let parts: Vec<&str> = value.split(':').collect();
+    matches!(parts.as_slice(), [insurer, symbol, number, branch]
+        if insurer.len() == 8
+            && insurer.bytes().all(|b| b.is_ascii_digit())
+            && symbol.chars().all(id_part_char)
+            && number.chars().all(id_part_char)
+            && (branch.is_empty() || (branch.len() == 2 && branch.bytes().all(|b| b.is_ascii_digit()))))
+}
+
+/// R1013 (public payer): `^[0-9]{8}::[^:^\s^　]{7}:$`.
+fn is_public_payer_id(value: &str) -> bool {
+    let parts: Vec<&str> = value.split(':').collect();
+    matches!(parts.as_slice(), [payer, "", recipient, ""]
+        if payer.len() == 8
+            && payer.bytes().all(|b| b.is_ascii_digit())
+            && recipient.chars().count() == 7
+            && recipient.chars().all(id_part_char))
+}
+
+/// The JP_Patient_eCS invariants of `InvariantsRules.fsh`
+/// (jami-fhir-jp-wg/clinical-core) that a received letter must meet.
+fn patient_invariants(v: &mut V<'_>, p: &Value, path: &str) {
+    const LOCAL_PREFIX: &str = "urn:oid:1.2.392.100495.20.3.51.";
+    let ids = arr(p, "identifier");
+    // R1010: at most one local patient ID, and its system is
+    // LOCAL_PREFIX + "1" + a 10-digit institution number.
+    let local: Vec<&str> = ids
+        .iter()
+        .filter_map(|id| str_of(id, "system"))
+        .filter(|s| s.starts_with(LOCAL_PREFIX))
+        .collect();
+    let well_formed = |s: &str| {
+        s.strip_prefix(LOCAL_PREFIX)
+            .and_then(|r| r.strip_prefix('1'))
+            .is_some_and(is_institution_number)
+    };
+    if local.len() > 1 || local.iter().any(|s| !well_formed(s)) {
+        v.push(
+            format!("{path}.identifier"),
+            Rule::Invariant {
+                id: "R1010".into(),
+                value: Some(local.join(", ")),
+            },
+        );
+    }
+    // R1013: the form of an insurance member ID or public-payer ID, when given.
+    for (system, id, ok) in [
+        (
+            INSURANCE_ID_SYSTEM,
+            "R1013",
+            is_insurance_member_id as fn(&str) -> bool,
+        ),
+        (
+            PUBLIC_PAYER_ID_SYSTEM,
+            "R1013-publicPayer",
+            is_public_payer_id,
+        ),
+    ] {
+        for (i, ident) in ids.iter().enumerate() {
+            if str_of(ident, "system") != Some(system) {
+                continue;
+            }
+            let value = str_of(ident, "value").unwrap_or_default();
+            if !ok(value) {
                 v.push(
-                    format!("Bundle.entry[{pi}].resource.identifier.where(system='{PATIENT_ID_PREFIX}<保険医療機関番号>')"),
-                    Rule::Required,
+                    format!("{path}.identifier[{i}].value"),
+                    Rule::Invariant {
+                        id: id.into(),
+                        value: Some(value.into()),
+                    },
                 );
             }
         }
     }
-    v.problems
+    // R1113: no ideographic space in a kanji or kana name.
+    for (i, n) in arr(p, "name").iter().enumerate() {
+        let has_representation = arr(n, "extension")
+            .iter()
+            .any(|e| str_of(e, "url") == Some(NAME_REPRESENTATION));
+        if let Some(text) =
+            str_of(n, "text").filter(|t| has_representation && t.contains('\u{3000}'))
+        {
+            v.push(
+                format!("{path}.name[{i}].text"),
+                Rule::Invariant {
+                    id: "R1113".into(),
+                    value: Some(text.into()),
+                },
+            );
+        }
+    }
 }
 
 fn entries_at(bundle: &Value, i: usize) -> Option<&Value> {
@@ -879,6 +989,12 @@ fn address_of(res: &Value) -> (Option<String>, Option<String>) {
         return (None, None);
     };
     let postal = str_of(a, "postalCode").map(str::to_owned);
+    // 「〒〈郵便番号〉」 alone stands for an address given by its postal code.
+    if let (Some(p), Some(t)) = (postal.as_deref(), str_of(a, "text")) {
+        if t == format!("〒{p}") {
+            return (postal, None);
+        }
+    }
     let text = str_of(a, "text").map(str::to_owned).or_else(|| {
         let mut parts: Vec<&str> = Vec::new();
         parts.extend(str_of(a, "state"));
@@ -1145,7 +1261,17 @@ fn extract(
             slot.get_or_insert(value);
         }
         patient.id = from_id.or(other_id).unwrap_or_default();
-        patient.recipient_id = to_id;
+        // Older writers (and Inkan before JP-CLINS R1010) put the
+        // recipient's ID among the identifiers; now the 910 narrative names it.
+        patient.recipient_id = to_id.or_else(|| {
+            to_section.and_then(|s| {
+                lines(&narrative(s, None)).into_iter().find_map(|l| {
+                    l.strip_prefix(RECIPIENT_ID_LABEL)
+                        .map(|v| v.trim().to_owned())
+                        .filter(|v| !v.is_empty())
+                })
+            })
+        });
         let (name, kana) = name_parts(p);
         patient.name = name.unwrap_or_default();
         patient.kana = kana.unwrap_or_default();
@@ -1224,7 +1350,21 @@ fn structured_section(
             if conditions.is_empty() {
                 letter.diagnoses = lines(&narrative(s, None))
                     .into_iter()
-                    .map(|name| Diagnosis { name, onset: None })
+                    .map(|line| {
+                        match line
+                            .strip_suffix('）')
+                            .and_then(|l| l.rsplit_once(ONSET_OPEN))
+                        {
+                            Some((name, onset)) if !name.trim().is_empty() => Diagnosis {
+                                name: name.trim().to_owned(),
+                                onset: Some(onset.trim().to_owned()),
+                            },
+                            _ => Diagnosis {
+                                name: line,
+                                onset: None,
+                            },
+                        }
+                    })
                     .collect();
             } else {
                 letter.diagnoses = conditions
@@ -1323,38 +1463,15 @@ fn adopt_body(letter: &mut ReferralLetter, inner: ReferralLetter) {
     }
 }
 
-/// Standard base64 (FHIR `base64Binary`), whitespace tolerated.
+/// Standard base64 (FHIR `base64Binary`), whitespace tolerated; padding
+/// and trailing bits are checked (the `base64` crate's standard engine).
 fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    fn val(c: u8) -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    }
+    use base64::Engine as _;
     if s.len() > crate::MAX_LETTER_BYTES * 2 {
         return None;
     }
     let clean: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    let body = clean
-        .strip_suffix(b"==")
-        .or_else(|| clean.strip_suffix(b"="))
-        .unwrap_or(&clean);
-    let mut out = Vec::with_capacity(body.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for &c in body {
-        acc = (acc << 6) | val(c)?;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
+    base64::engine::general_purpose::STANDARD.decode(clean).ok()
 }
 
 // ---------------------------------------------------------------------------
@@ -1404,17 +1521,13 @@ fn section(
     entries: Vec<J>,
     subsections: Vec<J>,
 ) -> J {
-    let empty_reason = (entries.is_empty() && subsections.is_empty() && div.is_some()).then(|| {
-        // 「特になし」 is a statement that nothing is known (nilknown); any other
-        // text-only section simply has no structured entries (unavailable).
-        let nil = div.as_deref() == Some(xhtml::from_text(NILKNOWN_TEXT).as_str());
-        let (code, display) = if nil {
-            ("nilknown", "Nil Known")
-        } else {
-            ("unavailable", "Unavailable")
-        };
-        concept(EMPTY_REASON_SYSTEM, code, Some(display))
-    });
+    // 「特になし」 states that nothing is known (nilknown). Any other
+    // text-only section carries its content in the narrative and no
+    // emptyReason, as the JP-CLINS authors' NoEntry example does: a reason
+    // for emptiness beside a narrative that is not empty misleads a reader.
+    let nil = div.as_deref() == Some(xhtml::from_text(NILKNOWN_TEXT).as_str());
+    let empty_reason = (entries.is_empty() && subsections.is_empty() && nil)
+        .then(|| concept(EMPTY_REASON_SYSTEM, "nilknown", Some("Nil Known")));
     obj(vec![
         ("title", Some(s(title))),
         ("code", Some(section_code_concept(code, title))),
@@ -1466,14 +1579,28 @@ fn practitioner(d: &Doctor) -> J {
     ])
 }
 
+/// An address always has its `text` (JP_Patient_eCS and
+/// JP_Organization_eCS require it): a postal code alone is written as
+/// 「〒〈郵便番号〉」, which reading turns back into the postal code alone.
 fn address(postal: Option<&str>, text: Option<&str>) -> Option<J> {
-    (postal.is_some() || text.is_some()).then(|| {
-        J::A(vec![obj(vec![
-            ("text", text.map(s)),
-            ("postalCode", postal.map(s)),
-            ("country", Some(s("JP"))),
-        ])])
-    })
+    let text = text
+        .map(str::to_owned)
+        .or_else(|| postal.map(|p| format!("〒{p}")))?;
+    Some(J::A(vec![obj(vec![
+        ("text", Some(s(text))),
+        ("postalCode", postal.map(s)),
+        ("country", Some(s("JP"))),
+    ])]))
+}
+
+fn meta(profile: &str, last_updated: &str) -> J {
+    obj(vec![
+        ("lastUpdated", Some(s(last_updated))),
+        (
+            "profile",
+            Some(J::A(vec![s(format!("{profile}|{PROFILE_VERSION}"))])),
+        ),
+    ])
 }
 
 fn organization(i: &Institution) -> J {
@@ -1556,7 +1683,12 @@ fn organization(i: &Institution) -> J {
     ])
 }
 
-fn party_narrative(i: &Institution, doctor: Option<&Doctor>) -> String {
+/// The line of the 910 narrative that names the patient's ID at the
+/// recipient: JP-CLINS allows one local patient identifier only (R1010),
+/// the referrer's.
+const RECIPIENT_ID_LABEL: &str = "紹介先の患者ID ";
+
+fn party_narrative(i: &Institution, doctor: Option<&Doctor>, patient_id: Option<&str>) -> String {
     let mut lines = vec![format!("{}　{}", i.name, i.department)];
     let addr = [
         i.postal_code.as_deref().map(|p| format!("〒{p}")),
@@ -1575,6 +1707,9 @@ fn party_narrative(i: &Institution, doctor: Option<&Doctor>) -> String {
     lines.push(format!("保険医療機関番号 {}", i.number));
     if let Some(d) = doctor {
         lines.push(format!("医師 {}", d.name));
+    }
+    if let Some(id) = patient_id {
+        lines.push(format!("{RECIPIENT_ID_LABEL}{id}"));
     }
     xhtml::from_text(&lines.join("\n"))
 }
@@ -1608,26 +1743,16 @@ fn bundle_of(l: &ReferralLetter) -> J {
     let year = stamp.map(|s| s.date().year).unwrap_or_default();
     let date = stamp.map(|s| s.date().iso()).unwrap_or_default();
     let timestamp = stamp.map(|s| s.instant_ms()).unwrap_or_default();
+    let last_updated = timestamp.clone();
 
     let mut extra_entries: Vec<(String, J)> = Vec::new();
     let p = &l.patient;
     let patient_ref = reference(&ids.patient, "Patient");
 
-    // 340: one Condition per diagnosis.
-    let mut condition_refs = Vec::new();
-    for (i, d) in l.diagnoses.iter().enumerate() {
-        let url = urn(&id(&format!("condition-{i}")));
-        condition_refs.push(reference(&url, "Condition"));
-        extra_entries.push((
-            url,
-            obj(vec![
-                ("resourceType", Some(s("Condition"))),
-                ("code", Some(obj(vec![("text", Some(s(&d.name)))]))),
-                ("subject", Some(patient_ref.clone())),
-                ("onsetDateTime", d.onset.as_deref().map(s)),
-            ]),
-        ));
-    }
+    // 340: the form's diagnoses are free text, not coded: a text-only
+    // section, as the JP-CLINS authors' NoEntry example writes it. A
+    // Condition must carry a MEDIS code, a verification status and an
+    // identifier (JP_Condition_eCS), which an uncoded diagnosis has not.
     let diagnoses_div = xhtml::wrap(&format!(
         "<ul>{}</ul>",
         l.diagnoses
@@ -1636,7 +1761,7 @@ fn bundle_of(l: &ReferralLetter) -> J {
                 let onset = d
                     .onset
                     .as_deref()
-                    .map(|o| format!("（発症 {}）", crate::xml::escape_text(o)))
+                    .map(|o| format!("{ONSET_OPEN}{}）", crate::xml::escape_text(o)))
                     .unwrap_or_default();
                 format!("<li>{}{onset}</li>", crate::xml::escape_text(&d.name))
             })
@@ -1736,13 +1861,7 @@ fn bundle_of(l: &ReferralLetter) -> J {
             vec![],
             vec![],
         ),
-        section(
-            "340",
-            title_of("340"),
-            Some(diagnoses_div),
-            condition_refs,
-            vec![],
-        ),
+        section("340", title_of("340"), Some(diagnoses_div), vec![], vec![]),
         section(
             "360",
             title_of("360"),
@@ -1791,14 +1910,18 @@ fn bundle_of(l: &ReferralLetter) -> J {
         section(
             "920",
             "紹介元情報",
-            Some(party_narrative(from, Some(&l.from.doctor))),
+            Some(party_narrative(from, Some(&l.from.doctor), None)),
             from_entries,
             vec![],
         ),
         section(
             "910",
             "紹介先情報",
-            Some(party_narrative(to, l.to.doctor.as_ref())),
+            Some(party_narrative(
+                to,
+                l.to.doctor.as_ref(),
+                l.patient.recipient_id.as_deref(),
+            )),
             to_entries,
             vec![],
         ),
@@ -1841,13 +1964,7 @@ fn bundle_of(l: &ReferralLetter) -> J {
     };
     let composition = obj(vec![
         ("resourceType", Some(s("Composition"))),
-        (
-            "meta",
-            Some(obj(vec![(
-                "profile",
-                Some(J::A(vec![s(COMPOSITION_PROFILE)])),
-            )])),
-        ),
+        ("meta", Some(meta(COMPOSITION_PROFILE, &last_updated))),
         ("language", Some(s("ja"))),
         (
             "extension",
@@ -1909,22 +2026,15 @@ fn bundle_of(l: &ReferralLetter) -> J {
         ("section", Some(J::A(top))),
     ]);
 
-    let mut identifiers = vec![obj(vec![
+    // Exactly one local patient identifier, the referrer's (R1010); the
+    // recipient's ID is named in the 910 narrative.
+    let identifiers = vec![obj(vec![
         (
             "system",
             Some(s(format!("{PATIENT_ID_PREFIX}{}", from.number))),
         ),
         ("value", Some(s(&p.id))),
     ])];
-    if let Some(rid) = &p.recipient_id {
-        identifiers.push(obj(vec![
-            (
-                "system",
-                Some(s(format!("{PATIENT_ID_PREFIX}{}", to.number))),
-            ),
-            ("value", Some(s(rid))),
-        ]));
-    }
     let gender = match p.sex {
         Sex::Male => "male",
         Sex::Female => "female",
@@ -1933,6 +2043,7 @@ fn bundle_of(l: &ReferralLetter) -> J {
     };
     let patient = obj(vec![
         ("resourceType", Some(s("Patient"))),
+        ("meta", Some(meta(PATIENT_PROFILE, &last_updated))),
         ("identifier", Some(J::A(identifiers))),
         ("name", Some(names(&p.name, Some(&p.kana)))),
         (
@@ -1975,10 +2086,7 @@ fn bundle_of(l: &ReferralLetter) -> J {
 
     obj(vec![
         ("resourceType", Some(s("Bundle"))),
-        (
-            "meta",
-            Some(obj(vec![("profile", Some(J::A(vec![s(BUNDLE_PROFILE)])))])),
-        ),
+        ("meta", Some(meta(BUNDLE_PROFILE, &last_updated))),
         ("language", Some(s("ja"))),
         (
             "identifier",
@@ -2000,6 +2108,8 @@ fn bundle_of(l: &ReferralLetter) -> J {
 }
 
 const OCCUPATION_ID: &str = crate::hs008::OCCUPATION_ID;
+/// How the 340 narrative gives a diagnosis's onset: 「病名（発症 2025-03）」.
+const ONSET_OPEN: &str = "（発症 ";
 
 #[cfg(test)]
 mod tests {
@@ -2035,12 +2145,14 @@ mod tests {
     }
 
     #[test]
-    fn nothing_known_sections_say_nilknown() {
+    fn nothing_known_sections_say_nilknown_and_narrative_sections_no_empty_reason() {
         let json =
             String::from_utf8(write(&ReferralLetter::example()).expect("write")).expect("utf8");
         // allergies are 「特になし」 in the example
         assert!(json.contains("\"code\": \"nilknown\""));
-        assert!(json.contains("\"code\": \"unavailable\""));
+        // Every other text-only section carries its narrative alone.
+        assert!(!json.contains("unavailable"), "{json}");
+        assert_eq!(json.matches("\"emptyReason\"").count(), 1, "{json}");
     }
 
     #[test]
@@ -2048,6 +2160,9 @@ mod tests {
         assert_eq!(base64_decode("aGVsbG8=").as_deref(), Some(&b"hello"[..]));
         assert_eq!(base64_decode("aGVs\nbG8h").as_deref(), Some(&b"hello!"[..]));
         assert_eq!(base64_decode("a$=="), None);
+        // Unpadded and non-canonical trailing bits are not base64Binary.
+        assert_eq!(base64_decode("aGVsbG8"), None);
+        assert_eq!(base64_decode("aGVsbG9="), None);
     }
 
     #[test]

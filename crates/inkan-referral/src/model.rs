@@ -877,8 +877,10 @@ impl ReferralLetter {
             patient: Patient {
                 id: t(&p.id),
                 recipient_id: o(&p.recipient_id),
-                name: t(&p.name),
-                kana: t(&p.kana),
+                // JP-CLINS R1113: family and given name are separated by a
+                // half-width space, never an ideographic one.
+                name: t(&p.name).replace('\u{3000}', " "),
+                kana: t(&p.kana).replace('\u{3000}', " "),
                 sex: p.sex,
                 birth_date: t(&p.birth_date),
                 postal_code: o(&p.postal_code),

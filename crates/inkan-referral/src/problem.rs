@@ -208,6 +208,14 @@ pub enum Rule {
         /// The value found.
         value: String,
     },
+    /// A JP-CLINS profile invariant (`InvariantsRules.fsh` of
+    /// jami-fhir-jp-wg/clinical-core) does not hold.
+    Invariant {
+        /// The invariant's id, e.g. `R1010`.
+        id: String,
+        /// The value concerned, when there is one.
+        value: Option<String>,
+    },
     /// A code outside its value set.
     Code {
         /// The value found.
@@ -282,6 +290,7 @@ impl Rule {
             Rule::JsonType { .. } => "referral.json_type",
             Rule::Instant { .. } => "referral.instant",
             Rule::BundleIdentifier { .. } => "referral.bundle_identifier",
+            Rule::Invariant { .. } => "referral.invariant",
             Rule::Code { .. } => "referral.code",
             Rule::AttachmentType { .. } => "referral.attachment_type",
             Rule::Xhtml(r) => r.code(),
@@ -457,6 +466,21 @@ impl Rule {
                 format!("「{}」: 〈保険医療機関番号10桁〉^〈西暦4桁〉^〈英数字とハイフン36文字以内〉ではありません", shown(value)),
                 format!("\"{}\" is not <institution number (10 digits)>^<year (4 digits)>^<ID (up to 36 of A-Za-z0-9-)>", shown(value)),
             ),
+            Rule::Invariant { id, value } => {
+                let (ja, en) = invariant_text(id);
+                let v = value
+                    .as_deref()
+                    .map(|v| format!("「{}」: ", shown(v)))
+                    .unwrap_or_default();
+                let ve = value
+                    .as_deref()
+                    .map(|v| format!("\"{}\": ", shown(v)))
+                    .unwrap_or_default();
+                Text::new(
+                    format!("{v}{ja}（JP-CLINS {id}）"),
+                    format!("{ve}{en} (JP-CLINS {id})"),
+                )
+            }
             Rule::Code { value, allowed } => Text::new(
                 format!("コード「{}」は使えません（可: {allowed}）", shown(value)),
                 format!("code \"{}\" is not allowed (allowed: {allowed})", shown(value)),
@@ -493,6 +517,37 @@ impl Localized for Problem {
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.text().en)
+    }
+}
+
+/// What each ported JP-CLINS invariant says, in both languages.
+fn invariant_text(id: &str) -> (&'static str, &'static str) {
+    match id {
+        "R1010" => (
+            "施設患者IDは1つだけで、systemは urn:oid:1.2.392.100495.20.3.51.1〈保険医療機関番号10桁〉でなければなりません",
+            "at most one local patient ID, with system urn:oid:1.2.392.100495.20.3.51.1<10-digit institution number>",
+        ),
+        "R1012" => (
+            "被保険者個人識別子（JP_Insurance_memberID）または公費受給者識別子（JP_PublicPayer_memberID）のどちらか1つが必要です",
+            "exactly one insurance member ID (JP_Insurance_memberID) or public-payer ID (JP_PublicPayer_memberID) is required",
+        ),
+        "R1013" => (
+            "被保険者個人識別子は「保険者番号8桁:記号:番号:枝番2桁」の形式で、空白を含みません",
+            "the insurance member ID must be \"<insurer number, 8 digits>:<symbol>:<number>:<branch, 2 digits or empty>\" without spaces",
+        ),
+        "R1013-publicPayer" => (
+            "公費受給者識別子は「公費負担者番号8桁::受給者番号7桁:」の形式です",
+            "the public-payer ID must be \"<payer number, 8 digits>::<recipient number, 7 characters>:\"",
+        ),
+        "R1113" => (
+            "患者氏名（漢字・カナ）に全角空白は使えません（姓と名は半角空白で区切ります）",
+            "a patient name (kanji or kana) must not contain an ideographic space (separate family and given name with a half-width space)",
+        ),
+        "R02151" => (
+            "Bundle.identifier.system は http://jpfhir.jp/fhir/clins/bundle-identifier でなければなりません",
+            "Bundle.identifier.system must be http://jpfhir.jp/fhir/clins/bundle-identifier",
+        ),
+        _ => ("プロファイルの制約を満たしていません", "a profile constraint does not hold"),
     }
 }
 

@@ -1,0 +1,216 @@
+//! HS038 output against the JP-CLINS profiles (jami-fhir-jp-wg/clinical-core:
+//! `input/fsh/profiles/CLINS/`, `input/fsh/invariants/InvariantsRules.fsh`),
+//! and the ported invariants in `hs038::validate`, each on a letter that
+//! breaks it.
+#![allow(clippy::unwrap_used)]
+
+use inkan_referral::problem::Rule;
+use inkan_referral::{check, hs038, ReferralLetter};
+use serde_json::Value;
+
+fn bundle(letter: &ReferralLetter) -> Value {
+    serde_json::from_slice(&hs038::write(letter).unwrap()).unwrap()
+}
+
+fn resource<'a>(b: &'a Value, ty: &str) -> &'a Value {
+    b["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .find(|r| r["resourceType"] == ty)
+        .unwrap_or_else(|| panic!("no {ty}"))
+}
+
+fn patient_mut(b: &mut Value) -> &mut Value {
+    b["entry"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .map(|e| &mut e["resource"])
+        .find(|r| r["resourceType"] == "Patient")
+        .unwrap()
+}
+
+/// The ids of the invariants `validate` reports.
+fn invariants(b: &Value) -> Vec<String> {
+    hs038::validate(b)
+        .into_iter()
+        .filter_map(|p| match p.rule {
+            Rule::Invariant { id, .. } => Some(id),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn bundle_composition_and_patient_carry_last_updated_and_a_versioned_profile() {
+    let b = bundle(&ReferralLetter::example());
+    for (r, profile) in [
+        (&b, hs038::BUNDLE_PROFILE),
+        (resource(&b, "Composition"), hs038::COMPOSITION_PROFILE),
+        (resource(&b, "Patient"), hs038::PATIENT_PROFILE),
+    ] {
+        assert_eq!(
+            r["meta"]["profile"][0],
+            format!("{profile}|{}", hs038::PROFILE_VERSION)
+        );
+        let updated = r["meta"]["lastUpdated"].as_str().unwrap();
+        assert_eq!(updated, b["timestamp"].as_str().unwrap());
+    }
+}
+
+#[test]
+fn the_patient_has_exactly_one_local_id_and_the_recipients_id_is_in_the_910_narrative_r1010() {
+    let mut l = ReferralLetter::example();
+    l.patient.recipient_id = Some("H-0099".into());
+    let b = bundle(&l);
+    let p = resource(&b, "Patient");
+    let local: Vec<&Value> = p["identifier"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| {
+            i["system"]
+                .as_str()
+                .unwrap()
+                .starts_with("urn:oid:1.2.392.100495.20.3.51.")
+        })
+        .collect();
+    assert_eq!(local.len(), 1, "{p:#}");
+    let comp = resource(&b, "Composition");
+    let to = comp["section"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["code"]["coding"][0]["code"] == "910")
+        .unwrap();
+    assert!(
+        to["text"]["div"]
+            .as_str()
+            .unwrap()
+            .contains("紹介先の患者ID H-0099"),
+        "{to:#}"
+    );
+    assert!(invariants(&b).is_empty());
+    // And it comes back.
+    let read = check(&hs038::write(&l).unwrap()).unwrap();
+    assert_eq!(read.letter.patient.recipient_id.as_deref(), Some("H-0099"));
+
+    // A second local ID, or one under a malformed system, breaks R1010.
+    let mut two = b.clone();
+    patient_mut(&mut two)["identifier"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"system": "urn:oid:1.2.392.100495.20.3.51.11319876543", "value": "X1"}));
+    assert_eq!(invariants(&two), ["R1010"]);
+    let mut bad = b.clone();
+    patient_mut(&mut bad)["identifier"][0]["system"] =
+        "urn:oid:1.2.392.100495.20.3.51.21310123456".into();
+    assert_eq!(invariants(&bad), ["R1010"]);
+}
+
+#[test]
+fn names_never_hold_an_ideographic_space_r1113() {
+    let mut l = ReferralLetter::example();
+    l.patient.name = "山田\u{3000}花子".into();
+    l.patient.kana = "ヤマダ\u{3000}ハナコ".into();
+    let b = bundle(&l);
+    let names = &resource(&b, "Patient")["name"];
+    assert_eq!(names[0]["text"], "山田 花子");
+    assert_eq!(names[0]["family"], "山田");
+    assert_eq!(names[0]["given"][0], "花子");
+    assert_eq!(names[1]["text"], "ヤマダ ハナコ");
+    assert!(invariants(&b).is_empty());
+
+    let mut bad = b.clone();
+    patient_mut(&mut bad)["name"][0]["text"] = "山田\u{3000}花子".into();
+    assert_eq!(invariants(&bad), ["R1113"]);
+}
+
+#[test]
+fn insurance_and_public_payer_ids_follow_their_form_r1013() {
+    let b = bundle(&ReferralLetter::example());
+    let with = |system: &str, value: &str| {
+        let mut x = b.clone();
+        patient_mut(&mut x)["identifier"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"system": system, "value": value}));
+        invariants(&x)
+    };
+    // The JP-CLINS authors' sample value, an empty branch, an empty symbol.
+    for ok in [
+        "00012345:あいう:１８７:05",
+        "06050116:92045:10:",
+        "39123456::1234567:",
+    ] {
+        assert!(with(hs038::INSURANCE_ID_SYSTEM, ok).is_empty(), "{ok}");
+    }
+    for bad in [
+        "0001234:あいう:１８７:05",
+        "00012345:あ い:１８７:05",
+        "00012345:あいう:１８７:5",
+        "00012345:あいう:１８７",
+        "00012345:あ\u{3000}い:１８７:05",
+    ] {
+        assert_eq!(with(hs038::INSURANCE_ID_SYSTEM, bad), ["R1013"], "{bad}");
+    }
+    assert!(with(hs038::PUBLIC_PAYER_ID_SYSTEM, "12345678::1234567:").is_empty());
+    assert_eq!(
+        with(hs038::PUBLIC_PAYER_ID_SYSTEM, "12345678:x:1234567:"),
+        ["R1013-publicPayer"]
+    );
+    assert_eq!(
+        with(hs038::PUBLIC_PAYER_ID_SYSTEM, "12345678::123456:"),
+        ["R1013-publicPayer"]
+    );
+}
+
+#[test]
+fn addresses_always_have_text() {
+    let mut l = ReferralLetter::example();
+    l.patient.address = None;
+    l.patient.postal_code = Some("100-0001".into());
+    l.to.institution.address = None;
+    let b = bundle(&l);
+    let a = &resource(&b, "Patient")["address"][0];
+    assert_eq!(a["text"], "〒100-0001");
+    assert_eq!(a["postalCode"], "100-0001");
+    for e in b["entry"].as_array().unwrap() {
+        for a in e["resource"]["address"].as_array().into_iter().flatten() {
+            assert!(a["text"].is_string(), "{a:#}");
+        }
+    }
+    // It reads back as the postal code alone.
+    let read = check(&hs038::write(&l).unwrap()).unwrap();
+    assert_eq!(read.problems, vec![]);
+    assert_eq!(read.letter.patient.address, None);
+    assert_eq!(read.letter.patient.postal_code.as_deref(), Some("100-0001"));
+}
+
+#[test]
+fn uncoded_diagnoses_are_a_text_only_section_340_without_conditions() {
+    let l = ReferralLetter::example();
+    assert!(l.diagnoses.iter().any(|d| d.onset.is_some()));
+    let b = bundle(&l);
+    assert!(
+        b["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["resource"]["resourceType"] != "Condition"),
+        "a Condition without a MEDIS code, verification status and identifier does not meet JP_Condition_eCS"
+    );
+    let read = check(&hs038::write(&l).unwrap()).unwrap();
+    assert_eq!(
+        read.letter.diagnoses, l.diagnoses,
+        "names and onsets come back"
+    );
+}
+
+#[test]
+fn the_example_passes_every_ported_invariant() {
+    let b = bundle(&ReferralLetter::example());
+    assert_eq!(hs038::validate(&b), vec![]);
+}
