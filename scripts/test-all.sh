@@ -42,11 +42,12 @@ log "unit and integration tests"
 cargo test --workspace --exclude inkan-e2e --exclude inkan-startup-peer --features "$DEV_FEATURES"
 
 log "HS038 output parses as an R4B Bundle in fhir.resources $FHIR_RESOURCES_VERSION (PyPI)"
+# With the test features: the end-to-end tests run this same binary.
 fhir_out=$(mktemp -d)
-cargo run -q -p inkan-cli -- letter new --example --format hs038 --out "$fhir_out/example.json"
+cargo run -q -p inkan-cli --features dev-tools -- letter new --example --format hs038 --out "$fhir_out/example.json"
 # Every optional item, an ideographic space in the names, a postal code
 # without an address, the recipient's patient ID.
-cargo run -q -p inkan-cli -- letter new --example --format form --out "$fhir_out/form.json"
+cargo run -q -p inkan-cli --features dev-tools -- letter new --example --format form --out "$fhir_out/form.json"
 "$TOOLS/pyvenv/bin/python" - "$fhir_out/form.json" <<'PY'
 import json, sys
 f = json.load(open(sys.argv[1]))
@@ -58,7 +59,7 @@ for key in ("surgeries", "transfusions", "procedures", "remarks"):
     f[key] = "記載あり"
 json.dump(f, open(sys.argv[1], "w"), ensure_ascii=False)
 PY
-cargo run -q -p inkan-cli -- letter new --from "$fhir_out/form.json" --format hs038 --out "$fhir_out/demanding.json"
+cargo run -q -p inkan-cli --features dev-tools -- letter new --from "$fhir_out/form.json" --format hs038 --out "$fhir_out/demanding.json"
 rm "$fhir_out/form.json"
 "$TOOLS/pyvenv/bin/python" scripts/fhir_check.py "$fhir_out"/*.json tests/fixtures/hs038/*.json
 rm -rf "$fhir_out"
