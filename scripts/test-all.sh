@@ -61,7 +61,7 @@ json.dump(f, open(sys.argv[1], "w"), ensure_ascii=False)
 PY
 cargo run -q -p inkan-cli --features dev-tools -- letter new --from "$fhir_out/form.json" --format hs038 --out "$fhir_out/demanding.json"
 rm "$fhir_out/form.json"
-"$TOOLS/pyvenv/bin/python" scripts/fhir_check.py "$fhir_out"/*.json tests/fixtures/hs038/*.json
+"$TOOLS/pyvenv/bin/python" scripts/fhir_check.py "$fhir_out"/*.json tests/fixtures/hs038/*.json tests/fixtures/ereferral-v1/*.json
 rm -rf "$fhir_out"
 
 log "end-to-end tests (pcscd, vpcd, Tauri window under Xvfb)"

@@ -89,6 +89,15 @@ pub const DOC_TYPE_CODE: &str = "57133-1";
 pub const DOC_SUBTYPE_SYSTEM: &str = "http://jpfhir.jp/fhir/Common/CodeSystem/doc-subtypecodes";
 /// Section code system.
 pub const SECTION_SYSTEM: &str = "http://jpfhir.jp/fhir/clins/CodeSystem/document-section";
+/// The section codes of the earlier eReferral IG v1.x (same codes, no 230).
+pub const EREFERRAL_V1_SECTION_SYSTEM: &str =
+    "http://jpfhir.jp/fhir/eReferral/CodeSystem/document-section";
+/// `Bundle.identifier.system` of the eReferral IG v1.x (any value).
+pub const EREFERRAL_V1_BUNDLE_ID_SYSTEM: &str =
+    "http://jpfhir.jp/fhir/core/IdSystem/documentInstance-identifier";
+/// The Bundle profile of the eReferral IG v1.x.
+pub const EREFERRAL_V1_BUNDLE_PROFILE: &str =
+    "http://jpfhir.jp/fhir/eReferral/StructureDefinition/JP_Bundle_eReferral";
 /// The versionNumber extension.
 pub const VERSION_EXTENSION: &str =
     "http://hl7.org/fhir/StructureDefinition/composition-clinicaldocument-versionNumber";
@@ -121,13 +130,13 @@ const TOP_SECTIONS: [(&str, &str, u32, u32); 7] = [
     ("910", "紹介先情報", 1, 1),
     ("200", "CDA参照", 0, 1),
     ("300", "構造情報", 0, 1),
-    ("220", "備考・連絡情報", 0, 1),
-    ("210", "添付情報", 0, 1),
-    ("230", "PDF", 0, 1),
+    ("220", "備考・連絡情報", 0, u32::MAX),
+    ("210", "添付情報", 0, u32::MAX),
+    ("230", "PDF", 0, u32::MAX),
 ];
 
 /// The sections inside 300 構造情報: code, title, allowed occurrences.
-const STRUCTURED_SECTIONS: [(&str, &str, u32, u32); 16] = [
+const STRUCTURED_SECTIONS: [(&str, &str, u32, u32); 20] = [
     ("950", "紹介目的", 1, 1),
     ("340", "傷病名・主訴", 1, 1),
     ("360", "現病歴", 1, 1),
@@ -144,6 +153,12 @@ const STRUCTURED_SECTIONS: [(&str, &str, u32, u32); 16] = [
     ("430", "投薬指示", 0, 1),
     ("620", "検査結果", 0, 1),
     ("330", "臨床経過", 0, 1),
+    // In JP_Composition_eReferral but not in Inkan's form: accepted from
+    // other writers.
+    ("420", "診療方針指示", 0, 1),
+    ("810", "医療機器", 0, 1),
+    ("410", "事前指示", 0, 1),
+    ("830", "臨床研究参加", 0, 1),
 ];
 
 const EMPTY_REASONS: [&str; 6] = [
@@ -185,8 +200,19 @@ fn codings(cc: Option<&Value>) -> impl Iterator<Item = (&str, &str)> {
 
 fn section_code(section: &Value) -> Option<&str> {
     codings(get(section, "code"))
-        .find(|(sys, _)| *sys == SECTION_SYSTEM)
+        .find(|(sys, _)| *sys == SECTION_SYSTEM || *sys == EREFERRAL_V1_SECTION_SYSTEM)
         .map(|(_, code)| code)
+}
+
+/// Whether the Bundle is written to the earlier eReferral IG v1.x (its
+/// profile or its identifier system says so), not to JP-CLINS.
+fn is_ereferral_v1(bundle: &Value) -> bool {
+    arr(get(bundle, "meta").unwrap_or(&Value::Null), "profile")
+        .iter()
+        .filter_map(Value::as_str)
+        .any(|p| p.split('|').next() == Some(EREFERRAL_V1_BUNDLE_PROFILE))
+        || get(bundle, "identifier").and_then(|i| str_of(i, "system"))
+            == Some(EREFERRAL_V1_BUNDLE_ID_SYSTEM)
 }
 
 /// CodeableConcept text, else the first coding display.
@@ -451,12 +477,13 @@ impl V<'_> {
             if (*code == "200" || *code == "300") && n <= 1 {
                 continue;
             }
-            if n < *min as usize || n > *max as usize {
+            let max = (*max != u32::MAX).then_some(*max);
+            if n < *min as usize || max.is_some_and(|m| n > m as usize) {
                 self.push(
                     format!("{path}.where(code='{code}' {title})"),
                     Rule::Cardinality {
                         min: *min,
-                        max: Some(*max),
+                        max,
                         found: n,
                     },
                 );
@@ -498,8 +525,20 @@ pub fn validate(bundle: &Value) -> Vec<Problem> {
         return v.problems;
     }
     v.fixed("Bundle.type".into(), str_of(bundle, "type"), "document");
+    let v1 = is_ereferral_v1(bundle);
     match get(bundle, "identifier") {
         None => v.push("Bundle.identifier", Rule::Required),
+        // eReferral IG v1.x: its own system, any non-empty value.
+        Some(id) if v1 => {
+            v.fixed(
+                "Bundle.identifier.system".into(),
+                str_of(id, "system"),
+                EREFERRAL_V1_BUNDLE_ID_SYSTEM,
+            );
+            if str_of(id, "value").is_none_or(|s| s.trim().is_empty()) {
+                v.push("Bundle.identifier.value", Rule::Required);
+            }
+        }
         Some(id) => {
             v.fixed(
                 "Bundle.identifier.system".into(),
@@ -634,7 +673,14 @@ pub fn validate(bundle: &Value) -> Vec<Problem> {
         .flat_map(|c| codings(Some(c)))
         .filter(|(s, _)| *s == DOC_SUBTYPE_SYSTEM)
         .collect();
+    // eReferral IG v1.x fixes the category to the document type itself.
+    let v1_category = v1
+        && arr(comp, "category")
+            .iter()
+            .flat_map(|c| codings(Some(c)))
+            .any(|(s, c)| s == DOC_TYPE_SYSTEM && c == DOC_TYPE_CODE);
     match cats.first() {
+        None if v1_category => {}
         None => v.push(format!("{cp}.category"), Rule::Required),
         Some((_, code)) if !matches!(*code, "OUTPATIENT" | "DISCHARGE") => v.push(
             format!("{cp}.category"),
@@ -1120,6 +1166,7 @@ fn attachments_of(
     index: &Index<'_>,
     path: &str,
     out: &mut Vec<AttachmentRef>,
+    not_shown: &mut Vec<String>,
     problems: &mut Vec<Problem>,
 ) {
     for (i, e) in arr(s, "entry").iter().enumerate() {
@@ -1134,20 +1181,26 @@ fn attachments_of(
                 continue;
             };
             let ct = str_of(a, "contentType").unwrap_or("");
-            let Some(media_type) = AttachmentType::from_media_type(ct) else {
-                problems.push(Problem::new(
-                    format!("{path}.entry[{i}]"),
-                    Rule::AttachmentType { value: ct.into() },
-                ));
-                continue;
-            };
-            let url = str_of(a, "url").unwrap_or("");
-            let file_name = url.rsplit('/').next().unwrap_or(url).to_owned();
             let description = str_of(r, "description")
                 .or_else(|| str_of(a, "title"))
                 .map(str::to_owned)
                 .or_else(|| concept_text(get(r, "type")))
                 .unwrap_or_default();
+            let Some(media_type) = AttachmentType::from_media_type(ct) else {
+                // Any media type is a valid attachment (FHIR R4 Attachment);
+                // Inkan lists PDF and JPEG only, and names the others.
+                if ct.is_empty() {
+                    problems.push(Problem::new(
+                        format!("{path}.entry[{i}]"),
+                        Rule::AttachmentType { value: ct.into() },
+                    ));
+                } else {
+                    not_shown.push(format!("添付（{ct}）：{description}"));
+                }
+                continue;
+            };
+            let url = str_of(a, "url").unwrap_or("");
+            let file_name = url.rsplit('/').next().unwrap_or(url).to_owned();
             out.push(AttachmentRef {
                 file_name,
                 media_type,
@@ -1321,10 +1374,25 @@ fn extract(
                     adopt_body(&mut letter, inner);
                 }
             }
-            Some("220") => letter.remarks = text_or_entries(s, index, None),
-            Some("210") => {
+            // 220 may repeat: every one is kept.
+            Some("220") => {
+                if let Some(t) = text_or_entries(s, index, None) {
+                    letter.remarks = Some(match letter.remarks.take() {
+                        Some(before) => format!("{before}\n{t}"),
+                        None => t,
+                    });
+                }
+            }
+            Some("210") | Some("230") => {
                 let path = format!("{cp}.section[{si}]");
-                attachments_of(s, index, &path, &mut letter.attachments, problems);
+                attachments_of(
+                    s,
+                    index,
+                    &path,
+                    &mut letter.attachments,
+                    &mut letter.not_shown,
+                    problems,
+                );
             }
             _ => {}
         }
@@ -1417,9 +1485,29 @@ fn structured_section(
         Some("620") => set(&mut letter.test_results),
         Some("330") => {
             set(&mut letter.treatment_course);
-            attachments_of(s, index, path, &mut letter.attachments, problems);
+            attachments_of(
+                s,
+                index,
+                path,
+                &mut letter.attachments,
+                &mut letter.not_shown,
+                problems,
+            );
         }
-        _ => {}
+        // Sections Inkan's form has no item for (420 診療方針指示, 810
+        // 医療機器, 410 事前指示, 830 臨床研究参加, or another writer's):
+        // their content is kept and named, not dropped.
+        _ => {
+            if let Some(text) = text_or_entries(s, index, None) {
+                let title = str_of(s, "title")
+                    .map(str::to_owned)
+                    .or_else(|| section_code(s).map(|c| format!("セクション {c}")))
+                    .unwrap_or_else(|| "（無題のセクション）".into());
+                letter
+                    .not_shown
+                    .push(format!("{title}：{}", text.replace('\n', " ")));
+            }
+        }
     }
 }
 

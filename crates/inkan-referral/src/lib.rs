@@ -94,16 +94,19 @@ pub fn read(bytes: &[u8]) -> Result<Document, ReadError> {
     }
 }
 
-/// Reads a letter and validates everything: the serialisation's structural
-/// rules and the form model's rules (required items, institution numbers,
-/// dates, kana, lengths).
+/// Reads a letter and validates it as received: the serialisation's
+/// structural and profile rules, and the form model's rules (required
+/// items, institution numbers, dates, lengths) apart from those that are
+/// only Inkan's policy when composing ([`model::COMPOSE_ONLY`]: department,
+/// phone, kana, local patient ID). Composing applies them all
+/// ([`ReferralLetter::validate`], checked again by every writer).
 pub fn check(bytes: &[u8]) -> Result<Checked, ReadError> {
     let Document {
         format,
         letter,
         mut problems,
     } = read(bytes)?;
-    for p in letter.validate() {
+    for p in letter.validate_received() {
         if !problems.contains(&p) {
             problems.push(p);
         }

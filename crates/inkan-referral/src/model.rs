@@ -34,6 +34,7 @@ pub struct ReferralLetter {
     pub from: Referrer,
     /// 紹介先: the institution (and physician, if known) the patient is referred to.
     pub to: Recipient,
+
     /// 患者.
     pub patient: Patient,
     /// 紹介目的.
@@ -87,6 +88,11 @@ pub struct ReferralLetter {
     /// 添付（画像・検査記録・続紙）: the files sent with the letter in its package.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<AttachmentRef>,
+    /// What a received letter holds that Inkan does not show (an attachment
+    /// of a type it cannot list, …), one description each: the views list
+    /// them as 未表示の項目, so nothing is dropped silently. Never written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_shown: Vec<String>,
 }
 
 fn first_version() -> u32 {
@@ -182,6 +188,22 @@ impl Sex {
         }
     }
 }
+
+/// Items whose rules are Inkan's policy when a letter is composed (a
+/// department, phone numbers in a checked form, kana, the local patient
+/// ID), stricter than HS008/HS038 require: `letter check` on a received
+/// letter does not apply them ([`ReferralLetter::validate_received`]).
+pub const COMPOSE_ONLY: [&str; 9] = [
+    "from.institution.department",
+    "to.institution.department",
+    "from.institution.phone",
+    "to.institution.phone",
+    "patient.phone",
+    "patient.kana",
+    "patient.id",
+    "from.doctor.kana",
+    "to.doctor.kana",
+];
 
 /// 患者.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -559,6 +581,7 @@ impl ReferralLetter {
             prescriptions: Vec::new(),
             remarks: None,
             attachments: Vec::new(),
+            not_shown: Vec::new(),
         }
     }
 
@@ -567,6 +590,16 @@ impl ReferralLetter {
     /// identifiers, lengths, attachment names. Empty when the letter is valid.
     pub fn validate(&self) -> Vec<Problem> {
         self.validate_on(Date::today_jst())
+    }
+
+    /// The problems of a letter received from another system: the form's
+    /// rules without those that are Inkan's own policy for composing
+    /// ([`COMPOSE_ONLY`]), which the profiles do not require.
+    pub fn validate_received(&self) -> Vec<Problem> {
+        self.validate()
+            .into_iter()
+            .filter(|p| !COMPOSE_ONLY.contains(&p.path.as_str()))
+            .collect()
     }
 
     pub(crate) fn validate_on(&self, today: Date) -> Vec<Problem> {
@@ -927,6 +960,7 @@ impl ReferralLetter {
                     description: t(&a.description),
                 })
                 .collect(),
+            not_shown: self.not_shown.clone(),
         }
     }
 
@@ -1018,6 +1052,7 @@ impl ReferralLetter {
                     description: s("眼底写真（2024-12、眼科より）"),
                 },
             ],
+            not_shown: Vec::new(),
         }
     }
 }

@@ -194,6 +194,14 @@ fn blocks(l: &ReferralLetter) -> (Vec<String>, Vec<Block>) {
                 .collect(),
         });
     }
+    // A received letter's items that these views do not show are named,
+    // never dropped silently.
+    if !l.not_shown.is_empty() {
+        out.push(Block {
+            heading: "未表示の項目",
+            lines: l.not_shown.iter().map(|n| format!("・{n}")).collect(),
+        });
+    }
     (header, out)
 }
 

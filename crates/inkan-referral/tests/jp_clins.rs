@@ -214,3 +214,81 @@ fn the_example_passes_every_ported_invariant() {
     let b = bundle(&ReferralLetter::example());
     assert_eq!(hs038::validate(&b), vec![]);
 }
+
+#[test]
+fn a_received_letter_is_judged_by_the_profile_and_a_composed_one_by_the_form() {
+    // Another system's letter without kana or a department: the profiles
+    // do not require them, so `check` accepts it; composing it in Inkan
+    // (writing) applies the form's stricter rules.
+    let mut b = bundle(&ReferralLetter::example());
+    let p = patient_mut(&mut b);
+    p["name"].as_array_mut().unwrap().truncate(1);
+    for e in b["entry"].as_array_mut().unwrap() {
+        let r = &mut e["resource"];
+        if r["resourceType"] == "Organization" {
+            r["extension"]
+                .as_array_mut()
+                .unwrap()
+                .retain(|x| !x["url"].as_str().unwrap().ends_with("JP_eCS_Department"));
+        }
+    }
+    let bytes = serde_json::to_vec(&b).unwrap();
+    let checked = check(&bytes).unwrap();
+    assert_eq!(checked.problems, vec![], "received: the profile's rules");
+    let e = hs038::write(&checked.letter).unwrap_err();
+    let paths: Vec<String> = match e {
+        inkan_referral::WriteError::Invalid { problems } => {
+            problems.into_iter().map(|p| p.path).collect()
+        }
+        other => panic!("{other}"),
+    };
+    for form_only in [
+        "patient.kana",
+        "from.institution.department",
+        "to.institution.department",
+    ] {
+        assert!(
+            paths.iter().any(|p| p == form_only),
+            "{form_only}: {paths:?}"
+        );
+    }
+}
+
+#[test]
+fn sections_the_form_has_no_item_for_are_accepted_and_shown_and_remarks_may_repeat() {
+    let mut b = bundle(&ReferralLetter::example());
+    let comp = b["entry"][0]["resource"].as_object_mut().unwrap();
+    let sections = comp["section"].as_array_mut().unwrap();
+    let structured = sections
+        .iter_mut()
+        .find(|s| s["code"]["coding"][0]["code"] == "300")
+        .unwrap();
+    for (code, title, text) in [
+        ("420", "診療方針指示", "DNARの方針を確認済み"),
+        ("810", "医療機器", "ペースメーカー植込み（2019）"),
+    ] {
+        structured["section"].as_array_mut().unwrap().push(serde_json::json!({
+            "title": title,
+            "code": {"coding": [{"system": hs038::SECTION_SYSTEM, "code": code}]},
+            "text": {"status": "additional", "div": format!("<div xmlns=\"http://www.w3.org/1999/xhtml\">{text}</div>")}
+        }));
+    }
+    for text in ["一つ目の連絡", "二つ目の連絡"] {
+        sections.push(serde_json::json!({
+            "title": "備考・連絡情報",
+            "code": {"coding": [{"system": hs038::SECTION_SYSTEM, "code": "220"}]},
+            "text": {"status": "additional", "div": format!("<div xmlns=\"http://www.w3.org/1999/xhtml\">{text}</div>")}
+        }));
+    }
+    let checked = check(&serde_json::to_vec(&b).unwrap()).unwrap();
+    assert_eq!(checked.problems, vec![]);
+    let text = inkan_referral::render::render_text(&checked.letter);
+    for needle in [
+        "DNARの方針を確認済み",
+        "ペースメーカー植込み（2019）",
+        "一つ目の連絡",
+        "二つ目の連絡",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from\n{text}");
+    }
+}

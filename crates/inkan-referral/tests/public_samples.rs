@@ -11,14 +11,19 @@ const TEXT_ONLY: &str = "Bundle-Bundle-CLINS-Referral-NoEntry-Example-01.json";
 /// A sample, found at run time (not with `env!`) so that a binary built
 /// from another checkout sharing the target directory reads this one's.
 fn load(name: &str) -> Vec<u8> {
+    load_from("hs038", name)
+}
+
+fn load_from(folder: &str, name: &str) -> Vec<u8> {
     let path = std::path::Path::new(
         &std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
     )
-    .join("../../tests/fixtures/hs038")
+    .join("../../tests/fixtures")
+    .join(folder)
     .join(name);
     std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
-            "{}: {e} (tests/fixtures/hs038 is part of the repository)",
+            "{}: {e} (tests/fixtures is part of the repository)",
             path.display()
         )
     })
@@ -138,4 +143,42 @@ fn public_samples_convert_to_hs008_and_back() {
             "{path}"
         );
     }
+}
+
+/// The example Bundle of the earlier eReferral IG v1.x (its own section
+/// system, `Bundle.identifier` system and category): a letter from a system
+/// built to that guide reads without problems, and every section shows.
+#[test]
+fn ereferral_ig_v1_example_reads_without_problems_and_renders_every_section() {
+    let bytes = load_from("ereferral-v1", "Bundle-BundleReferralExample01.json");
+    assert_eq!(detect(&bytes).unwrap(), Format::Hs038);
+    let checked = check(&bytes).unwrap();
+    assert_eq!(
+        checked.problems,
+        vec![],
+        "a standard letter must be accepted"
+    );
+    let l = &checked.letter;
+    assert!(!l.document_number.is_empty());
+    assert_eq!(l.from.institution.name, "港診療所");
+    assert!(l.to.institution.name.contains("東京第一テスト病院"));
+    let text = render_text(l);
+    for needle in [
+        "腹痛精査お願いします。",
+        "上腹部痛",
+        "上腹部痛があり",
+        "狭心症",
+        "サバ",
+        "胃がん",
+        "上腹部圧痛",
+        "特になし",
+        "添付参照",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from\n{text}");
+    }
+    // Its clinical-course attachment is text/plain: not shown, but named.
+    assert!(
+        text.contains("【未表示の項目】\n  ・添付（text/plain;charset=UTF-8）"),
+        "{text}"
+    );
 }
