@@ -249,25 +249,44 @@ impl DateTime {
 
     /// Parses a CDA `TS` with seconds and offset.
     pub fn parse_cda(s: &str) -> Option<DateTime> {
-        if s.len() != 19 || !s.is_ascii() {
+        if !s.is_ascii() {
             return None;
         }
-        let date = Date::parse_compact(&s[0..8])?;
-        let (hour, minute, second) = (
-            digits(&s[8..10], 2)?,
-            digits(&s[10..12], 2)?,
-            digits(&s[12..14], 2)?,
-        );
+        // TS (HL7 V3 data types): YYYYMMDDhh[mm[ss[.f…]]][±zzzz]. A
+        // timestamp without a zone is local time, which for a Japanese
+        // clinical document is Japan time.
+        let (body, zone) = match s.find(['+', '-']) {
+            Some(i) => (&s[..i], Some(&s[i..])),
+            None => (s, None),
+        };
+        let (body, fraction) = match body.split_once('.') {
+            Some((b, f)) => (b, Some(f)),
+            None => (body, None),
+        };
+        if fraction.is_some_and(|f| f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()))
+            || (fraction.is_some() && body.len() != 14)
+            || !matches!(body.len(), 10 | 12 | 14)
+        {
+            return None;
+        }
+        let date = Date::parse_compact(&body[0..8])?;
+        let hour = digits(&body[8..10], 2)?;
+        let minute = body.get(10..12).map_or(Some(0), |m| digits(m, 2))?;
+        let second = body.get(12..14).map_or(Some(0), |m| digits(m, 2))?;
         if hour > 23 || minute > 59 || second > 59 {
             return None;
         }
-        let zone = format!("{}:{}", &s[14..17], &s[17..19]);
+        let offset_minutes = match zone {
+            None => 9 * 60,
+            Some(z) if z.len() == 5 => parse_offset(&format!("{}:{}", &z[0..3], &z[3..5]))?,
+            Some(_) => return None,
+        };
         Some(DateTime {
             date,
             hour,
             minute,
             second,
-            offset_minutes: parse_offset(&zone)?,
+            offset_minutes,
         })
     }
 }
@@ -340,6 +359,55 @@ impl Stamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cda_timestamps_at_every_precision_with_or_without_a_zone() {
+        let iso = |s: &str| DateTime::parse_cda(s).map(|d| d.iso());
+        assert_eq!(
+            iso("20250314103000+0900").as_deref(),
+            Some("2025-03-14T10:30:00+09:00")
+        );
+        assert_eq!(
+            iso("202503141030+0900").as_deref(),
+            Some("2025-03-14T10:30:00+09:00")
+        );
+        assert_eq!(
+            iso("2025031410+0900").as_deref(),
+            Some("2025-03-14T10:00:00+09:00")
+        );
+        assert_eq!(
+            iso("20250314103000.123+0900").as_deref(),
+            Some("2025-03-14T10:30:00+09:00")
+        );
+        assert_eq!(
+            iso("20250314013000+0000").as_deref(),
+            Some("2025-03-14T01:30:00+00:00")
+        );
+        // No zone: local time, Japan time for a Japanese document.
+        assert_eq!(
+            iso("20250314103000").as_deref(),
+            Some("2025-03-14T10:30:00+09:00")
+        );
+        assert_eq!(
+            iso("202503141030").as_deref(),
+            Some("2025-03-14T10:30:00+09:00")
+        );
+        for bad in [
+            "2025031410300",
+            "20250314103000.+0900",
+            "202503141030.5+0900",
+            "20250314253000+0900",
+            "20250314103000+09",
+            "２０２５0314103000",
+        ] {
+            assert_eq!(iso(bad), None, "{bad}");
+        }
+        // Dates alone stay dates.
+        assert_eq!(
+            Stamp::from_cda("20250314").map(|s| s.iso()).as_deref(),
+            Some("2025-03-14")
+        );
+    }
 
     #[test]
     fn calendar_rules_hold() {

@@ -112,3 +112,24 @@ fn the_documented_form_example_is_the_built_in_example() {
     let form: ReferralLetter = serde_json::from_str(&doc[start..end]).unwrap();
     assert_eq!(form, ReferralLetter::example());
 }
+
+/// Other writers give the CDA `effectiveTime` at other precisions, with or
+/// without a zone (HL7 V3 TS): all read, a missing zone as Japan time.
+#[test]
+fn hs008_effective_time_at_any_precision_reads() {
+    let bytes = hs008::write(&ReferralLetter::example()).unwrap();
+    let xml = String::from_utf8(bytes).unwrap();
+    let original = "<effectiveTime value=\"20250314103000+0900\"/>";
+    assert!(xml.contains(original));
+    for (value, created) in [
+        ("202503141030", "2025-03-14T10:30:00+09:00"),
+        ("2025031410+0900", "2025-03-14T10:00:00+09:00"),
+        ("20250314013000.250+0000", "2025-03-14T01:30:00+00:00"),
+        ("20250314", "2025-03-14"),
+    ] {
+        let changed = xml.replace(original, &format!("<effectiveTime value=\"{value}\"/>"));
+        let checked = check(changed.as_bytes()).unwrap();
+        assert_eq!(checked.problems, vec![], "{value}");
+        assert_eq!(checked.letter.created, created, "{value}");
+    }
+}
