@@ -34,6 +34,9 @@ pub enum ReadError {
         /// Byte offset of the first invalid sequence.
         offset: usize,
     },
+    /// Declared Shift_JIS, but the bytes are not Shift_JIS (Windows-31J).
+    #[error("declared Shift_JIS, but the bytes are not Shift_JIS")]
+    NotShiftJis,
     /// Not well-formed XML.
     #[error("line {line}: not well-formed XML ({reason})")]
     NotWellFormed {
@@ -148,6 +151,7 @@ impl Localized for ReadError {
             ReadError::IsPackage => "letter.is_package",
             ReadError::TooLarge { .. } => "letter.too_large",
             ReadError::NotUtf8 { .. } => "letter.not_utf8",
+            ReadError::NotShiftJis => "letter.not_shift_jis",
             ReadError::NotWellFormed { .. } => "letter.xml.not_well_formed",
             ReadError::Doctype { .. } => "letter.xml.doctype",
             ReadError::UndefinedEntity { .. } => "letter.xml.entity",
@@ -175,6 +179,10 @@ impl Localized for ReadError {
             ReadError::TooLarge { size, limit } => Text::new(
                 format!("ファイルが大きすぎます（{size}バイト、上限{limit}バイト）"),
                 format!("the file is too large ({size} bytes, at most {limit})"),
+            ),
+            ReadError::NotShiftJis => Text::new(
+                "Shift_JISと宣言されていますが、Shift_JISとして読めないバイト列があります".to_owned(),
+                "declared Shift_JIS, but some bytes are not Shift_JIS".to_owned(),
             ),
             ReadError::NotUtf8 { offset } => Text::new(
                 format!("文字コードがUTF-8ではありません（{offset}バイト目）"),

@@ -634,11 +634,48 @@ fn append(target: &mut Option<String>, text: String) {
     }
 }
 
+/// The Shift_JIS label the XML declaration at the start of `bytes` names
+/// (`Shift_JIS`, `Windows-31J`, `CP932`, `SJIS`, `x-sjis`, any case), if it
+/// names one. The declaration is ASCII in every encoding that can carry XML.
+fn declared_shift_jis(bytes: &[u8]) -> Option<&'static str> {
+    let head = bytes.get(..bytes.len().min(200))?;
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    if !head.starts_with(b"<?xml") {
+        return None;
+    }
+    let end = head.windows(2).position(|w| w == b"?>")?;
+    let decl = std::str::from_utf8(&head[..end]).ok()?;
+    let value = decl.split("encoding").nth(1)?;
+    let value = value.trim_start().strip_prefix('=')?.trim_start();
+    let quote = value.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let name = value[1..].split(quote).next()?;
+    ["Shift_JIS", "Windows-31J", "CP932", "SJIS", "x-sjis"]
+        .into_iter()
+        .find(|l| l.eq_ignore_ascii_case(name))
+}
+
 /// Reads an HS008 CDA document into the model, with the header and body
 /// problems found. Fails when the bytes are not a CDA `ClinicalDocument`.
 pub fn read(bytes: &[u8]) -> Result<Document, ReadError> {
-    let text = text_of(bytes)?;
-    let root = crate::xml::parse(text)?;
+    let decoded;
+    let root = match declared_shift_jis(bytes) {
+        Some(label) => {
+            // Older Japanese systems write CDA in Shift_JIS (Windows-31J):
+            // decoded strictly, a byte sequence that is not Shift_JIS is an
+            // error, never a replacement character.
+            if bytes.len() > crate::MAX_LETTER_BYTES {
+                return Err(ReadError::TooLarge {
+                    size: bytes.len(),
+                    limit: crate::MAX_LETTER_BYTES,
+                });
+            }
+            decoded = encoding_rs::SHIFT_JIS
+                .decode_without_bom_handling_and_without_replacement(bytes)
+                .ok_or(ReadError::NotShiftJis)?;
+            crate::xml::parse_decoded(&decoded, Some(label))?
+        }
+        None => crate::xml::parse(text_of(bytes)?)?,
+    };
     if root.name != "ClinicalDocument" {
         return Err(ReadError::NotClinicalDocument {
             found: root.name.clone(),

@@ -107,6 +107,12 @@ fn is_xml_char(c: char) -> bool {
 
 /// Parses `text` into its root element.
 pub(crate) fn parse(text: &str) -> Result<Element, XmlError> {
+    parse_decoded(text, None)
+}
+
+/// [`parse`] of text decoded from `declared` (the encoding its XML
+/// declaration names, e.g. Shift_JIS): that declaration is then accepted.
+pub(crate) fn parse_decoded(text: &str, declared: Option<&str>) -> Result<Element, XmlError> {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let mut reader = NsReader::from_str(text);
     reader.config_mut().check_end_names = true;
@@ -231,7 +237,10 @@ pub(crate) fn parse(text: &str) -> Result<Element, XmlError> {
             Event::Decl(d) => {
                 if let Some(Ok(enc)) = d.encoding() {
                     let enc = enc.to_string();
-                    if !enc.eq_ignore_ascii_case("utf-8") && !enc.eq_ignore_ascii_case("utf8") {
+                    if !enc.eq_ignore_ascii_case("utf-8")
+                        && !enc.eq_ignore_ascii_case("utf8")
+                        && declared.is_none_or(|d| !enc.eq_ignore_ascii_case(d))
+                    {
                         return Err(XmlError::Encoding {
                             declared: crate::problem::shown(&enc),
                         });

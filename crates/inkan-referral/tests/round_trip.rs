@@ -133,3 +133,34 @@ fn hs008_effective_time_at_any_precision_reads() {
         assert_eq!(checked.letter.created, created, "{value}");
     }
 }
+
+/// Older Japanese systems write CDA in Shift_JIS: such a letter reads as
+/// its UTF-8 original does; bytes that are not Shift_JIS are an error,
+/// never replacement characters.
+#[test]
+fn a_shift_jis_hs008_reads_like_its_utf8_original() {
+    // The example's "kg/m²" has no Shift_JIS code: a Shift_JIS writer
+    // would not have written it.
+    let json = serde_json::to_string(&ReferralLetter::example())
+        .unwrap()
+        .replace('²', "2");
+    let letter: ReferralLetter = serde_json::from_str(&json).unwrap();
+    let utf8 = String::from_utf8(hs008::write(&letter).unwrap()).unwrap();
+    let declared = utf8.replacen("encoding=\"UTF-8\"", "encoding=\"Shift_JIS\"", 1);
+    assert_ne!(declared, utf8, "the writer declares its encoding");
+    let (sjis, _, unmappable) = encoding_rs::SHIFT_JIS.encode(&declared);
+    assert!(!unmappable);
+    assert!(std::str::from_utf8(&sjis).is_err(), "really not UTF-8");
+    let checked = check(&sjis).unwrap();
+    assert_eq!(checked.problems, vec![]);
+    assert_eq!(checked.letter, letter);
+
+    // A lone lead byte (0x81 then a space) is not Shift_JIS.
+    let mut broken = sjis.into_owned();
+    let at = broken.iter().position(|b| *b >= 0x81).unwrap();
+    broken[at + 1] = b' ';
+    assert!(matches!(
+        check(&broken),
+        Err(inkan_referral::ReadError::NotShiftJis)
+    ));
+}
