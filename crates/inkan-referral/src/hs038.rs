@@ -1131,8 +1131,94 @@ fn narrative(s: &Value, skip: Option<&str>) -> String {
 }
 
 /// A one-line summary of a structured entry, for sections without narrative.
+/// A Quantity as text: `8.2 %`, `120 mmHg`, with its comparator.
+fn quantity_text(q: &Value) -> Option<String> {
+    let value = match get(q, "value") {
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(v)) => v.clone(),
+        _ => return None,
+    };
+    let comparator = str_of(q, "comparator").unwrap_or("");
+    let unit = str_of(q, "unit")
+        .or_else(|| str_of(q, "code"))
+        .unwrap_or("");
+    Some(format!("{comparator}{value} {unit}").trim_end().to_owned())
+}
+
+/// An Observation's value[x] as text.
+fn observation_value(r: &Value) -> Option<String> {
+    get(r, "valueQuantity")
+        .and_then(quantity_text)
+        .or_else(|| concept_text(get(r, "valueCodeableConcept")))
+        .or_else(|| str_of(r, "valueString").map(str::to_owned))
+        .or_else(|| match get(r, "valueBoolean") {
+            Some(Value::Bool(b)) => Some(if *b { "あり" } else { "なし" }.to_owned()),
+            _ => None,
+        })
+        .or_else(|| match get(r, "valueInteger") {
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        })
+        .or_else(|| str_of(r, "valueDateTime").map(str::to_owned))
+}
+
+/// One line for a structured entry of a section that has no narrative:
+/// what a doctor reads, by resource type, so that a letter written with
+/// entries only does not lose its content.
 fn entry_summary(r: &Value) -> Option<String> {
-    concept_text(get(r, "code"))
+    let join = |head: Option<String>, tail: Option<String>, sep: &str| match (head, tail) {
+        (Some(h), Some(t)) => Some(format!("{h}{sep}{t}")),
+        (h, t) => h.or(t),
+    };
+    let head = match resource_type(r) {
+        "MedicationRequest" | "MedicationStatement" => {
+            let medication = concept_text(get(r, "medicationCodeableConcept")).or_else(|| {
+                get(r, "medicationReference")
+                    .and_then(|m| str_of(m, "display"))
+                    .map(str::to_owned)
+            });
+            let dosage = arr(r, "dosageInstruction")
+                .iter()
+                .chain(arr(r, "dosage"))
+                .find_map(|d| str_of(d, "text"))
+                .map(str::to_owned);
+            join(medication, dosage, "　")
+        }
+        "Immunization" => join(
+            concept_text(get(r, "vaccineCode")),
+            str_of(r, "occurrenceDateTime")
+                .or_else(|| str_of(r, "occurrenceString"))
+                .map(|d| format!("（{d}）")),
+            "",
+        ),
+        "FamilyMemberHistory" => {
+            let conditions: Vec<String> = arr(r, "condition")
+                .iter()
+                .filter_map(|c| concept_text(get(c, "code")))
+                .collect();
+            join(
+                concept_text(get(r, "relationship"))
+                    .or_else(|| str_of(r, "name").map(str::to_owned)),
+                (!conditions.is_empty()).then(|| conditions.join("、")),
+                "：",
+            )
+        }
+        "Observation" => join(concept_text(get(r, "code")), observation_value(r), " "),
+        "Condition" => join(
+            concept_text(get(r, "code")),
+            str_of(r, "onsetDateTime")
+                .or_else(|| str_of(r, "onsetString"))
+                .map(|o| format!("{ONSET_OPEN}{o}）")),
+            "",
+        ),
+        "Procedure" => join(
+            concept_text(get(r, "code")),
+            str_of(r, "performedDateTime").map(|d| format!("（{d}）")),
+            "",
+        ),
+        _ => None,
+    };
+    head.or_else(|| concept_text(get(r, "code")))
         .or_else(|| {
             arr(r, "reasonCode")
                 .iter()

@@ -292,3 +292,83 @@ fn sections_the_form_has_no_item_for_are_accepted_and_shown_and_remarks_may_repe
         assert!(text.contains(needle), "{needle} missing from\n{text}");
     }
 }
+
+#[test]
+fn sections_written_with_entries_only_show_their_content() {
+    let mut b = bundle(&ReferralLetter::example());
+    let uuid = |n: u32| format!("urn:uuid:00000000-0000-4000-8000-{n:012}");
+    let resources = [
+        (
+            1,
+            serde_json::json!({"resourceType": "MedicationRequest", "status": "active", "intent": "order",
+            "medicationCodeableConcept": {"text": "メトホルミン塩酸塩錠250mg"},
+            "dosageInstruction": [{"text": "1日2回 朝夕食後"}]}),
+        ),
+        (
+            2,
+            serde_json::json!({"resourceType": "Immunization", "status": "completed",
+            "vaccineCode": {"text": "インフルエンザHAワクチン"}, "occurrenceDateTime": "2024-11-01"}),
+        ),
+        (
+            3,
+            serde_json::json!({"resourceType": "FamilyMemberHistory", "status": "completed",
+            "relationship": {"text": "母"}, "condition": [{"code": {"text": "胃がん"}}]}),
+        ),
+        (
+            4,
+            serde_json::json!({"resourceType": "Observation", "status": "final",
+            "code": {"text": "HbA1c"}, "valueQuantity": {"value": 8.2, "unit": "%"}}),
+        ),
+        (
+            5,
+            serde_json::json!({"resourceType": "Observation", "status": "final",
+            "code": {"text": "尿蛋白"}, "valueCodeableConcept": {"text": "陽性（1+）"}}),
+        ),
+    ];
+    let sections = [
+        ("430", "投薬指示", vec![1]),
+        ("530", "予防接種歴", vec![2]),
+        ("550", "家族歴", vec![3]),
+        ("620", "検査結果", vec![4, 5]),
+    ];
+    {
+        let entries = b["entry"].as_array_mut().unwrap();
+        for (n, r) in &resources {
+            entries.push(serde_json::json!({"fullUrl": uuid(*n), "resource": r}));
+        }
+    }
+    let structured = b["entry"][0]["resource"]["section"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|s| s["code"]["coding"][0]["code"] == "300")
+        .unwrap();
+    let subs = structured["section"].as_array_mut().unwrap();
+    for (code, title, refs) in sections {
+        subs.retain(|s| s["code"]["coding"][0]["code"] != code);
+        let entry: Vec<Value> = refs
+            .iter()
+            .map(|n| {
+                let ty = resources.iter().find(|(k, _)| k == n).unwrap().1["resourceType"].clone();
+                serde_json::json!({"reference": uuid(*n), "type": ty})
+            })
+            .collect();
+        subs.push(serde_json::json!({
+            "title": title,
+            "code": {"coding": [{"system": hs038::SECTION_SYSTEM, "code": code}]},
+            "entry": entry
+        }));
+    }
+    let checked = check(&serde_json::to_vec(&b).unwrap()).unwrap();
+    assert_eq!(checked.problems, vec![]);
+    let text = inkan_referral::render::render_text(&checked.letter);
+    for needle in [
+        "メトホルミン塩酸塩錠250mg　1日2回 朝夕食後",
+        "インフルエンザHAワクチン（2024-11-01）",
+        "母：胃がん",
+        "HbA1c 8.2 %",
+        "尿蛋白 陽性（1+）",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from\n{text}");
+    }
+}
