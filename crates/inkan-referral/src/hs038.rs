@@ -1285,8 +1285,25 @@ fn attachments_of(
                 }
                 continue;
             };
+            // By URL, or for an attachment given inline (`data`) by its title
+            // when that is a file name, else by its place: the letter lists
+            // every attachment under a name a receiver can refer to.
             let url = str_of(a, "url").unwrap_or("");
-            let file_name = url.rsplit('/').next().unwrap_or(url).to_owned();
+            let from_url = url.rsplit('/').next().unwrap_or(url);
+            let file_name = if !from_url.is_empty() {
+                from_url.to_owned()
+            } else {
+                str_of(a, "title")
+                    .filter(|t| crate::model::is_safe_file_name(t))
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| {
+                        let ext = match media_type {
+                            AttachmentType::Pdf => "pdf",
+                            AttachmentType::Jpeg => "jpg",
+                        };
+                        format!("attachment-{}.{ext}", out.len() + 1)
+                    })
+            };
             out.push(AttachmentRef {
                 file_name,
                 media_type,

@@ -372,3 +372,22 @@ fn sections_written_with_entries_only_show_their_content() {
         assert!(text.contains(needle), "{needle} missing from\n{text}");
     }
 }
+
+#[test]
+fn attachments_given_as_data_are_listed() {
+    let mut b = bundle(&ReferralLetter::example());
+    for e in b["entry"].as_array_mut().unwrap() {
+        let r = &mut e["resource"];
+        if r["resourceType"] == "DocumentReference" {
+            let a = &mut r["content"][0]["attachment"];
+            let a = a.as_object_mut().unwrap();
+            a.remove("url");
+            a.insert("data".into(), "JVBERi0xLjQK".into());
+        }
+    }
+    let checked = check(&serde_json::to_vec(&b).unwrap()).unwrap();
+    assert_eq!(checked.problems, vec![]);
+    let l = &checked.letter;
+    assert_eq!(l.attachments.len(), 2, "{:?}", l.attachments);
+    assert!(l.attachments.iter().all(|a| !a.file_name.is_empty()));
+}
