@@ -1472,11 +1472,13 @@ fn extract(
                     structured_section(&mut letter, sub, index, &path, problems);
                 }
             }
-            Some("200") => {
-                if let Some(inner) = embedded_cda(s, index) {
-                    adopt_body(&mut letter, inner);
-                }
-            }
+            Some("200") => match embedded_cda(s, index) {
+                Ok(Some(inner)) => adopt_body(&mut letter, inner),
+                Ok(None) => {}
+                Err(url) => letter
+                    .not_shown
+                    .push(format!("CDA文書（{url}、この文書の外にあり取得しません）")),
+            },
             // 220 may repeat: every one is kept.
             Some("220") => {
                 if let Some(t) = text_or_entries(s, index, None) {
@@ -1615,16 +1617,43 @@ fn structured_section(
 }
 
 /// The HS008 document a 200 (CDA参照) section carries inline, if any.
-fn embedded_cda(s: &Value, index: &Index<'_>) -> Option<ReferralLetter> {
-    section_resources(s, index)
+/// The HS008 document a 200 section carries: inline (`data`), or by a URL
+/// that names a Binary in the same Bundle (`urn:uuid:…`, `Binary/…`).
+/// A URL outside the Bundle is never fetched (a letter does not make the
+/// reader's computer reach out); `Err` names it.
+fn embedded_cda(s: &Value, index: &Index<'_>) -> Result<Option<ReferralLetter>, String> {
+    let mut outside = None;
+    for a in section_resources(s, index)
         .into_iter()
         .filter(|r| resource_type(r) == "DocumentReference")
         .flat_map(|r| arr(r, "content").iter())
         .filter_map(|c| get(c, "attachment"))
-        .filter_map(|a| str_of(a, "data"))
-        .filter_map(base64_decode)
-        .find_map(|bytes| crate::hs008::read(&bytes).ok())
-        .map(|d| d.letter)
+    {
+        let data = str_of(a, "data").map(str::to_owned).or_else(|| {
+            let url = str_of(a, "url")?;
+            let reference = serde_json::json!({ "reference": url });
+            match index.resolve(Some(&reference)) {
+                Some(binary) if resource_type(binary) == "Binary" => {
+                    str_of(binary, "data").map(str::to_owned)
+                }
+                _ => {
+                    outside.get_or_insert_with(|| url.to_owned());
+                    None
+                }
+            }
+        });
+        if let Some(letter) = data
+            .as_deref()
+            .and_then(base64_decode)
+            .and_then(|bytes| crate::hs008::read(&bytes).ok())
+        {
+            return Ok(Some(letter.letter));
+        }
+    }
+    match outside {
+        Some(url) => Err(url),
+        None => Ok(None),
+    }
 }
 
 /// Takes the clinical content of an embedded HS008 letter.

@@ -391,3 +391,45 @@ fn attachments_given_as_data_are_listed() {
     assert_eq!(l.attachments.len(), 2, "{:?}", l.attachments);
     assert!(l.attachments.iter().all(|a| !a.file_name.is_empty()));
 }
+
+#[test]
+fn a_cda_referenced_by_url_in_section_200_is_read_from_the_bundle_and_never_fetched() {
+    use base64::Engine as _;
+    let letter = ReferralLetter::example();
+    let cda = inkan_referral::hs008::write(&letter).unwrap();
+    let with_200 = |url: &str, binary: bool| {
+        let mut b = bundle(&letter);
+        let binary_url = "urn:uuid:00000000-0000-4000-8000-0000000000b1";
+        let docref_url = "urn:uuid:00000000-0000-4000-8000-0000000000d1";
+        let entries = b["entry"].as_array_mut().unwrap();
+        entries.push(serde_json::json!({"fullUrl": docref_url, "resource": {
+            "resourceType": "DocumentReference", "status": "current",
+            "content": [{"attachment": {"contentType": "application/hl7-cda+xml", "url": url}}]}}));
+        if binary {
+            entries.push(serde_json::json!({"fullUrl": binary_url, "resource": {
+                "resourceType": "Binary", "contentType": "application/hl7-cda+xml",
+                "data": base64::engine::general_purpose::STANDARD.encode(&cda)}}));
+        }
+        let sections = b["entry"][0]["resource"]["section"].as_array_mut().unwrap();
+        sections.retain(|s| s["code"]["coding"][0]["code"] != "300");
+        sections.push(serde_json::json!({
+            "title": "CDA参照",
+            "code": {"coding": [{"system": hs038::SECTION_SYSTEM, "code": "200"}]},
+            "entry": [{"reference": docref_url, "type": "DocumentReference"}]
+        }));
+        check(&serde_json::to_vec(&b).unwrap()).unwrap()
+    };
+    let inside = with_200("urn:uuid:00000000-0000-4000-8000-0000000000b1", true);
+    assert_eq!(inside.letter.purpose, letter.purpose);
+    assert_eq!(inside.letter.diagnoses, letter.diagnoses);
+
+    let outside = with_200("https://example.invalid/letters/1.xml", false);
+    assert!(outside.letter.purpose.is_empty());
+    let text = inkan_referral::render::render_text(&outside.letter);
+    assert!(
+        text.contains(
+            "CDA文書（https://example.invalid/letters/1.xml、この文書の外にあり取得しません）"
+        ),
+        "{text}"
+    );
+}
