@@ -638,17 +638,9 @@ fn append(target: &mut Option<String>, text: String) {
 /// (`Shift_JIS`, `Windows-31J`, `CP932`, `SJIS`, `x-sjis`, any case), if it
 /// names one. The declaration is ASCII in every encoding that can carry XML.
 fn declared_shift_jis(bytes: &[u8]) -> Option<&'static str> {
-    let head = bytes.get(..bytes.len().min(200))?;
-    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    if !head.starts_with(b"<?xml") {
-        return None;
-    }
-    let end = head.windows(2).position(|w| w == b"?>")?;
-    let decl = std::str::from_utf8(&head[..end]).ok()?;
-    let value = decl.split("encoding").nth(1)?;
-    let value = value.trim_start().strip_prefix('=')?.trim_start();
-    let quote = value.chars().next().filter(|c| *c == '"' || *c == '\'')?;
-    let name = value[1..].split(quote).next()?;
+    // A malformed declaration is not Shift_JIS: the UTF-8 parse then
+    // reports it.
+    let name = crate::xml::declaration(bytes).ok()??.encoding?;
     ["Shift_JIS", "Windows-31J", "CP932", "SJIS", "x-sjis"]
         .into_iter()
         .find(|l| l.eq_ignore_ascii_case(name))

@@ -50,7 +50,7 @@
 use crate::date::{parse_partial, DateTime, Stamp};
 use crate::detect::Format;
 use crate::error::{text_of, ReadError, WriteError};
-use crate::json::{obj, s, to_bytes, J};
+use crate::json::{obj, s, to_bytes, RawNumbers, J};
 use crate::model::{
     is_institution_number, AttachmentRef, AttachmentType, Category, Diagnosis, Doctor, Institution,
     Patient, Recipient, ReferralLetter, Referrer, Sex,
@@ -61,7 +61,9 @@ use crate::uuid::{derive, is_uuid};
 use crate::xhtml;
 use crate::Document;
 use serde_json::Value;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
+use std::collections::HashSet;
 
 /// Profile of the Bundle.
 pub const BUNDLE_PROFILE: &str =
@@ -224,10 +226,25 @@ fn concept_text(cc: Option<&Value>) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-/// The Bundle's resources by fullUrl.
+/// The Bundle's resources by fullUrl, and what reading them may still
+/// cost.
+///
+/// A reference can name a resource any number of times, so what the views
+/// take from referenced resources is bounded in bytes (`budget`), each
+/// DocumentReference is listed once, and the Binary of a CDA is decoded at
+/// most once and only a few times in all: the letter shown stays of the
+/// order of the letter received, and reading it stays linear.
 struct Index<'a> {
     by_url: BTreeMap<&'a str, (usize, &'a Value)>,
+    budget: Cell<usize>,
+    over_budget: Cell<bool>,
+    listed: RefCell<HashSet<usize>>,
+    cda_tries: Cell<usize>,
+    raw_numbers: RawNumbers,
 }
+
+/// CDA documents decoded and parsed per letter, at most.
+const MAX_CDA_TRIES: usize = 4;
 
 impl<'a> Index<'a> {
     fn new(bundle: &'a Value) -> Self {
@@ -237,12 +254,38 @@ impl<'a> Index<'a> {
                 by_url.entry(url).or_insert((i, res));
             }
         }
-        Index { by_url }
+        Index {
+            by_url,
+            budget: Cell::new(usize::MAX),
+            over_budget: Cell::new(false),
+            listed: RefCell::new(HashSet::new()),
+            cda_tries: Cell::new(MAX_CDA_TRIES),
+            raw_numbers: RawNumbers::default(),
+        }
     }
 
     fn resolve(&self, reference: Option<&Value>) -> Option<&'a Value> {
         let r = str_of(reference?, "reference")?;
         self.by_url.get(r).map(|(_, v)| *v)
+    }
+
+    fn resolve_entry(&self, reference: Option<&Value>) -> Option<(usize, &'a Value)> {
+        let r = str_of(reference?, "reference")?;
+        self.by_url.get(r).copied()
+    }
+
+    /// Takes `n` bytes from the budget; false (and remembered) when spent.
+    fn spend(&self, n: usize) -> bool {
+        match self.budget.get().checked_sub(n) {
+            Some(left) => {
+                self.budget.set(left);
+                true
+            }
+            None => {
+                self.over_budget.set(true);
+                false
+            }
+        }
     }
 
     fn resolve_index(&self, reference: Option<&Value>) -> Option<usize> {
@@ -313,7 +356,7 @@ impl V<'_> {
     }
 
     /// Walks a resource: narrative XHTML and references, wherever they are.
-    fn walk(&mut self, v: &Value, path: &str, contained_ids: &[&str], parent_key: &str) {
+    fn walk(&mut self, v: &Value, path: &str, contained_ids: &HashSet<&str>, parent_key: &str) {
         match v {
             Value::Object(o) => {
                 if parent_key == "text" {
@@ -373,11 +416,11 @@ impl V<'_> {
         r: &str,
         declared: Option<&str>,
         path: &str,
-        contained_ids: &[&str],
+        contained_ids: &HashSet<&str>,
     ) {
         let rpath = format!("{path}.reference");
         if let Some(local) = r.strip_prefix('#') {
-            if !local.is_empty() && !contained_ids.contains(&local) {
+            if !local.is_empty() && !contained_ids.contains(local) {
                 self.push(
                     rpath,
                     Rule::DanglingReference {
@@ -584,7 +627,7 @@ pub fn validate(bundle: &Value) -> Vec<Problem> {
             },
         );
     }
-    let mut seen_urls: Vec<&str> = Vec::new();
+    let mut seen_urls: HashSet<&str> = HashSet::new();
     let mut compositions = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         let path = format!("Bundle.entry[{i}]");
@@ -598,13 +641,12 @@ pub fn validate(bundle: &Value) -> Vec<Problem> {
                         Rule::FullUrl { value: url.into() },
                     );
                 }
-                if seen_urls.contains(&url) {
+                if !seen_urls.insert(url) {
                     v.push(
                         format!("{path}.fullUrl"),
                         Rule::Duplicate { value: url.into() },
                     );
                 }
-                seen_urls.push(url);
             }
         }
         let Some(res) = get(e, "resource").filter(|r| r.is_object()) else {
@@ -617,7 +659,7 @@ pub fn validate(bundle: &Value) -> Vec<Problem> {
         if resource_type(res) == "Composition" {
             compositions.push(i);
         }
-        let contained: Vec<&str> = arr(res, "contained")
+        let contained: HashSet<&str> = arr(res, "contained")
             .iter()
             .filter_map(|c| str_of(c, "id"))
             .collect();
@@ -960,11 +1002,12 @@ fn check_organization(v: &mut V<'_>, org: Option<&Value>, i: usize) {
 pub fn read(bytes: &[u8]) -> Result<Document, ReadError> {
     let text = text_of(bytes)?;
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-    let bundle = crate::json::parse(text).map_err(|e| ReadError::Json {
-        line: e.line(),
-        column: e.column(),
-        reason: e.to_string(),
-    })?;
+    let (bundle, bind_numbers) =
+        crate::json::parse_keeping_numbers(text).map_err(|e| ReadError::Json {
+            line: e.line(),
+            column: e.column(),
+            reason: e.to_string(),
+        })?;
     if !bundle.is_object() {
         return Err(ReadError::NotABundle {
             found: "non-object JSON".into(),
@@ -976,7 +1019,14 @@ pub fn read(bytes: &[u8]) -> Result<Document, ReadError> {
         });
     }
     let problems = validate(&bundle);
-    let index = Index::new(&bundle);
+    let mut index = Index::new(&bundle);
+    index.raw_numbers = bind_numbers(&bundle);
+    // What the views take from referenced resources: of the order of the
+    // letter itself (a resource named twice is shown twice, not a
+    // thousand times).
+    index
+        .budget
+        .set(bytes.len().saturating_mul(2).saturating_add(64 * 1024));
     let Some(comp) = arr(&bundle, "entry")
         .iter()
         .filter_map(|e| get(e, "resource"))
@@ -986,6 +1036,14 @@ pub fn read(bytes: &[u8]) -> Result<Document, ReadError> {
     };
     let mut problems = problems;
     let letter = extract(&bundle, comp, &index, &mut problems);
+    if index.over_budget.get() {
+        problems.push(Problem::new(
+            "Bundle.entry",
+            Rule::RepeatedReferences {
+                limit: bytes.len().saturating_mul(2).saturating_add(64 * 1024),
+            },
+        ));
+    }
     Ok(Document {
         format: Format::Hs038,
         letter: letter.normalized(),
@@ -1111,11 +1169,21 @@ fn doctor_of(p: &Value) -> Doctor {
     }
 }
 
-/// The resources a section's entries point at.
+/// The resources a section's entries point at, each once.
 fn section_resources<'a>(s: &'a Value, index: &Index<'a>) -> Vec<&'a Value> {
+    section_entries(s, index)
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect()
+}
+
+/// [`section_resources`] with their places in the Bundle.
+fn section_entries<'a>(s: &'a Value, index: &Index<'a>) -> Vec<(usize, &'a Value)> {
+    let mut seen = HashSet::new();
     arr(s, "entry")
         .iter()
-        .filter_map(|e| index.resolve(Some(e)))
+        .filter_map(|e| index.resolve_entry(Some(e)))
+        .filter(|(i, _)| seen.insert(*i))
         .collect()
 }
 
@@ -1132,9 +1200,13 @@ fn narrative(s: &Value, skip: Option<&str>) -> String {
 
 /// A one-line summary of a structured entry, for sections without narrative.
 /// A Quantity as text: `8.2 %`, `120 mmHg`, with its comparator.
-fn quantity_text(q: &Value) -> Option<String> {
+fn quantity_text(q: &Value, index: &Index<'_>) -> Option<String> {
     let value = match get(q, "value") {
-        Some(Value::Number(n)) => n.to_string(),
+        // As the sender wrote it: the precision of a decimal is significant.
+        Some(v @ Value::Number(n)) => index
+            .raw_numbers
+            .text_of(v)
+            .map_or_else(|| n.to_string(), str::to_owned),
         Some(Value::String(v)) => v.clone(),
         _ => return None,
     };
@@ -1146,9 +1218,9 @@ fn quantity_text(q: &Value) -> Option<String> {
 }
 
 /// An Observation's value[x] as text.
-fn observation_value(r: &Value) -> Option<String> {
+fn observation_value(r: &Value, index: &Index<'_>) -> Option<String> {
     get(r, "valueQuantity")
-        .and_then(quantity_text)
+        .and_then(|q| quantity_text(q, index))
         .or_else(|| concept_text(get(r, "valueCodeableConcept")))
         .or_else(|| str_of(r, "valueString").map(str::to_owned))
         .or_else(|| match get(r, "valueBoolean") {
@@ -1165,7 +1237,7 @@ fn observation_value(r: &Value) -> Option<String> {
 /// One line for a structured entry of a section that has no narrative:
 /// what a doctor reads, by resource type, so that a letter written with
 /// entries only does not lose its content.
-fn entry_summary(r: &Value) -> Option<String> {
+fn entry_summary(r: &Value, index: &Index<'_>) -> Option<String> {
     let join = |head: Option<String>, tail: Option<String>, sep: &str| match (head, tail) {
         (Some(h), Some(t)) => Some(format!("{h}{sep}{t}")),
         (h, t) => h.or(t),
@@ -1203,7 +1275,11 @@ fn entry_summary(r: &Value) -> Option<String> {
                 "：",
             )
         }
-        "Observation" => join(concept_text(get(r, "code")), observation_value(r), " "),
+        "Observation" => join(
+            concept_text(get(r, "code")),
+            observation_value(r, index),
+            " ",
+        ),
         "Condition" => join(
             concept_text(get(r, "code")),
             str_of(r, "onsetDateTime")
@@ -1239,11 +1315,18 @@ fn text_or_entries(s: &Value, index: &Index<'_>, skip: Option<&str>) -> Option<S
     if !text.is_empty() {
         return Some(text);
     }
-    let from_entries: Vec<String> = section_resources(s, index)
+    let mut from_entries: Vec<String> = Vec::new();
+    for r in section_resources(s, index)
         .into_iter()
         .filter(|r| resource_type(r) != "DocumentReference")
-        .filter_map(entry_summary)
-        .collect();
+    {
+        if let Some(line) = entry_summary(r, index) {
+            if !index.spend(line.len()) {
+                break;
+            }
+            from_entries.push(line);
+        }
+    }
     (!from_entries.is_empty()).then(|| from_entries.join("\n"))
 }
 
@@ -1251,15 +1334,15 @@ fn attachments_of(
     s: &Value,
     index: &Index<'_>,
     path: &str,
-    out: &mut Vec<AttachmentRef>,
-    not_shown: &mut Vec<String>,
+    letter: &mut ReferralLetter,
     problems: &mut Vec<Problem>,
 ) {
+    let (out, not_shown) = (&mut letter.attachments, &mut letter.not_shown);
     for (i, e) in arr(s, "entry").iter().enumerate() {
-        let Some(r) = index.resolve(Some(e)) else {
+        let Some((at, r)) = index.resolve_entry(Some(e)) else {
             continue;
         };
-        if resource_type(r) != "DocumentReference" {
+        if resource_type(r) != "DocumentReference" || !index.listed.borrow_mut().insert(at) {
             continue;
         }
         for c in arr(r, "content") {
@@ -1419,13 +1502,16 @@ fn extract(
         patient.id = from_id.or(other_id).unwrap_or_default();
         // Older writers (and Inkan before JP-CLINS R1010) put the
         // recipient's ID among the identifiers; now the 910 narrative names it.
+        // Inkan writes that line last, after the institution number that
+        // is always there: an address or a name that happens to begin with
+        // the label is never taken for it.
         patient.recipient_id = to_id.or_else(|| {
             to_section.and_then(|s| {
-                lines(&narrative(s, None)).into_iter().find_map(|l| {
-                    l.strip_prefix(RECIPIENT_ID_LABEL)
-                        .map(|v| v.trim().to_owned())
-                        .filter(|v| !v.is_empty())
-                })
+                lines(&narrative(s, None))
+                    .last()
+                    .and_then(|l| l.strip_prefix(RECIPIENT_ID_LABEL))
+                    .map(|v| v.trim().to_owned())
+                    .filter(|v| !v.is_empty())
             })
         });
         let (name, kana) = name_parts(p);
@@ -1464,7 +1550,11 @@ fn extract(
     );
 
     let cp = "Bundle.entry[0].resource";
+    let mut adopted = false;
     for (si, s) in sections.iter().enumerate() {
+        if section_code(s) != Some("300") {
+            subsections_not_shown(&mut letter, s, index, 0);
+        }
         match section_code(s) {
             Some("300") => {
                 for (ji, sub) in arr(s, "section").iter().enumerate() {
@@ -1473,13 +1563,24 @@ fn extract(
                 }
             }
             Some("200") => match embedded_cda(s, index) {
-                Ok(Some(inner)) => adopt_body(&mut letter, inner),
+                Ok(Some(inner)) if !adopted => {
+                    adopted = true;
+                    let path = format!("{cp}.section[{si}]");
+                    for p in inner.problems {
+                        problems.push(Problem::new(format!("{path} (CDA) {}", p.path), p.rule));
+                    }
+                    problems.extend(same_patient(&letter.patient, &inner.letter.patient, &path));
+                    adopt_body(&mut letter, inner.letter);
+                }
+                Ok(Some(_)) => letter
+                    .not_shown
+                    .push("2通目以降のCDA文書（1通目だけを表示します）".into()),
                 Ok(None) => {}
                 Err(url) => letter
                     .not_shown
                     .push(format!("CDA文書（{url}、この文書の外にあり取得しません）")),
             },
-            // 220 may repeat: every one is kept.
+            // 220 may repeat: every one is kept, and what it attaches.
             Some("220") => {
                 if let Some(t) = text_or_entries(s, index, None) {
                     letter.remarks = Some(match letter.remarks.take() {
@@ -1487,22 +1588,69 @@ fn extract(
                         None => t,
                     });
                 }
+                let path = format!("{cp}.section[{si}]");
+                attachments_of(s, index, &path, &mut letter, problems);
             }
             Some("210") | Some("230") => {
                 let path = format!("{cp}.section[{si}]");
-                attachments_of(
-                    s,
-                    index,
-                    &path,
-                    &mut letter.attachments,
-                    &mut letter.not_shown,
-                    problems,
-                );
+                attachments_of(s, index, &path, &mut letter, problems);
             }
             _ => {}
         }
     }
+    letter.not_shown = crate::model::tidy_not_shown(std::mem::take(&mut letter.not_shown));
     letter
+}
+
+/// Nested sections are read only under 300: any other section's
+/// sub-sections are listed as 未表示の項目 with their content, so nothing
+/// a sender put there is dropped silently. Depth is bounded by the JSON
+/// parser's nesting limit; `depth` only keeps the titles readable.
+fn subsections_not_shown(letter: &mut ReferralLetter, s: &Value, index: &Index<'_>, depth: usize) {
+    for sub in arr(s, "section") {
+        let title = str_of(sub, "title")
+            .map(str::to_owned)
+            .or_else(|| section_code(sub).map(|c| format!("セクション {c}")))
+            .unwrap_or_else(|| "（無題のセクション）".into());
+        let parent = str_of(s, "title").unwrap_or("");
+        let text = text_or_entries(sub, index, None).unwrap_or_default();
+        letter.not_shown.push(format!(
+            "{parent}＞{title}：{}",
+            if text.is_empty() {
+                "（内容なし）".into()
+            } else {
+                text.replace('\n', " ")
+            }
+        ));
+        if depth < 8 {
+            subsections_not_shown(letter, sub, index, depth + 1);
+        }
+    }
+}
+
+/// The problems when the CDA of section 200 names another patient than the
+/// Bundle: its content must not be shown under this patient's header
+/// without a word.
+fn same_patient(bundle: &Patient, document: &Patient, path: &str) -> Vec<Problem> {
+    let fold = |v: &str| -> String { v.chars().filter(|c| !c.is_whitespace()).collect() };
+    [
+        ("患者ID", &bundle.id, &document.id),
+        ("氏名", &bundle.name, &document.name),
+        ("生年月日", &bundle.birth_date, &document.birth_date),
+    ]
+    .into_iter()
+    .filter(|(_, b, d)| !b.is_empty() && !d.is_empty() && fold(b) != fold(d))
+    .map(|(field, b, d)| {
+        Problem::new(
+            format!("{path} (CDA)"),
+            Rule::EmbeddedPatient {
+                field: field.into(),
+                bundle: b.to_string(),
+                document: d.to_string(),
+            },
+        )
+    })
+    .collect()
 }
 
 fn structured_section(
@@ -1523,20 +1671,15 @@ fn structured_section(
             if conditions.is_empty() {
                 letter.diagnoses = lines(&narrative(s, None))
                     .into_iter()
-                    .map(|line| {
-                        match line
-                            .strip_suffix('）')
-                            .and_then(|l| l.rsplit_once(ONSET_OPEN))
-                        {
-                            Some((name, onset)) if !name.trim().is_empty() => Diagnosis {
-                                name: name.trim().to_owned(),
-                                onset: Some(onset.trim().to_owned()),
-                            },
-                            _ => Diagnosis {
-                                name: line,
-                                onset: None,
-                            },
-                        }
+                    .map(|line| match split_onset(&line) {
+                        Some((name, onset)) => Diagnosis {
+                            name: name.to_owned(),
+                            onset: onset.map(str::to_owned),
+                        },
+                        None => Diagnosis {
+                            name: line,
+                            onset: None,
+                        },
                     })
                     .collect();
             } else {
@@ -1588,17 +1731,8 @@ fn structured_section(
                 .unwrap_or_default()
         }
         Some("620") => set(&mut letter.test_results),
-        Some("330") => {
-            set(&mut letter.treatment_course);
-            attachments_of(
-                s,
-                index,
-                path,
-                &mut letter.attachments,
-                &mut letter.not_shown,
-                problems,
-            );
-        }
+        // Its attachments are listed below, as every section's are.
+        Some("330") => set(&mut letter.treatment_course),
         // Sections Inkan's form has no item for (420 診療方針指示, 810
         // 医療機器, 410 事前指示, 830 臨床研究参加, or another writer's):
         // their content is kept and named, not dropped.
@@ -1614,40 +1748,63 @@ fn structured_section(
             }
         }
     }
+    // A DocumentReference in any section is an attachment (330's are the
+    // form's; each is listed once), and a section's sub-sections are
+    // named: nothing is dropped silently.
+    attachments_of(s, index, path, letter, problems);
+    subsections_not_shown(letter, s, index, 0);
 }
 
-/// The HS008 document a 200 (CDA参照) section carries inline, if any.
 /// The HS008 document a 200 section carries: inline (`data`), or by a URL
 /// that names a Binary in the same Bundle (`urn:uuid:…`, `Binary/…`).
 /// A URL outside the Bundle is never fetched (a letter does not make the
-/// reader's computer reach out); `Err` names it.
-fn embedded_cda(s: &Value, index: &Index<'_>) -> Result<Option<ReferralLetter>, String> {
+/// reader's computer reach out); `Err` names it. Each Binary is decoded
+/// once, and at most [`MAX_CDA_TRIES`] documents per letter.
+fn embedded_cda(s: &Value, index: &Index<'_>) -> Result<Option<crate::Document>, String> {
     let mut outside = None;
-    for a in section_resources(s, index)
+    let mut tried: HashSet<usize> = HashSet::new();
+    for r in section_resources(s, index)
         .into_iter()
         .filter(|r| resource_type(r) == "DocumentReference")
-        .flat_map(|r| arr(r, "content").iter())
-        .filter_map(|c| get(c, "attachment"))
     {
-        let data = str_of(a, "data").map(str::to_owned).or_else(|| {
-            let url = str_of(a, "url")?;
-            let reference = serde_json::json!({ "reference": url });
-            match index.resolve(Some(&reference)) {
-                Some(binary) if resource_type(binary) == "Binary" => {
-                    str_of(binary, "data").map(str::to_owned)
-                }
-                _ => {
-                    outside.get_or_insert_with(|| url.to_owned());
-                    None
-                }
-            }
-        });
-        if let Some(letter) = data
-            .as_deref()
-            .and_then(base64_decode)
-            .and_then(|bytes| crate::hs008::read(&bytes).ok())
+        for a in arr(r, "content")
+            .iter()
+            .filter_map(|c| get(c, "attachment"))
         {
-            return Ok(Some(letter.letter));
+            let data = match str_of(a, "data") {
+                // Inline data is where it is: one try per content of a
+                // DocumentReference that the section names once.
+                Some(d) => Some(d),
+                None => {
+                    let Some(url) = str_of(a, "url") else {
+                        continue;
+                    };
+                    let reference = serde_json::json!({ "reference": url });
+                    match index.resolve_entry(Some(&reference)) {
+                        Some((bi, binary)) if resource_type(binary) == "Binary" => {
+                            if !tried.insert(bi) {
+                                continue;
+                            }
+                            str_of(binary, "data")
+                        }
+                        _ => {
+                            outside.get_or_insert_with(|| url.to_owned());
+                            None
+                        }
+                    }
+                }
+            };
+            let Some(data) = data else {
+                continue;
+            };
+            if index.cda_tries.get() == 0 {
+                return Ok(None);
+            }
+            index.cda_tries.set(index.cda_tries.get() - 1);
+            if let Some(doc) = base64_decode(data).and_then(|bytes| crate::hs008::read(&bytes).ok())
+            {
+                return Ok(Some(doc));
+            }
         }
     }
     match outside {
@@ -1677,7 +1834,16 @@ fn adopt_body(letter: &mut ReferralLetter, inner: ReferralLetter) {
     if letter.remarks.is_none() {
         letter.remarks = inner.remarks;
     }
-    letter.attachments.extend(inner.attachments);
+    // The CDA's 添付 are often the Bundle's own (section 210): once each.
+    for a in inner.attachments {
+        if !letter
+            .attachments
+            .iter()
+            .any(|b| b.file_name.eq_ignore_ascii_case(&a.file_name))
+        {
+            letter.attachments.push(a);
+        }
+    }
     if letter.patient.occupation.is_none() {
         letter.patient.occupation = inner.patient.occupation;
     }
@@ -1978,11 +2144,15 @@ fn bundle_of(l: &ReferralLetter) -> J {
         l.diagnoses
             .iter()
             .map(|d| {
-                let onset = d
-                    .onset
-                    .as_deref()
-                    .map(|o| format!("{ONSET_OPEN}{}）", crate::xml::escape_text(o)))
-                    .unwrap_or_default();
+                // A name that itself ends in 「（発症 …）」 gets 「（発症 不明）」,
+                // so that reading splits it where it was joined.
+                let onset = match d.onset.as_deref() {
+                    Some(o) => format!("{ONSET_OPEN}{}）", crate::xml::escape_text(o)),
+                    None if split_onset(&d.name).is_some() => {
+                        format!("{ONSET_OPEN}{ONSET_UNKNOWN}）")
+                    }
+                    None => String::new(),
+                };
                 format!("<li>{}{onset}</li>", crate::xml::escape_text(&d.name))
             })
             .collect::<String>()
@@ -2330,6 +2500,28 @@ fn bundle_of(l: &ReferralLetter) -> J {
 const OCCUPATION_ID: &str = crate::hs008::OCCUPATION_ID;
 /// How the 340 narrative gives a diagnosis's onset: 「病名（発症 2025-03）」.
 const ONSET_OPEN: &str = "（発症 ";
+
+/// The onset Inkan writes when a name would otherwise read as name and
+/// onset; never a valid onset itself (onsets are partial dates).
+const ONSET_UNKNOWN: &str = "不明";
+
+/// A 340 narrative line as name and onset, when it ends in 「（発症 X）」
+/// with X a partial date or 「不明」 (no onset). Another writer's
+/// 「（発症 小児期）」 stays part of the name: not a date to check.
+fn split_onset(line: &str) -> Option<(&str, Option<&str>)> {
+    let (name, onset) = line.strip_suffix('）')?.rsplit_once(ONSET_OPEN)?;
+    let (name, onset) = (name.trim(), onset.trim());
+    if name.is_empty() {
+        return None;
+    }
+    if onset == ONSET_UNKNOWN {
+        Some((name, None))
+    } else {
+        parse_partial(onset)
+            .is_some()
+            .then_some((name, Some(onset)))
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -10,9 +10,11 @@
 //! so a signed Bundle with duplicate keys could show the physician one thing
 //! and a receiving system another. FHIR forbids them; we refuse them.
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt;
 
 /// An ordered JSON value for writing.
@@ -69,18 +71,94 @@ pub(crate) fn to_bytes(value: &J) -> Vec<u8> {
     out
 }
 
-/// A JSON value parsed with duplicate keys refused.
-struct Strict(Value);
+/// The text of JSON numbers as the sender wrote them, where a Quantity's
+/// `value` differs from what `serde_json` prints for it (`100.10`,
+/// `0.0000001`, an integer beyond 64 bits): FHIR says the precision of a
+/// decimal is significant, and a number a doctor reads must be the
+/// sender's. Keyed by the address of the parsed value, so it is bound to
+/// one parsed tree ([`parse_keeping_numbers`]).
+#[derive(Debug, Default)]
+pub(crate) struct RawNumbers(HashMap<usize, String>);
 
-impl<'de> Deserialize<'de> for Strict {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(StrictVisitor).map(Strict)
+impl RawNumbers {
+    /// The number `v` as written, when it is one of the recorded values.
+    pub(crate) fn text_of(&self, v: &Value) -> Option<&str> {
+        self.0
+            .get(&(std::ptr::from_ref(v) as usize))
+            .map(String::as_str)
     }
 }
 
-struct StrictVisitor;
+/// One step of the path to a value.
+#[derive(Debug, Clone)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
 
-impl<'de> Visitor<'de> for StrictVisitor {
+struct State<'t> {
+    text: &'t str,
+    /// Where the scan for the next number token starts.
+    pos: usize,
+    path: Vec<Step>,
+    /// Paths of Quantity values whose text `serde_json` does not keep.
+    differing: Differing,
+}
+
+impl State<'_> {
+    /// The next number token of the text: serde_json visits values in
+    /// document order, so the scan moves forward only (linear overall).
+    fn next_number(&mut self) -> &str {
+        let bytes = self.text.as_bytes();
+        let mut i = self.pos;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'"' => {
+                    i += 1;
+                    while i < bytes.len() && bytes[i] != b'"' {
+                        i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i += 1;
+                }
+                b'-' | b'0'..=b'9' => {
+                    let start = i;
+                    while i < bytes.len()
+                        && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                    {
+                        i += 1;
+                    }
+                    self.pos = i;
+                    return self.text.get(start..i).unwrap_or("");
+                }
+                _ => i += 1,
+            }
+        }
+        self.pos = i;
+        ""
+    }
+
+    fn number(&mut self, canonical: String) {
+        let raw = self.next_number().to_owned();
+        if raw != canonical && matches!(self.path.last(), Some(Step::Key(k)) if k == "value") {
+            self.differing.push((self.path.clone(), raw));
+        }
+    }
+}
+
+/// A JSON value parsed with duplicate keys refused, tracking numbers.
+struct Seed<'s, 't>(&'s RefCell<State<'t>>);
+
+impl<'de> DeserializeSeed<'de> for Seed<'_, '_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(StrictVisitor(self.0))
+    }
+}
+
+struct StrictVisitor<'s, 't>(&'s RefCell<State<'t>>);
+
+impl<'de> Visitor<'de> for StrictVisitor<'_, '_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -90,13 +168,19 @@ impl<'de> Visitor<'de> for StrictVisitor {
         Ok(Value::Bool(v))
     }
     fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        self.0.borrow_mut().number(v.to_string());
         Ok(Value::from(v))
     }
     fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        self.0.borrow_mut().number(v.to_string());
         Ok(Value::from(v))
     }
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+        let n = serde_json::Number::from_f64(v);
+        self.0
+            .borrow_mut()
+            .number(n.as_ref().map(ToString::to_string).unwrap_or_default());
+        Ok(n.map_or(Value::Null, Value::Number))
     }
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
         Ok(Value::String(v.to_owned()))
@@ -112,8 +196,14 @@ impl<'de> Visitor<'de> for StrictVisitor {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::new();
-        while let Some(Strict(v)) = seq.next_element()? {
-            out.push(v);
+        loop {
+            self.0.borrow_mut().path.push(Step::Index(out.len()));
+            let next = seq.next_element_seed(Seed(self.0));
+            self.0.borrow_mut().path.pop();
+            match next? {
+                Some(v) => out.push(v),
+                None => break,
+            }
         }
         Ok(Value::Array(out))
     }
@@ -126,8 +216,10 @@ impl<'de> Visitor<'de> for StrictVisitor {
                     crate::problem::shown(&key)
                 )));
             }
-            let Strict(v) = map.next_value()?;
-            out.insert(key, v);
+            self.0.borrow_mut().path.push(Step::Key(key.clone()));
+            let v = map.next_value_seed(Seed(self.0));
+            self.0.borrow_mut().path.pop();
+            out.insert(key, v?);
         }
         Ok(Value::Object(out))
     }
@@ -137,10 +229,50 @@ impl<'de> Visitor<'de> for StrictVisitor {
 /// serde_json's recursion limit (128) bounds nesting, so hostile depth is an
 /// error, not a stack overflow.
 pub(crate) fn parse(text: &str) -> Result<Value, serde_json::Error> {
+    parse_with(text).map(|(v, _)| v)
+}
+
+/// Where a Quantity value's text differs from its printed number.
+type Differing = Vec<(Vec<Step>, String)>;
+
+fn parse_with(text: &str) -> Result<(Value, Differing), serde_json::Error> {
+    let state = RefCell::new(State {
+        text,
+        pos: 0,
+        path: Vec::new(),
+        differing: Vec::new(),
+    });
     let mut de = serde_json::Deserializer::from_str(text);
-    let Strict(v) = Strict::deserialize(&mut de)?;
+    let v = Seed(&state).deserialize(&mut de)?;
     de.end()?;
-    Ok(v)
+    Ok((v, state.into_inner().differing))
+}
+
+/// [`parse`], also giving the numbers' text where it matters
+/// ([`RawNumbers`]); `bind` is called with the value once it is in its
+/// final place (the addresses of a tree's nodes do not change while it is
+/// borrowed).
+pub(crate) fn parse_keeping_numbers(
+    text: &str,
+) -> Result<(Value, impl FnOnce(&Value) -> RawNumbers), serde_json::Error> {
+    let (v, differing) = parse_with(text)?;
+    let bind = move |root: &Value| {
+        let mut map = HashMap::new();
+        for (path, raw) in differing {
+            let mut at = Some(root);
+            for step in &path {
+                at = match step {
+                    Step::Key(k) => at.and_then(|v| v.get(k)),
+                    Step::Index(i) => at.and_then(|v| v.get(i)),
+                };
+            }
+            if let Some(v) = at {
+                map.insert(std::ptr::from_ref(v) as usize, raw);
+            }
+        }
+        RawNumbers(map)
+    };
+    Ok((v, bind))
 }
 
 #[cfg(test)]
@@ -158,6 +290,19 @@ mod tests {
             String::from_utf8(to_bytes(&v)).expect("utf8"),
             "{\n  \"resourceType\": \"Bundle\",\n  \"a\": [\n    \"1\",\n    \"x\"\n  ]\n}\n"
         );
+    }
+
+    #[test]
+    fn quantity_values_keep_their_text() {
+        let text = r#"{"a": [{"value": 100.10}, {"value": 0.0000001}, {"value": 5}, {"v": 2.50}],
+            "s": "x\"1.5 -2", "value": 12345678901234567890123}"#;
+        let (v, bind) = parse_keeping_numbers(text).expect("parses");
+        let raw = bind(&v);
+        assert_eq!(raw.text_of(&v["a"][0]["value"]), Some("100.10"));
+        assert_eq!(raw.text_of(&v["a"][1]["value"]), Some("0.0000001"));
+        assert_eq!(raw.text_of(&v["a"][2]["value"]), None, "same text");
+        assert_eq!(raw.text_of(&v["a"][3]["v"]), None, "not a Quantity value");
+        assert_eq!(raw.text_of(&v["value"]), Some("12345678901234567890123"));
     }
 
     #[test]

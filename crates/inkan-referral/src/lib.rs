@@ -101,12 +101,27 @@ pub fn read(bytes: &[u8]) -> Result<Document, ReadError> {
 /// phone, kana, local patient ID). Composing applies them all
 /// ([`ReferralLetter::validate`], checked again by every writer).
 pub fn check(bytes: &[u8]) -> Result<Checked, ReadError> {
+    check_with(bytes, ReferralLetter::validate_received)
+}
+
+/// Reads a letter that is about to be sent (packaged, signed): [`check`]
+/// with every form rule, the composing policy included
+/// ([`ReferralLetter::validate`]), as the writers apply them. A letter
+/// Inkan would not compose is not sent on from a file either.
+pub fn check_to_send(bytes: &[u8]) -> Result<Checked, ReadError> {
+    check_with(bytes, ReferralLetter::validate)
+}
+
+fn check_with(
+    bytes: &[u8],
+    rules: fn(&ReferralLetter) -> Vec<Problem>,
+) -> Result<Checked, ReadError> {
     let Document {
         format,
         letter,
         mut problems,
     } = read(bytes)?;
-    for p in letter.validate_received() {
+    for p in rules(&letter) {
         if !problems.contains(&p) {
             problems.push(p);
         }

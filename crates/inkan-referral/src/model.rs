@@ -322,6 +322,55 @@ const MAX_PRESCRIPTIONS: usize = 100;
 /// The most attachments a letter (and a package) may list.
 pub const MAX_ATTACHMENTS: usize = 50;
 
+/// At most this many 未表示の項目 are listed; a reader folds the rest into
+/// one last item that counts them.
+pub const MAX_NOT_SHOWN: usize = 100;
+
+/// The longest 未表示の項目 text, in characters; a reader shortens longer
+/// ones with 「…」.
+pub const NOT_SHOWN_CHARS: usize = 500;
+
+/// 未表示の項目 as a reader lists them: each on one line (line breaks and
+/// other control characters become spaces, so no text forges a heading of
+/// the views), at most [`NOT_SHOWN_CHARS`] characters, at most
+/// [`MAX_NOT_SHOWN`] items, the last counting what it folds.
+pub(crate) fn tidy_not_shown(items: Vec<String>) -> Vec<String> {
+    let total = items.len();
+    let mut out: Vec<String> = Vec::with_capacity(total.min(MAX_NOT_SHOWN));
+    let keep = if total > MAX_NOT_SHOWN {
+        MAX_NOT_SHOWN - 1
+    } else {
+        total
+    };
+    for item in items.into_iter().take(keep) {
+        let one_line = item
+            .chars()
+            .map(|c| {
+                if c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}' {
+                    ' '
+                } else {
+                    c
+                }
+            })
+            .collect::<String>();
+        let one_line = one_line.split_whitespace().collect::<Vec<_>>().join(" ");
+        let shortened = if one_line.chars().count() > NOT_SHOWN_CHARS {
+            let mut cut: String = one_line.chars().take(NOT_SHOWN_CHARS - 1).collect();
+            cut.push('…');
+            cut
+        } else {
+            one_line
+        };
+        if !shortened.is_empty() {
+            out.push(shortened);
+        }
+    }
+    if total > keep {
+        out.push(format!("ほか {} 件の項目（一覧を省略）", total - keep));
+    }
+    out
+}
+
 /// The field labels used in problem messages (別紙様式11 wording).
 pub(crate) fn field_label(path: &str) -> Option<(&'static str, &'static str)> {
     // `diagnoses[3].name` → `diagnoses[].name`
@@ -595,10 +644,21 @@ impl ReferralLetter {
     /// The problems of a letter received from another system: the form's
     /// rules without those that are Inkan's own policy for composing
     /// ([`COMPOSE_ONLY`]), which the profiles do not require.
+    ///
+    /// Only the policy is dropped (an item required, kana, the ID and phone
+    /// forms): a line break, a control character or an oversized value is
+    /// still a problem on every item, because it changes what the views
+    /// show (a forged 【heading】 in the terminal view, an escape sequence).
     pub fn validate_received(&self) -> Vec<Problem> {
         self.validate()
             .into_iter()
-            .filter(|p| !COMPOSE_ONLY.contains(&p.path.as_str()))
+            .filter(|p| {
+                !COMPOSE_ONLY.contains(&p.path.as_str())
+                    || matches!(
+                        p.rule,
+                        Rule::LineBreak | Rule::ControlCharacter | Rule::TooLong { .. }
+                    )
+            })
             .collect()
     }
 
@@ -836,6 +896,18 @@ impl ReferralLetter {
                 SHORT,
                 false,
             );
+        }
+        if self.not_shown.len() > MAX_NOT_SHOWN {
+            c.push(
+                "not_shown",
+                Rule::TooMany {
+                    max: MAX_NOT_SHOWN,
+                    found: self.not_shown.len(),
+                },
+            );
+        }
+        for (i, item) in self.not_shown.iter().enumerate() {
+            c.required(&format!("not_shown[{i}]"), item, NOT_SHOWN_CHARS, false);
         }
         c.problems
     }

@@ -543,7 +543,7 @@ fn plan(
     letter: &[u8],
     attachments: &[Summary],
 ) -> Result<Vec<u8>, PackageError> {
-    let checked = crate::check(letter).map_err(PackageError::Letter)?;
+    let checked = crate::check_to_send(letter).map_err(PackageError::Letter)?;
     if !checked.is_valid() {
         return Err(PackageError::LetterInvalid(checked.problems));
     }

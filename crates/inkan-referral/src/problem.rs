@@ -230,6 +230,22 @@ pub enum Rule {
     },
     /// The narrative XHTML breaks the FHIR narrative rules.
     Xhtml(XhtmlRule),
+    /// Sections name the same resources so often that showing them all
+    /// would make the letter many times its size: the rest is left out.
+    RepeatedReferences {
+        /// The most text the views take from referenced resources, in bytes.
+        limit: usize,
+    },
+    /// The CDA document carried in section 200 is about another patient
+    /// than the Bundle's Patient.
+    EmbeddedPatient {
+        /// What differs (患者ID, 氏名, 生年月日).
+        field: String,
+        /// The Bundle's value.
+        bundle: String,
+        /// The CDA document's value.
+        document: String,
+    },
 }
 
 /// Shows a value from the input safely: bounded length, control characters
@@ -294,6 +310,8 @@ impl Rule {
             Rule::Code { .. } => "referral.code",
             Rule::AttachmentType { .. } => "referral.attachment_type",
             Rule::Xhtml(r) => r.code(),
+            Rule::RepeatedReferences { .. } => "referral.repeated_references",
+            Rule::EmbeddedPatient { .. } => "referral.embedded_patient",
         }
     }
 
@@ -490,6 +508,28 @@ impl Rule {
                 format!("attachment type \"{}\": only PDF (application/pdf) or JPEG (image/jpeg)", shown(value)),
             ),
             Rule::Xhtml(r) => r.text(),
+            Rule::RepeatedReferences { limit } => Text::new(
+                format!("同じ資源が何度も参照されており、表示が{limit}バイトを超えるため残りを省略しました"),
+                format!("the same resources are referenced so often that the view would exceed {limit} bytes: the rest is left out"),
+            ),
+            Rule::EmbeddedPatient { field, bundle, document } => Text::new(
+                format!(
+                    "セクション200のCDA文書は別の患者についての文書です（{field}: 文書「{}」、Bundle「{}」）",
+                    shown(document),
+                    shown(bundle)
+                ),
+                format!(
+                    "the CDA document in section 200 is about another patient ({}: document \"{}\", Bundle \"{}\")",
+                    match field.as_str() {
+                        "患者ID" => "patient ID",
+                        "氏名" => "name",
+                        "生年月日" => "birth date",
+                        other => other,
+                    },
+                    shown(document),
+                    shown(bundle)
+                ),
+            ),
         }
     }
 }

@@ -105,6 +105,115 @@ fn is_xml_char(c: char) -> bool {
     matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
 }
 
+/// The pseudo-attributes of an XML declaration (XML 1.0 §2.8 `XMLDecl`,
+/// §4.3.3 `EncodingDecl`, §2.9 `SDDecl`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct XmlDecl<'a> {
+    /// `encoding`, when declared.
+    pub encoding: Option<&'a str>,
+}
+
+/// Reads the XML declaration at the start of `text` (after a BOM), as the
+/// grammar has it: `version` first, then optionally `encoding`, then
+/// optionally `standalone`, each once, in that order, quoted:
+///
+/// ```text
+/// XMLDecl ::= '<?xml' VersionInfo EncodingDecl? SDDecl? S? '?>'
+/// ```
+///
+/// `Ok(None)` when there is no declaration; `Err` when there is one that is
+/// not well-formed, so that no reader can take an `xencoding="…"` or a
+/// second `encoding` for the real one.
+pub(crate) fn declaration(text: &[u8]) -> Result<Option<XmlDecl<'_>>, String> {
+    let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+    let Some(rest) = text.strip_prefix(b"<?xml") else {
+        return Ok(None);
+    };
+    // `<?xml-stylesheet …?>` is a processing instruction, not a declaration.
+    if !rest
+        .first()
+        .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    {
+        return Ok(None);
+    }
+    let end = rest
+        .windows(2)
+        .take(512)
+        .position(|w| w == b"?>")
+        .ok_or("the XML declaration does not end with ?>")?;
+    let body = std::str::from_utf8(&rest[..end])
+        .map_err(|_| "the XML declaration is not ASCII".to_owned())?;
+    let ws = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
+    let mut s = body;
+    let mut seen: Vec<&str> = Vec::new();
+    let mut encoding = None;
+    loop {
+        let trimmed = s.trim_start_matches(ws);
+        if trimmed.is_empty() {
+            break;
+        }
+        if trimmed.len() == s.len() {
+            return Err(
+                "pseudo-attributes of the XML declaration must be separated by white space".into(),
+            );
+        }
+        let name_len = trimmed
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(trimmed.len());
+        let name = &trimmed[..name_len];
+        let order = ["version", "encoding", "standalone"];
+        let Some(at) = order.iter().position(|n| *n == name) else {
+            return Err(format!(
+                "unknown pseudo-attribute \"{}\" in the XML declaration",
+                crate::problem::shown(name)
+            ));
+        };
+        if seen
+            .iter()
+            .any(|n| order.iter().position(|o| o == n) >= Some(at))
+        {
+            return Err(format!(
+                "\"{name}\" is repeated or out of order in the XML declaration"
+            ));
+        }
+        if seen.is_empty() && name != "version" {
+            return Err("the XML declaration must begin with version".into());
+        }
+        seen.push(name);
+        let after = trimmed[name_len..].trim_start_matches(ws);
+        let after = after
+            .strip_prefix('=')
+            .ok_or_else(|| format!("\"{name}\" has no value in the XML declaration"))?
+            .trim_start_matches(ws);
+        let quote = after
+            .chars()
+            .next()
+            .filter(|c| *c == '"' || *c == '\'')
+            .ok_or_else(|| format!("\"{name}\" is not quoted in the XML declaration"))?;
+        let inner = &after[1..];
+        let close = inner
+            .find(quote)
+            .ok_or_else(|| format!("\"{name}\" is not closed in the XML declaration"))?;
+        let value = &inner[..close];
+        if name == "encoding" {
+            // EncName ::= [A-Za-z] ([A-Za-z0-9._] | '-')*
+            let ok = value.starts_with(|c: char| c.is_ascii_alphabetic())
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+            if !ok {
+                return Err("the encoding name of the XML declaration is not well-formed".into());
+            }
+            encoding = Some(value);
+        }
+        s = &inner[close + 1..];
+    }
+    if seen.is_empty() {
+        return Err("the XML declaration has no version".into());
+    }
+    Ok(Some(XmlDecl { encoding }))
+}
+
 /// Parses `text` into its root element.
 pub(crate) fn parse(text: &str) -> Result<Element, XmlError> {
     parse_decoded(text, None)
@@ -114,6 +223,9 @@ pub(crate) fn parse(text: &str) -> Result<Element, XmlError> {
 /// declaration names, e.g. Shift_JIS): that declaration is then accepted.
 pub(crate) fn parse_decoded(text: &str, declared: Option<&str>) -> Result<Element, XmlError> {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    if let Err(reason) = declaration(text.as_bytes()) {
+        return Err(XmlError::Syntax { line: 1, reason });
+    }
     let mut reader = NsReader::from_str(text);
     reader.config_mut().check_end_names = true;
     reader.config_mut().check_comments = true;
