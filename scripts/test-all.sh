@@ -54,6 +54,7 @@ f = json.load(open(sys.argv[1]))
 p = f["patient"]
 p["name"] = p["name"].replace(" ", "\u3000")
 p["recipient_id"] = "H-0099"
+p["insurance_id"] = "06139876:１２３:４５６７:01"
 p.pop("address", None)
 for key in ("surgeries", "transfusions", "procedures", "remarks"):
     f[key] = "記載あり"

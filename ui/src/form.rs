@@ -152,6 +152,27 @@ pub const SECTIONS: &[Section] = &[
             f("patient.name", "氏名", "Name", Text, true),
             f("patient.kana", "氏名（カナ）", "Name (kana)", Text, true),
             f("patient.id", "患者ID", "Patient ID", Text, true),
+            f(
+                "patient.insurance_id",
+                "被保険者番号（保険者番号:記号:番号:枝番）",
+                "Insurance member ID (insurer:symbol:number:branch)",
+                Text,
+                false,
+            ),
+            f(
+                "patient.public_payer_id",
+                "公費受給者番号（生活保護: 公費負担者番号::受給者番号:）",
+                "Public assistance ID (payer::recipient:)",
+                Text,
+                false,
+            ),
+            f(
+                "patient.recipient_id",
+                "紹介先の患者ID",
+                "Patient ID at the recipient",
+                Text,
+                false,
+            ),
             f("patient.sex", "性別", "Sex", Sex, true),
             f(
                 "patient.birth_date",

@@ -62,6 +62,37 @@ const OID_FEE_TABLE: &str = "1.2.392.100495.20.3.22";
 const OID_INSTITUTION: &str = "1.2.392.100495.20.3.23";
 /// Patient IDs: this prefix + the issuing institution's 10-digit number.
 pub const PATIENT_OID_PREFIX: &str = "1.2.392.100495.20.3.51.1";
+
+/// The insurance numbers in `recordTarget/patientRole/id`, with the OIDs
+/// of the MHLW 特定健診 CDA (保険者番号 `…6.101`, 被保険者証等記号 `…6.204`,
+/// 番号 `…6.205`, 枝番 `…6.211`): HL7J-CDA-005 gives no public place for
+/// them, and 特定健診 is the MHLW CDA that carries all four parts,
+/// the branch number included (JP Core's `1.2.392.100495.20.3.61`–`63`
+/// have no branch; they are read too).
+pub const INSURER_OID: &str = "1.2.392.200119.6.101";
+/// 被保険者証等記号.
+pub const INSURED_SYMBOL_OID: &str = "1.2.392.200119.6.204";
+/// 被保険者証等番号.
+pub const INSURED_NUMBER_OID: &str = "1.2.392.200119.6.205";
+/// 被保険者証等枝番.
+pub const INSURED_BRANCH_OID: &str = "1.2.392.200119.6.211";
+/// 公費負担者番号 (JP Core's identifier table).
+pub const PUBLIC_PAYER_OID: &str = "1.2.392.100495.20.3.71";
+/// 公費受給者番号 (JP Core's identifier table).
+pub const PUBLIC_RECIPIENT_OID: &str = "1.2.392.100495.20.3.72";
+/// JP Core's 保険者番号, 被保険者証記号, 被保険者証番号, read as the above.
+const JP_CORE_INSURANCE_OIDS: [&str; 3] = [
+    "1.2.392.100495.20.3.61",
+    "1.2.392.100495.20.3.62",
+    "1.2.392.100495.20.3.63",
+];
+
+/// `保険者番号:記号:番号:枝番` in its parts.
+fn insurance_parts(v: &str) -> Option<(&str, &str, &str, &str)> {
+    let mut it = v.split(':');
+    let parts = (it.next()?, it.next()?, it.next()?, it.next()?);
+    it.next().is_none().then_some(parts)
+}
 const DOCUMENT_OID_PREFIX: &str = "1.2.392.100495.20.3.11.1";
 const LOINC: &str = "2.16.840.1.113883.6.1";
 const OCCUPATION_LOINC: &str = "11341-5";
@@ -236,6 +267,29 @@ fn write_unchecked(l: &ReferralLetter) -> String {
             ("assigningAuthorityName", "紹介元"),
         ],
     );
+    let mut ids: Vec<(&str, &str, &str)> = Vec::new();
+    if let Some((insurer, symbol, number, branch)) =
+        p.insurance_id.as_deref().and_then(insurance_parts)
+    {
+        ids.push((INSURER_OID, insurer, "保険者番号"));
+        ids.push((INSURED_SYMBOL_OID, symbol, "被保険者証等記号"));
+        ids.push((INSURED_NUMBER_OID, number, "被保険者証等番号"));
+        ids.push((INSURED_BRANCH_OID, branch, "被保険者証等枝番"));
+    }
+    if let Some((payer, _, recipient, _)) = p.public_payer_id.as_deref().and_then(insurance_parts) {
+        ids.push((PUBLIC_PAYER_OID, payer, "公費負担者番号"));
+        ids.push((PUBLIC_RECIPIENT_OID, recipient, "公費受給者番号"));
+    }
+    for (root, extension, authority) in ids.into_iter().filter(|(_, e, _)| !e.is_empty()) {
+        w.empty(
+            "id",
+            &[
+                ("root", root),
+                ("extension", extension),
+                ("assigningAuthorityName", authority),
+            ],
+        );
+    }
     if let Some(rid) = &p.recipient_id {
         w.empty(
             "id",
@@ -862,6 +916,8 @@ pub fn read(bytes: &[u8]) -> Result<Document, ReadError> {
     let mut patient = Patient {
         id: String::new(),
         recipient_id: None,
+        insurance_id: None,
+        public_payer_id: None,
         name: String::new(),
         kana: String::new(),
         sex: Sex::Unknown,
@@ -875,9 +931,26 @@ pub fn read(bytes: &[u8]) -> Result<Document, ReadError> {
         let from_root = format!("{PATIENT_OID_PREFIX}{}", from_inst.number);
         let to_root = format!("{PATIENT_OID_PREFIX}{}", to_inst.number);
         let (mut from_id, mut to_id, mut other_id) = (None, None, None);
+        let mut insurance: [Option<String>; 6] = Default::default();
+        let insurance_roots = [
+            INSURER_OID,
+            INSURED_SYMBOL_OID,
+            INSURED_NUMBER_OID,
+            INSURED_BRANCH_OID,
+            PUBLIC_PAYER_OID,
+            PUBLIC_RECIPIENT_OID,
+        ];
         for id in role.all(NS, "id") {
             let ext = id.attr("extension").unwrap_or_default().trim().to_owned();
             let root_attr = id.attr("root").unwrap_or_default();
+            let slot = insurance_roots
+                .iter()
+                .position(|r| *r == root_attr)
+                .or_else(|| JP_CORE_INSURANCE_OIDS.iter().position(|r| *r == root_attr));
+            if let Some(i) = slot {
+                insurance[i].get_or_insert(ext);
+                continue;
+            }
             // The assigning authority's name is explicit; the OID is the fallback
             // (and cannot tell the two apart when both institutions are one).
             let slot = match id.attr("assigningAuthorityName").unwrap_or_default() {
@@ -891,6 +964,20 @@ pub fn read(bytes: &[u8]) -> Result<Document, ReadError> {
         }
         patient.id = from_id.or(other_id).unwrap_or_default();
         patient.recipient_id = to_id.filter(|i| !i.is_empty());
+        let [insurer, symbol, number, branch, payer, recipient] = insurance;
+        let part = |v: &Option<String>| v.clone().unwrap_or_default();
+        if insurer.is_some() || symbol.is_some() || number.is_some() {
+            patient.insurance_id = Some(format!(
+                "{}:{}:{}:{}",
+                part(&insurer),
+                part(&symbol),
+                part(&number),
+                part(&branch)
+            ));
+        }
+        if payer.is_some() || recipient.is_some() {
+            patient.public_payer_id = Some(format!("{}::{}:", part(&payer), part(&recipient)));
+        }
         let (postal, address) = read_addr(role);
         patient.postal_code = postal;
         patient.address = address;

@@ -861,7 +861,9 @@ pub fn validate(bundle: &Value) -> Vec<Problem> {
 
     if let Some(pi) = patient_idx {
         if let Some(p) = entries_at(bundle, pi) {
-            patient_invariants(&mut v, p, &format!("Bundle.entry[{pi}].resource"));
+            // The eReferral IG v1 Patient is JP Core's, without R1012.
+            let clins = !is_ereferral_v1(bundle);
+            patient_invariants(&mut v, p, &format!("Bundle.entry[{pi}].resource"), clins);
         }
     }
     v.problems
@@ -885,7 +887,7 @@ pub fn is_insurance_member_id(value: &str) -> bool {
 }
 
 /// R1013 (public payer): `^[0-9]{8}::[^:^\s^　]{7}:$`.
-fn is_public_payer_id(value: &str) -> bool {
+pub fn is_public_payer_id(value: &str) -> bool {
     let parts: Vec<&str> = value.split(':').collect();
     matches!(parts.as_slice(), [payer, "", recipient, ""]
         if payer.len() == 8
@@ -896,7 +898,7 @@ fn is_public_payer_id(value: &str) -> bool {
 
 /// The JP_Patient_eCS invariants of `InvariantsRules.fsh`
 /// (jami-fhir-jp-wg/clinical-core) that a received letter must meet.
-fn patient_invariants(v: &mut V<'_>, p: &Value, path: &str) {
+fn patient_invariants(v: &mut V<'_>, p: &Value, path: &str, clins: bool) {
     const LOCAL_PREFIX: &str = "urn:oid:1.2.392.100495.20.3.51.";
     let ids = arr(p, "identifier");
     // R1010: at most one local patient ID, and its system is
@@ -917,6 +919,25 @@ fn patient_invariants(v: &mut V<'_>, p: &Value, path: &str) {
             Rule::Invariant {
                 id: "R1010".into(),
                 value: Some(local.join(", ")),
+            },
+        );
+    }
+    // R1012: exactly one insurance member ID or public-payer ID, not both.
+    let insurance_ids = ids
+        .iter()
+        .filter(|id| {
+            matches!(
+                str_of(id, "system"),
+                Some(INSURANCE_ID_SYSTEM | PUBLIC_PAYER_ID_SYSTEM)
+            )
+        })
+        .count();
+    if clins && insurance_ids != 1 {
+        v.push(
+            format!("{path}.identifier"),
+            Rule::Invariant {
+                id: "R1012".into(),
+                value: None,
             },
         );
     }
@@ -1473,6 +1494,8 @@ fn extract(
     let mut patient = Patient {
         id: String::new(),
         recipient_id: None,
+        insurance_id: None,
+        public_payer_id: None,
         name: String::new(),
         kana: String::new(),
         sex: Sex::Unknown,
@@ -1500,6 +1523,15 @@ fn extract(
             slot.get_or_insert(value);
         }
         patient.id = from_id.or(other_id).unwrap_or_default();
+        let identifier = |system: &str| {
+            arr(p, "identifier")
+                .iter()
+                .find(|id| str_of(id, "system") == Some(system))
+                .and_then(|id| str_of(id, "value"))
+                .map(str::to_owned)
+        };
+        patient.insurance_id = identifier(INSURANCE_ID_SYSTEM);
+        patient.public_payer_id = identifier(PUBLIC_PAYER_ID_SYSTEM);
         // Older writers (and Inkan before JP-CLINS R1010) put the
         // recipient's ID among the identifiers; now the 910 narrative names it.
         // Inkan writes that line last, after the institution number that
@@ -1931,10 +1963,7 @@ fn section(
 }
 
 fn name_entry(text: &str, representation: &str) -> J {
-    let split = text
-        .split_once(' ')
-        .or_else(|| text.split_once('\u{3000}'))
-        .filter(|(f, g)| !f.is_empty() && !g.trim().is_empty());
+    let split = name_split(text);
     obj(vec![
         (
             "extension",
@@ -1946,7 +1975,7 @@ fn name_entry(text: &str, representation: &str) -> J {
         ("use", Some(s("official"))),
         ("text", Some(s(text))),
         ("family", split.map(|(f, _)| s(f))),
-        ("given", split.map(|(_, g)| J::A(vec![s(g.trim())]))),
+        ("given", split.map(|(_, g)| J::A(vec![s(g)]))),
     ])
 }
 
@@ -2100,13 +2129,54 @@ fn party_narrative(i: &Institution, doctor: Option<&Doctor>, patient_id: Option<
     xhtml::from_text(&lines.join("\n"))
 }
 
+/// What HS038 needs beyond the form's rules, as problems: the profiles
+/// require a `Composition.date` with seconds and zone, `family` and
+/// `given` in every name, and one insurance or public-payer identifier
+/// (R1012). HS008 needs none of them.
+pub fn needs(l: &ReferralLetter) -> Vec<Problem> {
+    use crate::problem::Hs038Need;
+    let mut out = Vec::new();
+    let need = |path: &str, what| Problem::new(path, Rule::Hs038Needs { what });
+    if matches!(Stamp::parse(&l.created), Some(Stamp::Date(_))) {
+        out.push(need("created", Hs038Need::TimeOfDay));
+    }
+    let mut names = vec![
+        ("patient.name", Some(&l.patient.name)),
+        ("patient.kana", Some(&l.patient.kana)),
+        ("from.doctor.name", Some(&l.from.doctor.name)),
+        ("from.doctor.kana", l.from.doctor.kana.as_ref()),
+    ];
+    if let Some(d) = &l.to.doctor {
+        names.push(("to.doctor.name", Some(&d.name)));
+        names.push(("to.doctor.kana", d.kana.as_ref()));
+    }
+    for (path, name) in names {
+        if name.is_some_and(|n| !n.trim().is_empty() && name_split(n).is_none()) {
+            out.push(need(path, Hs038Need::FamilyAndGiven));
+        }
+    }
+    if l.patient.insurance_id.is_some() == l.patient.public_payer_id.is_some() {
+        out.push(need("patient.insurance_id", Hs038Need::OneInsuranceId));
+    }
+    out
+}
+
+/// 姓 and 名 of a name written 「姓 名」.
+fn name_split(text: &str) -> Option<(&str, &str)> {
+    text.split_once(' ')
+        .or_else(|| text.split_once('\u{3000}'))
+        .map(|(f, g)| (f.trim(), g.trim()))
+        .filter(|(f, g)| !f.is_empty() && !g.is_empty())
+}
+
 /// Writes the letter as an HS038 JP_Bundle_eReferral JSON document. Byte-stable.
 ///
 /// The letter is normalised and validated first; an invalid letter is not
 /// written.
 pub fn write(letter: &ReferralLetter) -> Result<Vec<u8>, WriteError> {
     let l = letter.normalized();
-    let problems = l.validate();
+    let mut problems = l.validate();
+    problems.extend(needs(&l));
     if !problems.is_empty() {
         return Err(WriteError::Invalid { problems });
     }
@@ -2417,14 +2487,26 @@ fn bundle_of(l: &ReferralLetter) -> J {
     ]);
 
     // Exactly one local patient identifier, the referrer's (R1010); the
-    // recipient's ID is named in the 910 narrative.
-    let identifiers = vec![obj(vec![
+    // recipient's ID is named in the 910 narrative. Then the one insurance
+    // or public-payer identifier (R1012).
+    let mut identifiers = vec![obj(vec![
         (
             "system",
             Some(s(format!("{PATIENT_ID_PREFIX}{}", from.number))),
         ),
         ("value", Some(s(&p.id))),
     ])];
+    for (system, value) in [
+        (INSURANCE_ID_SYSTEM, &p.insurance_id),
+        (PUBLIC_PAYER_ID_SYSTEM, &p.public_payer_id),
+    ] {
+        if let Some(v) = value {
+            identifiers.push(obj(vec![
+                ("system", Some(s(system))),
+                ("value", Some(s(v))),
+            ]));
+        }
+    }
     let gender = match p.sex {
         Sex::Male => "male",
         Sex::Female => "female",
@@ -2549,8 +2631,10 @@ mod tests {
         l.attachments.clear();
         l.remarks = None;
         l.category = Category::Discharge;
-        l.created = "2025-03-14".into();
+        l.created = "2025-03-14T09:05:07+09:00".into();
         l.version = 3;
+        l.patient.insurance_id = None;
+        l.patient.public_payer_id = Some("12131415::1234567:".into());
         let doc = read(&write(&l).expect("write")).expect("read");
         assert_eq!(doc.problems, vec![]);
         assert_eq!(doc.letter, l);

@@ -214,6 +214,14 @@ pub struct Patient {
     /// 患者ID at the recipient, when the patient is already known there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient_id: Option<String>,
+    /// 被保険者個人識別子 (JP-CLINS `JP_Insurance_memberID`):
+    /// `保険者番号8桁:記号:番号:枝番`, the branch two digits or empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insurance_id: Option<String>,
+    /// 公費受給者識別子 of 生活保護 (JP-CLINS `JP_PublicPayer_memberID`):
+    /// `公費負担者番号8桁::受給者番号7桁:`, for a patient without insurance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_payer_id: Option<String>,
     /// 氏名 (漢字).
     pub name: String,
     /// 氏名カナ (full-width katakana).
@@ -412,6 +420,11 @@ pub(crate) fn field_label(path: &str) -> Option<(&'static str, &'static str)> {
         "to.doctor.kana" => ("紹介先 担当医カナ", "recipient physician (kana)"),
         "patient.id" => ("患者ID", "patient ID"),
         "patient.recipient_id" => ("紹介先の患者ID", "patient ID at the recipient"),
+        "patient.insurance_id" => ("被保険者番号", "health insurance member ID"),
+        "patient.public_payer_id" => (
+            "公費受給者番号（生活保護）",
+            "public assistance recipient ID",
+        ),
         "patient.name" => ("患者氏名", "patient name"),
         "patient.kana" => ("患者氏名カナ", "patient name (kana)"),
         "patient.sex" => ("性別", "sex"),
@@ -768,6 +781,25 @@ impl ReferralLetter {
                 },
             );
         }
+        for (path, value, ok) in [
+            (
+                "patient.insurance_id",
+                &p.insurance_id,
+                crate::hs038::is_insurance_member_id as fn(&str) -> bool,
+            ),
+            (
+                "patient.public_payer_id",
+                &p.public_payer_id,
+                crate::hs038::is_public_payer_id,
+            ),
+        ] {
+            if let Some(v) = value {
+                c.optional(path, value, 40, false);
+                if !ok(v) {
+                    c.push(path, Rule::InsuranceId { value: v.clone() });
+                }
+            }
+        }
         if let Some(id) = &p.recipient_id {
             if !is_id(id, 20) {
                 c.push(
@@ -982,6 +1014,8 @@ impl ReferralLetter {
             patient: Patient {
                 id: t(&p.id),
                 recipient_id: o(&p.recipient_id),
+                insurance_id: o(&p.insurance_id),
+                public_payer_id: o(&p.public_payer_id),
                 // JP-CLINS R1113: family and given name are separated by a
                 // half-width space, never an ideographic one.
                 name: t(&p.name).replace('\u{3000}', " "),
@@ -1077,6 +1111,8 @@ impl ReferralLetter {
             patient: Patient {
                 id: s("00012345"),
                 recipient_id: None,
+                insurance_id: Some(s("06139876:１２３:４５６７:")),
+                public_payer_id: None,
                 name: s("山田 太郎"),
                 kana: s("ヤマダ タロウ"),
                 sex: Sex::Male,

@@ -236,6 +236,16 @@ pub enum Rule {
         /// The most text the views take from referenced resources, in bytes.
         limit: usize,
     },
+    /// Not the form of its insurance identifier (JP-CLINS R1013).
+    InsuranceId {
+        /// The value found.
+        value: String,
+    },
+    /// HS038 needs what the form may leave out (JP-CLINS / eReferral).
+    Hs038Needs {
+        /// What is missing.
+        what: Hs038Need,
+    },
     /// The CDA document carried in section 200 is about another patient
     /// than the Bundle's Patient.
     EmbeddedPatient {
@@ -246,6 +256,18 @@ pub enum Rule {
         /// The CDA document's value.
         document: String,
     },
+}
+
+/// What an HS038 letter needs that the form may leave out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub enum Hs038Need {
+    /// 作成日時 with seconds and a time zone (Composition.date).
+    TimeOfDay,
+    /// 姓 and 名 separated by a space (HumanName.family / given).
+    FamilyAndGiven,
+    /// Exactly one of 被保険者番号 and 公費受給者番号 (R1012).
+    OneInsuranceId,
 }
 
 /// Shows a value from the input safely: bounded length, control characters
@@ -311,6 +333,8 @@ impl Rule {
             Rule::AttachmentType { .. } => "referral.attachment_type",
             Rule::Xhtml(r) => r.code(),
             Rule::RepeatedReferences { .. } => "referral.repeated_references",
+            Rule::InsuranceId { .. } => "referral.insurance_id",
+            Rule::Hs038Needs { .. } => "referral.hs038_needs",
             Rule::EmbeddedPatient { .. } => "referral.embedded_patient",
         }
     }
@@ -508,6 +532,24 @@ impl Rule {
                 format!("attachment type \"{}\": only PDF (application/pdf) or JPEG (image/jpeg)", shown(value)),
             ),
             Rule::Xhtml(r) => r.text(),
+            Rule::InsuranceId { value } => Text::new(
+                format!("「{}」は「保険者番号8桁:記号:番号:枝番（2桁または空）」の形式ではありません（公費は「公費負担者番号8桁::受給者番号7桁:」、空白なし）", shown(value)),
+                format!("\"{}\" is not \"<insurer, 8 digits>:<symbol>:<number>:<branch, 2 digits or empty>\" (public assistance: \"<payer, 8 digits>::<recipient, 7>:\"; no spaces)", shown(value)),
+            ),
+            Rule::Hs038Needs { what } => match what {
+                Hs038Need::TimeOfDay => Text::new(
+                    "HS038では作成日時を秒とタイムゾーンまで書きます（例 2025-03-14T10:30:00+09:00）",
+                    "HS038 needs the time with seconds and zone (e.g. 2025-03-14T10:30:00+09:00)",
+                ),
+                Hs038Need::FamilyAndGiven => Text::new(
+                    "HS038では姓と名を半角空白で区切ります（例 山田 太郎）",
+                    "HS038 needs family and given name separated by a space (e.g. 山田 太郎)",
+                ),
+                Hs038Need::OneInsuranceId => Text::new(
+                    "HS038では被保険者番号か公費受給者番号のどちらか一つが必要です（JP-CLINS R1012）",
+                    "HS038 needs exactly one of the insurance member ID and the public assistance ID (JP-CLINS R1012)",
+                ),
+            },
             Rule::RepeatedReferences { limit } => Text::new(
                 format!("同じ資源が何度も参照されており、表示が{limit}バイトを超えるため残りを省略しました"),
                 format!("the same resources are referenced so often that the view would exceed {limit} bytes: the rest is left out"),

@@ -133,10 +133,13 @@ fn insurance_and_public_payer_ids_follow_their_form_r1013() {
     let b = bundle(&ReferralLetter::example());
     let with = |system: &str, value: &str| {
         let mut x = b.clone();
-        patient_mut(&mut x)["identifier"]
-            .as_array_mut()
-            .unwrap()
-            .push(serde_json::json!({"system": system, "value": value}));
+        let ids = patient_mut(&mut x)["identifier"].as_array_mut().unwrap();
+        // The example's own insurance ID is replaced (R1012: one only).
+        ids.retain(|id| {
+            id["system"] != hs038::INSURANCE_ID_SYSTEM
+                && id["system"] != hs038::PUBLIC_PAYER_ID_SYSTEM
+        });
+        ids.push(serde_json::json!({"system": system, "value": value}));
         invariants(&x)
     };
     // The JP-CLINS authors' sample value, an empty branch, an empty symbol.
@@ -432,4 +435,186 @@ fn a_cda_referenced_by_url_in_section_200_is_read_from_the_bundle_and_never_fetc
         ),
         "{text}"
     );
+}
+
+/// The problems of writing `l` as HS038, as (path, code).
+fn write_problems(l: &ReferralLetter) -> Vec<(String, &'static str)> {
+    match hs038::write(l) {
+        Ok(_) => Vec::new(),
+        Err(inkan_referral::WriteError::Invalid { problems }) => problems
+            .into_iter()
+            .map(|p| (p.path.clone(), p.rule.code()))
+            .collect(),
+        Err(e) => panic!("{e:?}"),
+    }
+}
+
+#[test]
+fn the_insurance_member_id_is_written_on_the_patient_and_read_back() {
+    let l = ReferralLetter::example();
+    let b = bundle(&l);
+    let ids = resource(&b, "Patient")["identifier"].as_array().unwrap();
+    let insurance: Vec<&Value> = ids
+        .iter()
+        .filter(|id| id["system"] == hs038::INSURANCE_ID_SYSTEM)
+        .collect();
+    assert_eq!(insurance.len(), 1);
+    assert_eq!(
+        insurance[0]["value"].as_str(),
+        l.patient.insurance_id.as_deref()
+    );
+    assert!(invariants(&b).is_empty(), "{:?}", invariants(&b));
+    let back = check(&hs038::write(&l).unwrap()).unwrap();
+    assert_eq!(back.letter.patient.insurance_id, l.patient.insurance_id);
+
+    // A public-assistance patient instead.
+    let mut p = l.clone();
+    p.patient.insurance_id = None;
+    p.patient.public_payer_id = Some("12131415::1234567:".into());
+    let b = bundle(&p);
+    assert!(resource(&b, "Patient")["identifier"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|id| id["system"] == hs038::PUBLIC_PAYER_ID_SYSTEM));
+    assert!(invariants(&b).is_empty());
+}
+
+#[test]
+fn the_insurance_member_id_has_its_form_in_the_model() {
+    let mut l = ReferralLetter::example();
+    for bad in [
+        "0613987:１２３:４５６７:",
+        "06139876:１ ２:４５６７:",
+        "06139876:1:2:3",
+    ] {
+        l.patient.insurance_id = Some(bad.into());
+        let codes: Vec<_> = l
+            .validate()
+            .into_iter()
+            .filter(|p| p.path == "patient.insurance_id")
+            .map(|p| p.rule.code())
+            .collect();
+        assert_eq!(codes, ["referral.insurance_id"], "{bad}");
+    }
+    l.patient.insurance_id = None;
+    l.patient.public_payer_id = Some("12131415:x:1234567:".into());
+    assert!(l
+        .validate()
+        .iter()
+        .any(|p| p.path == "patient.public_payer_id"));
+}
+
+#[test]
+fn one_insurance_or_public_payer_id_is_required_r1012() {
+    // Writing: neither, or both, is refused with the rule named.
+    let mut l = ReferralLetter::example();
+    l.patient.insurance_id = None;
+    assert_eq!(
+        write_problems(&l),
+        [("patient.insurance_id".to_owned(), "referral.hs038_needs")]
+    );
+    l.patient.insurance_id = ReferralLetter::example().patient.insurance_id;
+    l.patient.public_payer_id = Some("12131415::1234567:".into());
+    assert_eq!(
+        write_problems(&l),
+        [("patient.insurance_id".to_owned(), "referral.hs038_needs")]
+    );
+    // Receiving: a JP-CLINS Patient without one, or with both, breaks R1012.
+    let b = bundle(&ReferralLetter::example());
+    let mut none = b.clone();
+    patient_mut(&mut none)["identifier"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|id| id["system"] != hs038::INSURANCE_ID_SYSTEM);
+    assert_eq!(invariants(&none), ["R1012"]);
+    let mut both = b.clone();
+    patient_mut(&mut both)["identifier"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"system": hs038::PUBLIC_PAYER_ID_SYSTEM, "value": "12131415::1234567:"}));
+    assert_eq!(invariants(&both), ["R1012"]);
+}
+
+#[test]
+fn hs008_carries_the_insurance_numbers_with_the_tokutei_kenshin_oids() {
+    use inkan_referral::hs008;
+    let mut l = ReferralLetter::example();
+    // The branch number too (特定健診 CDA: 1.2.392.200119.6.211).
+    l.patient.insurance_id = Some("06139876:１２３:４５６７:01".into());
+    let cda = String::from_utf8(hs008::write(&l).unwrap()).unwrap();
+    for (root, value) in [
+        (hs008::INSURER_OID, "06139876"),
+        (hs008::INSURED_NUMBER_OID, "４５６７"),
+        (hs008::INSURED_BRANCH_OID, "01"),
+    ] {
+        assert!(
+            cda.contains(&format!("root=\"{root}\" extension=\"{value}\"")),
+            "{root}"
+        );
+    }
+    let back = check(cda.as_bytes()).unwrap();
+    assert_eq!(back.problems, vec![]);
+    assert_eq!(back.letter.patient.insurance_id, l.patient.insurance_id);
+    assert_eq!(
+        back.letter.patient.id, l.patient.id,
+        "not taken for the local ID"
+    );
+
+    // JP Core's OIDs (no branch) from another writer are read too.
+    let jp_core = cda
+        .replace(hs008::INSURER_OID, "1.2.392.100495.20.3.61")
+        .replace(hs008::INSURED_SYMBOL_OID, "1.2.392.100495.20.3.62")
+        .replace(hs008::INSURED_NUMBER_OID, "1.2.392.100495.20.3.63");
+    let back = check(jp_core.as_bytes()).unwrap();
+    assert_eq!(
+        back.letter.patient.insurance_id.as_deref(),
+        Some("06139876:１２３:４５６７:01")
+    );
+
+    let mut public = l.clone();
+    public.patient.insurance_id = None;
+    public.patient.public_payer_id = Some("12131415::1234567:".into());
+    let back = check(&hs008::write(&public).unwrap()).unwrap();
+    assert_eq!(
+        back.letter.patient.public_payer_id,
+        public.patient.public_payer_id
+    );
+    assert_eq!(back.letter.patient.insurance_id, None);
+}
+
+#[test]
+fn names_are_written_with_family_and_given() {
+    let b = bundle(&ReferralLetter::example());
+    for ty in ["Patient", "Practitioner"] {
+        for n in resource(&b, ty)["name"].as_array().unwrap() {
+            assert!(n["family"].is_string() && n["given"][0].is_string(), "{n}");
+        }
+    }
+    let mut l = ReferralLetter::example();
+    l.patient.name = "山田太郎".into();
+    l.from.doctor.kana = Some("サクライケンイチ".into());
+    assert_eq!(
+        write_problems(&l),
+        [
+            ("patient.name".to_owned(), "referral.hs038_needs"),
+            ("from.doctor.kana".to_owned(), "referral.hs038_needs")
+        ]
+    );
+    // HS008 does not need the split.
+    assert!(inkan_referral::hs008::write(&l).is_ok());
+}
+
+#[test]
+fn composition_date_has_seconds_and_a_time_zone() {
+    let b = bundle(&ReferralLetter::example());
+    let date = resource(&b, "Composition")["date"].as_str().unwrap();
+    assert_eq!(date, "2025-03-14T10:30:00+09:00");
+    let mut l = ReferralLetter::example();
+    l.created = "2025-03-14".into();
+    assert_eq!(
+        write_problems(&l),
+        [("created".to_owned(), "referral.hs038_needs")]
+    );
+    assert!(inkan_referral::hs008::write(&l).is_ok());
 }
