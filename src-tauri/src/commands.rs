@@ -351,7 +351,7 @@ pub fn trust_mode() -> TrustMode {
 pub enum PickKind {
     /// A letter to import (HS008 XML, HS038 JSON, a package).
     Letter,
-    /// A PDF or JPEG attachment.
+    /// A PDF, JPEG or PNG attachment.
     Attachment,
     /// A document, signature or package to verify.
     Signed,
@@ -376,7 +376,7 @@ pub async fn pick_path(app: AppHandle, kind: PickKind) -> Result<Option<String>,
                 .add_filter("診療情報提供書 / Referral letter", &["xml", "json", "zip"])
                 .blocking_pick_file(),
             PickKind::Attachment => d
-                .add_filter("PDF / JPEG", &["pdf", "jpg", "jpeg"])
+                .add_filter("PDF / JPEG / PNG", &["pdf", "jpg", "jpeg", "png"])
                 .blocking_pick_file(),
             PickKind::Signed => d
                 .add_filter(

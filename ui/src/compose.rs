@@ -59,6 +59,8 @@ fn media_type(path: &str) -> &'static str {
     let lower = path.to_ascii_lowercase();
     if lower.ends_with(".pdf") {
         "application/pdf"
+    } else if lower.ends_with(".png") {
+        "image/png"
     } else {
         "image/jpeg"
     }
@@ -287,7 +289,7 @@ pub fn compose(props: &Props) -> Html {
         })
     };
 
-    // PDF/JPEG files dropped on the window become attachments.
+    // PDF/JPEG/PNG files dropped on the window become attachments.
     {
         let attachments = attachments.clone();
         use_effect_with((), move |_| {
@@ -296,7 +298,10 @@ pub fn compose(props: &Props) -> Html {
                 for x in p["paths"].as_array().into_iter().flatten() {
                     if let Some(path) = x.as_str() {
                         let lower = path.to_ascii_lowercase();
-                        if [".pdf", ".jpg", ".jpeg"].iter().any(|e| lower.ends_with(e)) {
+                        if [".pdf", ".jpg", ".jpeg", ".png"]
+                            .iter()
+                            .any(|e| lower.ends_with(e))
+                        {
                             next.push(path.to_string());
                         }
                     }
@@ -558,7 +563,7 @@ pub fn compose(props: &Props) -> Html {
                         </fieldset>
                     }) }
                     <fieldset class="form-section">
-                        <legend>{ t(l, "添付（PDF・JPEG、ウィンドウにドロップでも追加）", "Attachments (PDF, JPEG; or drop them on the window)") }</legend>
+                        <legend>{ t(l, "添付（PDF・JPEG・PNG、ウィンドウにドロップでも追加）", "Attachments (PDF, JPEG, PNG; or drop them on the window)") }</legend>
                         <ul id="attachment-list">{ for attachments.iter().map(|a| html!{ <li><code>{ a.clone() }</code></li> }) }</ul>
                         <div class="inline">
                             <label for="attach-path">{ t(l, "ファイルのパス", "File path") }</label>

@@ -75,7 +75,7 @@ pub enum LetterCommand {
 /// Package subcommands.
 #[derive(Debug, Subcommand)]
 pub enum PackageCommand {
-    /// Create a package from a letter and its attachments (PDF/JPEG)
+    /// Create a package from a letter and its attachments (PDF/JPEG/PNG)
     Create {
         /// The letter (HS008 or HS038), exactly as it will be signed
         #[arg(long, value_name = "FILE")]

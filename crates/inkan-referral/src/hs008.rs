@@ -16,8 +16,9 @@
 //!   (医療機関コード 7 digits);
 //! - patient: root `1.2.392.100495.20.3.51.1` + the issuing institution's
 //!   number, extension = the local patient ID (the same OID scheme HS038 uses);
-//! - document: root `1.2.392.100495.20.3.11.1` + the referrer's number;
-//!   `setId` extension = the document number, `id` extension = number-version.
+//! - document: root `2.16.840.1.113883.2.2.3.6.100.1` (the tutorial's
+//!   document-id arc under the HS008 template); `setId` extension =
+//!   `<referrer's number>^<document number>`, `id` extension adds `^<version>`.
 //! - department: `representedOrganization`/`receivedOrganization` is the
 //!   department (診療科), part of (`asOrganizationPartOf/wholeOrganization`)
 //!   the institution.
@@ -26,7 +27,10 @@
 //! The normative section codes are not public, so sections are identified by
 //! their HS008 item titles (CDA R2 allows a section without a code) and carry
 //! narrative (`paragraph` + `br`, `list` for prescriptions, `table` for
-//! diagnoses and attachments). The reader tolerates any section order, nested
+//! diagnoses and attachments; attachments are `observationMedia` entries
+//! too). The reader matches a section by its LOINC code first
+//! ([`SECTION_CODES`]), then by title and a documented table of variants
+//! ([`SECTION_TITLE_VARIANTS`]); it tolerates any section order, nested
 //! sections and extra elements; sections with unknown titles are kept in the
 //! remarks under their title so that nothing the author wrote is lost.
 
@@ -93,10 +97,18 @@ fn insurance_parts(v: &str) -> Option<(&str, &str, &str, &str)> {
     let parts = (it.next()?, it.next()?, it.next()?, it.next()?);
     it.next().is_none().then_some(parts)
 }
-const DOCUMENT_OID_PREFIX: &str = "1.2.392.100495.20.3.11.1";
+/// `id`/`setId` root: the document-id arc of the HS008 template, as the
+/// HL7 Japan tutorial writes it. The arc is shared, so the extension names
+/// the institution: `<保険医療機関番号>^<文書番号>` (`^<版>` for `id`),
+/// the shape of HS038's `Bundle.identifier`. (Inkan before this used
+/// `1.2.392.100495.20.3.11.1<番号>`, the prescription-ID arc; such letters
+/// still read.)
+pub const DOCUMENT_ID_ROOT: &str = "2.16.840.1.113883.2.2.3.6.100.1";
 const LOINC: &str = "2.16.840.1.113883.6.1";
 const OCCUPATION_LOINC: &str = "11341-5";
 pub(crate) const OCCUPATION_ID: &str = "inkan-occupation";
+/// `observationMedia/@ID` of the n-th attachment: this + n.
+const ATTACHMENT_ID: &str = "inkan-attachment-";
 
 /// The HS008 body sections, by their item titles, in document order.
 pub const SECTION_TITLES: [&str; 18] = [
@@ -119,6 +131,74 @@ pub const SECTION_TITLES: [&str; 18] = [
     "添付書類",
     "備考・連絡事項",
 ];
+
+/// Section codes other writers put on HS008 sections, and the item each
+/// means: the LOINC document-section codes of HL7 C-CDA (`codeSystem`
+/// `2.16.840.1.113883.6.1`). HL7J-CDA-005's own section codes are not
+/// public (docs/letter-form.md, "What could not be confirmed"), so Inkan
+/// writes none and matches these first, then titles.
+pub const SECTION_CODES: [(&str, &str); 14] = [
+    ("42349-1", "紹介目的"),
+    ("29299-5", "紹介目的"),
+    ("11450-4", "傷病名・主訴"),
+    ("29548-5", "傷病名・主訴"),
+    ("10164-2", "現病歴"),
+    ("11348-0", "既往歴"),
+    ("10157-6", "家族歴"),
+    ("48765-2", "アレルギー"),
+    ("29545-1", "身体所見"),
+    ("29762-2", "生活習慣"),
+    ("11369-6", "予防接種"),
+    ("10160-0", "現在の処方"),
+    ("30954-2", "検査結果"),
+    ("8648-8", "治療経過"),
+];
+
+/// Section titles other writers use for the HS008 items (the HS038 section
+/// names, 様式11's wording, abbreviations), and the item each means. A
+/// section is matched by its code first ([`SECTION_CODES`]), then by its
+/// exact title, then by this table; anything else is kept under its own
+/// title in 備考.
+pub const SECTION_TITLE_VARIANTS: [(&str, &str); 18] = [
+    ("傷病名", "傷病名・主訴"),
+    ("傷病名及び主訴", "傷病名・主訴"),
+    ("主訴", "傷病名・主訴"),
+    ("症状経過", "現病歴"),
+    ("症状経過及び検査結果", "現病歴"),
+    ("既往歴及び家族歴", "既往歴"),
+    ("アレルギー・不耐性反応", "アレルギー"),
+    ("感染症情報", "感染症"),
+    ("社会歴", "生活習慣"),
+    ("社会歴・生活習慣", "生活習慣"),
+    ("投薬指示", "現在の処方"),
+    ("処方", "現在の処方"),
+    ("現在の処方（投薬）", "現在の処方"),
+    ("臨床経過", "治療経過"),
+    ("添付", "添付書類"),
+    ("添付情報", "添付書類"),
+    ("備考・連絡情報", "備考・連絡事項"),
+    ("備考", "備考・連絡事項"),
+];
+
+/// The item a section means: by its LOINC code, by its title, by a known
+/// variant of the title; else its own title.
+fn canonical_section<'a>(s: &Element, title: &'a str) -> &'a str {
+    let by_code = s
+        .child(NS, "code")
+        .filter(|c| c.attr("codeSystem") == Some(LOINC))
+        .and_then(|c| c.attr("code"))
+        .and_then(|code| SECTION_CODES.iter().find(|(c, _)| *c == code.trim()))
+        .map(|(_, item)| *item);
+    by_code
+        .or_else(|| SECTION_TITLES.iter().find(|t| **t == title).copied())
+        .or_else(|| {
+            SECTION_TITLE_VARIANTS
+                .iter()
+                .find(|(v, _)| *v == title)
+                .map(|(_, item)| *item)
+        })
+        .unwrap_or(title)
+}
 
 // ---------------------------------------------------------------------------
 // Writer
@@ -215,7 +295,7 @@ fn write_unchecked(l: &ReferralLetter) -> String {
         .unwrap_or_default();
     let from = &l.from.institution;
     let to = &l.to.institution;
-    let doc_root = format!("{DOCUMENT_OID_PREFIX}{}", from.number);
+    let set_extension = format!("{}^{}", from.number, l.document_number);
     let version = l.version.to_string();
 
     let mut w = Writer::new();
@@ -229,8 +309,8 @@ fn write_unchecked(l: &ReferralLetter) -> String {
     w.empty(
         "id",
         &[
-            ("root", &doc_root),
-            ("extension", &format!("{}-{version}", l.document_number)),
+            ("root", DOCUMENT_ID_ROOT),
+            ("extension", &format!("{set_extension}^{version}")),
         ],
     );
     w.empty(
@@ -251,7 +331,7 @@ fn write_unchecked(l: &ReferralLetter) -> String {
     w.empty("languageCode", &[("code", "ja-JP")]);
     w.empty(
         "setId",
-        &[("root", &doc_root), ("extension", &l.document_number)],
+        &[("root", DOCUMENT_ID_ROOT), ("extension", &set_extension)],
     );
     w.empty("versionNumber", &[("value", &version)]);
 
@@ -463,12 +543,29 @@ fn write_unchecked(l: &ReferralLetter) -> String {
         ("添付書類", attachments),
         ("備考・連絡事項", opt(&l.remarks)),
     ];
+    // Each attachment is also an `observationMedia` entry whose value
+    // refers to the file beside the letter in its package (CDA R2
+    // ObservationMedia, ED with a `reference`): a CDA processor finds the
+    // files without reading the table.
+    let attachment_entries: Vec<String> = l
+        .attachments
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            format!(
+                "<observationMedia classCode=\"OBS\" moodCode=\"EVN\" ID=\"{ATTACHMENT_ID}{}\"><value mediaType=\"{}\"><reference value=\"{}\"/></value></observationMedia>",
+                i + 1,
+                a.media_type.media_type(),
+                escape_attr(&a.file_name)
+            )
+        })
+        .collect();
     for (title, body) in bodies {
         if let Some(inner) = body {
-            let entries: Vec<String> = if title == "生活習慣" {
-                occupation_entry.iter().cloned().collect()
-            } else {
-                Vec::new()
+            let entries: Vec<String> = match title {
+                "生活習慣" => occupation_entry.iter().cloned().collect(),
+                "添付書類" => attachment_entries.clone(),
+                _ => Vec::new(),
             };
             section(&mut w, title, &inner, &entries);
         }
@@ -634,6 +731,49 @@ fn sections<'a>(body: &'a Element, out: &mut Vec<&'a Element>) {
         for s in comp.all(NS, "section") {
             out.push(s);
             sections(s, out);
+        }
+    }
+}
+
+/// The `observationMedia` entries of the 添付書類 section that its table
+/// does not list: a file referred to is an attachment (named by the last
+/// part of the reference); data carried inline, or of a type Inkan does not
+/// list, is named as 未表示の項目.
+fn media_entries(s: &Element, letter: &mut ReferralLetter) {
+    for media in s
+        .all(NS, "entry")
+        .filter_map(|e| e.child(NS, "observationMedia"))
+    {
+        let Some(value) = media.child(NS, "value") else {
+            continue;
+        };
+        let media_type = value.attr("mediaType").unwrap_or("").trim();
+        let reference = value
+            .child(NS, "reference")
+            .and_then(|r| r.attr("value"))
+            .map(|v| v.rsplit('/').next().unwrap_or(v).trim())
+            .filter(|v| !v.is_empty());
+        let listed = reference.is_some_and(|r| {
+            letter
+                .attachments
+                .iter()
+                .any(|a| a.file_name.eq_ignore_ascii_case(r))
+        });
+        if listed {
+            continue;
+        }
+        match (reference, AttachmentType::from_media_type(media_type)) {
+            (Some(file), Some(t)) => letter.attachments.push(AttachmentRef {
+                file_name: file.to_owned(),
+                media_type: t,
+                description: file.to_owned(),
+            }),
+            (Some(file), None) => letter
+                .not_shown
+                .push(format!("添付（{media_type}）：{file}")),
+            (None, _) => letter
+                .not_shown
+                .push(format!("添付（{media_type}、文書に埋め込み）")),
         }
     }
 }
@@ -838,8 +978,16 @@ pub fn read(bytes: &[u8]) -> Result<Document, ReadError> {
         .and_then(|s| s.attr("extension"))
         .or_else(|| id.and_then(|i| i.attr("extension")))
         .unwrap_or_default()
-        .trim()
-        .to_owned();
+        .trim();
+    // Under the shared arc the extension begins with the institution.
+    let document_number = match set_id.and_then(|s| s.attr("root")) {
+        Some(DOCUMENT_ID_ROOT) => document_number
+            .split_once('^')
+            .filter(|(inst, _)| crate::model::is_institution_number(inst))
+            .map_or(document_number, |(_, n)| n),
+        _ => document_number,
+    }
+    .to_owned();
     let version = match version_el.and_then(|v| v.attr("value")) {
         Some(v) => match v.trim().parse::<u32>() {
             Ok(n) => n,
@@ -1054,20 +1202,9 @@ pub fn read(bytes: &[u8]) -> Result<Document, ReadError> {
         let Some(text_el) = s.child(NS, "text") else {
             continue;
         };
-        let skip = (title == "生活習慣" || title == "社会歴").then_some(OCCUPATION_ID);
+        let skip = (canonical_section(s, &title) == "生活習慣").then_some(OCCUPATION_ID);
         let text = to_text(text_el, skip);
-        let canonical = match title.as_str() {
-            "傷病名" => "傷病名・主訴",
-            "症状経過" => "現病歴",
-            "アレルギー・不耐性反応" => "アレルギー",
-            "感染症情報" => "感染症",
-            "社会歴" => "生活習慣",
-            "投薬指示" | "処方" => "現在の処方",
-            "臨床経過" => "治療経過",
-            "添付" | "添付情報" => "添付書類",
-            "備考" | "備考・連絡情報" => "備考・連絡事項",
-            t => t,
-        };
+        let canonical = canonical_section(s, &title);
         if let Some(c) = SECTION_TITLES.iter().find(|t| **t == canonical) {
             *counts.entry(c).or_default() += 1;
         }
@@ -1144,6 +1281,7 @@ pub fn read(bytes: &[u8]) -> Result<Document, ReadError> {
                         None => cx.push(&path, Rule::AttachmentType { value: get(1) }),
                     }
                 }
+                media_entries(s, &mut letter);
             }
             "備考・連絡事項" => append(&mut letter.remarks, text),
             // Unknown sections: keep what the author wrote, under its title.
@@ -1162,6 +1300,7 @@ pub fn read(bytes: &[u8]) -> Result<Document, ReadError> {
     if let Some(extra) = extra_remarks {
         append(&mut letter.remarks, extra);
     }
+    letter.not_shown = crate::model::tidy_not_shown(std::mem::take(&mut letter.not_shown));
     letter.purpose = purpose.unwrap_or_default();
     letter.present_illness = present.unwrap_or_default();
     for required in ["紹介目的", "傷病名・主訴", "現病歴"] {

@@ -1404,6 +1404,7 @@ fn attachments_of(
                         let ext = match media_type {
                             AttachmentType::Pdf => "pdf",
                             AttachmentType::Jpeg => "jpg",
+                            AttachmentType::Png => "png",
                         };
                         format!("attachment-{}.{ext}", out.len() + 1)
                     })

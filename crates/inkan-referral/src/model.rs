@@ -264,6 +264,9 @@ pub enum AttachmentType {
     /// JPEG (画像).
     #[serde(rename = "image/jpeg")]
     Jpeg,
+    /// PNG (画像, スキャン、図).
+    #[serde(rename = "image/png")]
+    Png,
 }
 
 impl AttachmentType {
@@ -272,6 +275,7 @@ impl AttachmentType {
         match self {
             AttachmentType::Pdf => "application/pdf",
             AttachmentType::Jpeg => "image/jpeg",
+            AttachmentType::Png => "image/png",
         }
     }
 
@@ -280,6 +284,7 @@ impl AttachmentType {
         match s.trim().to_ascii_lowercase().as_str() {
             "application/pdf" => Some(AttachmentType::Pdf),
             "image/jpeg" | "image/jpg" => Some(AttachmentType::Jpeg),
+            "image/png" => Some(AttachmentType::Png),
             _ => None,
         }
     }
@@ -290,6 +295,8 @@ impl AttachmentType {
             Some(AttachmentType::Pdf)
         } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
             Some(AttachmentType::Jpeg)
+        } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            Some(AttachmentType::Png)
         } else {
             None
         }
@@ -300,6 +307,7 @@ impl AttachmentType {
         match self {
             AttachmentType::Pdf => lower.ends_with(".pdf"),
             AttachmentType::Jpeg => lower.ends_with(".jpg") || lower.ends_with(".jpeg"),
+            AttachmentType::Png => lower.ends_with(".png"),
         }
     }
 }
@@ -310,7 +318,7 @@ impl AttachmentType {
 pub struct AttachmentRef {
     /// The file name inside the package (no folders).
     pub file_name: String,
-    /// PDF or JPEG.
+    /// PDF, JPEG or PNG.
     pub media_type: AttachmentType,
     /// What it is (e.g. 「胸部X線画像 2025-03-10」).
     pub description: String,

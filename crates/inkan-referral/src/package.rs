@@ -6,7 +6,7 @@
 //!   for **every** file (letter and attachments) its name, media type, size and
 //!   SHA-256;
 //! - the letter (`*.xml` HS008 or `*.json` HS038);
-//! - the attachments, PDF or JPEG only (checked by their magic bytes), named
+//! - the attachments, PDF, JPEG or PNG only (checked by their magic bytes), named
 //!   exactly as the letter's 添付 list names them;
 //! - optionally `manifest.json.p7s`: the detached CAdES signature over the
 //!   exact bytes of `manifest.json` (made by the CAdES crate, added with
@@ -21,7 +21,7 @@
 //! Every hash and size is verified; files not in the manifest, path traversal
 //! (`../`, absolute paths, folders), duplicate names, encrypted entries,
 //! oversized entries (zip bombs: the declared size and the bytes actually
-//! inflated are both bounded) and non-PDF/JPEG attachments are refused. The
+//! inflated are both bounded) and other attachments are refused. The
 //! letter must be readable, and its 添付 list must match the attachments.
 
 use crate::detect::{detect, Format};
@@ -82,7 +82,7 @@ pub struct ManifestFile {
 pub struct Attachment {
     /// File name inside the package (must match the letter's 添付 list).
     pub name: String,
-    /// Content (PDF or JPEG).
+    /// Content (PDF, JPEG or PNG).
     pub bytes: Vec<u8>,
 }
 
@@ -129,8 +129,9 @@ pub enum PackageProblem {
         /// The limit.
         limit: u64,
     },
-    /// An attachment that is neither PDF nor JPEG by content.
-    #[error("{name:?} is neither PDF nor JPEG")]
+    /// An attachment that is neither PDF, JPEG nor PNG by content (the
+    /// variant keeps its name and code: scripts match on the code).
+    #[error("{name:?} is neither PDF, JPEG nor PNG")]
     NotPdfOrJpeg {
         /// The name.
         name: String,
@@ -251,8 +252,8 @@ impl Localized for PackageProblem {
                 format!("\"{}\" is too large ({size} bytes, at most {limit})", shown(name)),
             ),
             PackageProblem::NotPdfOrJpeg { name } => Text::new(
-                format!("「{}」はPDFでもJPEGでもありません（添付できるのはPDFとJPEGのみ）", shown(name)),
-                format!("\"{}\" is neither PDF nor JPEG (only PDF and JPEG may be attached)", shown(name)),
+                format!("「{}」はPDF・JPEG・PNGのどれでもありません（添付できるのはこの3種類のみ）", shown(name)),
+                format!("\"{}\" is neither PDF, JPEG nor PNG (only these may be attached)", shown(name)),
             ),
             PackageProblem::MediaTypeMismatch { name, declared, detected } => Text::new(
                 format!("「{}」は {} と記載されていますが内容は {} です", shown(name), shown(declared), shown(detected)),
@@ -770,7 +771,7 @@ impl Package {
     /// Creates a package from a letter (its bytes exactly as they will be
     /// signed and sent) and its attachments.
     ///
-    /// The letter must be readable and valid, the attachments PDF or JPEG by
+    /// The letter must be readable and valid, the attachments PDF, JPEG or PNG by
     /// content, safely named, within the limits, and exactly the files the
     /// letter's 添付 list names.
     pub fn create(
@@ -1364,6 +1365,47 @@ mod tests {
         vec![
             0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0, 0xFF, 0xD9,
         ]
+    }
+
+    pub(crate) fn png() -> Vec<u8> {
+        let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
+        v.extend_from_slice(&[0, 0, 0, 13, b'I', b'H', b'D', b'R']);
+        v
+    }
+
+    /// PNG is a third attachment type: listed in the letter, recognised by
+    /// its signature, and refused when the bytes are not PNG.
+    #[test]
+    fn a_png_attachment_is_packaged_and_checked_by_its_signature() {
+        let mut l = ReferralLetter::example();
+        l.attachments.push(crate::model::AttachmentRef {
+            file_name: "ecg.png".into(),
+            media_type: crate::model::AttachmentType::Png,
+            description: "心電図".into(),
+        });
+        let letter = crate::hs038::write(&l).expect("letter");
+        let files = |third: Vec<u8>| {
+            vec![
+                Attachment {
+                    name: "lab-results-2025-03-10.pdf".into(),
+                    bytes: pdf(),
+                },
+                Attachment {
+                    name: "fundus-2024-12.jpg".into(),
+                    bytes: jpeg(),
+                },
+                Attachment {
+                    name: "ecg.png".into(),
+                    bytes: third,
+                },
+            ]
+        };
+        let zip = Package::create("letter.json", &letter, &files(png())).expect("package");
+        let opened = Package::open(&zip).expect("opens");
+        assert!(opened.problems().is_empty(), "{:?}", opened.problems());
+        assert!(String::from_utf8_lossy(opened.manifest_bytes()).contains("image/png"));
+        // JPEG bytes under a PNG name and type are refused.
+        assert!(Package::create("letter.json", &letter, &files(jpeg())).is_err());
     }
 
     fn example_package() -> Vec<u8> {

@@ -223,7 +223,7 @@ pub enum Rule {
         /// The allowed codes.
         allowed: String,
     },
-    /// An attachment that is neither PDF nor JPEG.
+    /// An attachment that is neither PDF, JPEG nor PNG.
     AttachmentType {
         /// The media type found.
         value: String,
@@ -528,8 +528,8 @@ impl Rule {
                 format!("code \"{}\" is not allowed (allowed: {allowed})", shown(value)),
             ),
             Rule::AttachmentType { value } => Text::new(
-                format!("添付の種類「{}」: PDF（application/pdf）かJPEG（image/jpeg）のみ可能です", shown(value)),
-                format!("attachment type \"{}\": only PDF (application/pdf) or JPEG (image/jpeg)", shown(value)),
+                format!("添付の種類「{}」: PDF（application/pdf）、JPEG（image/jpeg）、PNG（image/png）のみ可能です", shown(value)),
+                format!("attachment type \"{}\": only PDF (application/pdf), JPEG (image/jpeg) or PNG (image/png)", shown(value)),
             ),
             Rule::Xhtml(r) => r.text(),
             Rule::InsuranceId { value } => Text::new(

@@ -188,6 +188,7 @@ fn blocks(l: &ReferralLetter) -> (Vec<String>, Vec<Block>) {
                         match a.media_type {
                             crate::model::AttachmentType::Pdf => "PDF",
                             crate::model::AttachmentType::Jpeg => "JPEG画像",
+                            crate::model::AttachmentType::Png => "PNG画像",
                         }
                     )
                 })

@@ -547,6 +547,36 @@ fn finding_content_the_views_do_not_show_is_never_dropped_silently() {
     assert!(lost.is_empty(), "dropped without a word: {lost:?}\n{text}");
 }
 
+/// A PNG given by another writer in section 210 is an attachment, listed
+/// with the others, not an item left unshown.
+#[test]
+fn a_png_document_reference_is_an_attachment() {
+    let mut b = bundle(&ReferralLetter::example());
+    let docref = push_resource(
+        &mut b,
+        0xd1,
+        json!({"resourceType": "DocumentReference", "status": "current",
+            "description": "心電図",
+            "content": [{"attachment": {"contentType": "image/png", "url": "ecg.png"}}]}),
+    );
+    top_sections(&mut b).push(json!({"title": "添付情報", "code": code("210"),
+        "entry": [{"reference": docref}]}));
+    let checked = check(&to_bytes(&b)).unwrap();
+    assert_eq!(checked.problems, vec![]);
+    let png = checked
+        .letter
+        .attachments
+        .iter()
+        .find(|a| a.file_name == "ecg.png")
+        .expect("listed");
+    assert_eq!(png.media_type, inkan_referral::AttachmentType::Png);
+    assert!(
+        checked.letter.not_shown.is_empty(),
+        "{:?}",
+        checked.letter.not_shown
+    );
+}
+
 // ===========================================================================
 // SOUND (pass: attacked and held)
 

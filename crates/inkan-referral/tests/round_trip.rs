@@ -24,6 +24,11 @@ fn demanding_letter() -> ReferralLetter {
         media_type: AttachmentType::Pdf,
         description: "続紙 & 経過表".into(),
     });
+    l.attachments.push(AttachmentRef {
+        file_name: "ecg-2025-03-10.png".into(),
+        media_type: AttachmentType::Png,
+        description: "心電図（PNG）".into(),
+    });
     l
 }
 

@@ -24,7 +24,7 @@ pub struct LetterJob {
     pub letter: ReferralLetter,
     /// HS008 or HS038.
     pub format: LetterFormat,
-    /// Files to send with the letter (PDF/JPEG, named as the letter's 添付
+    /// Files to send with the letter (PDF/JPEG/PNG, named as the letter's 添付
     /// list names them). With attachments — or when the letter lists any —
     /// the output is one signed package (`.zip`).
     pub attachments: Vec<PathBuf>,
