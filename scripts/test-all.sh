@@ -46,7 +46,8 @@ log "HS038 output parses as an R4B Bundle in fhir.resources $FHIR_RESOURCES_VERS
 fhir_out=$(mktemp -d)
 cargo run -q -p inkan-cli --features dev-tools -- letter new --example --format hs038 --out "$fhir_out/example.json"
 # Every optional item, an ideographic space in the names, a postal code
-# without an address, the recipient's patient ID.
+# without an address, the recipient's patient ID, an insurance branch
+# number, a coded diagnosis (a JP_Condition_eCS Condition).
 cargo run -q -p inkan-cli --features dev-tools -- letter new --example --format form --out "$fhir_out/form.json"
 "$TOOLS/pyvenv/bin/python" - "$fhir_out/form.json" <<'PY'
 import json, sys
@@ -55,6 +56,7 @@ p = f["patient"]
 p["name"] = p["name"].replace(" ", "\u3000")
 p["recipient_id"] = "H-0099"
 p["insurance_id"] = "06139876:１２３:４５６７:01"
+f["diagnoses"][1]["code"] = "20065011"
 p.pop("address", None)
 for key in ("surgeries", "transfusions", "procedures", "remarks"):
     f[key] = "記載あり"

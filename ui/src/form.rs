@@ -199,8 +199,8 @@ pub const SECTIONS: &[Section] = &[
         fields: &[
             f(
                 "diagnoses",
-                "傷病名（1行に1つ、「病名 / 発症」）",
-                "Diagnoses (one per line, \"name / onset\")",
+                "傷病名（1行に1つ、「病名 / 発症 / MEDIS病名管理番号」、発症と番号は省略可）",
+                "Diagnoses (one per line, \"name / onset / MEDIS code\"; onset and code optional)",
                 Diagnoses,
                 true,
             ),
@@ -277,8 +277,10 @@ pub fn get(letter: &Value, field: &Field) -> String {
                 a.iter()
                     .map(|d| {
                         let name = d.get("name").and_then(|x| x.as_str()).unwrap_or_default();
-                        match d.get("onset").and_then(|x| x.as_str()) {
-                            Some(o) if !o.is_empty() => format!("{name} / {o}"),
+                        let onset = d.get("onset").and_then(|x| x.as_str()).unwrap_or_default();
+                        match d.get("code").and_then(|x| x.as_str()) {
+                            Some(c) if !c.is_empty() => format!("{name} / {onset} / {c}"),
+                            _ if !onset.is_empty() => format!("{name} / {onset}"),
                             _ => name.to_string(),
                         }
                     })
@@ -306,14 +308,15 @@ pub fn set(letter: &mut Value, field: &Field, text: &str) {
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
                 .map(|l| {
-                    let (name, onset) = match l.split_once('/') {
-                        Some((n, o)) => (n.trim(), Some(o.trim())),
-                        None => (l, None),
-                    };
+                    // 「病名 / 発症 / 病名管理番号」: onset and code optional.
+                    let mut parts = l.splitn(3, '/').map(str::trim);
+                    let name = parts.next().unwrap_or_default();
                     let mut m = Map::new();
                     m.insert("name".into(), Value::String(name.to_string()));
-                    if let Some(o) = onset.filter(|o| !o.is_empty()) {
-                        m.insert("onset".into(), Value::String(o.to_string()));
+                    for key in ["onset", "code"] {
+                        if let Some(v) = parts.next().filter(|v| !v.is_empty()) {
+                            m.insert(key.into(), Value::String(v.to_string()));
+                        }
                     }
                     Value::Object(m)
                 })

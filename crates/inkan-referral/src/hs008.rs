@@ -107,6 +107,8 @@ pub const DOCUMENT_ID_ROOT: &str = "2.16.840.1.113883.2.2.3.6.100.1";
 const LOINC: &str = "2.16.840.1.113883.6.1";
 const OCCUPATION_LOINC: &str = "11341-5";
 pub(crate) const OCCUPATION_ID: &str = "inkan-occupation";
+/// The heading of the diagnoses table's code column.
+const DIAGNOSIS_CODE_HEADING: &str = "病名管理番号（MEDIS）";
 /// `observationMedia/@ID` of the n-th attachment: this + n.
 const ATTACHMENT_ID: &str = "inkan-attachment-";
 
@@ -466,16 +468,29 @@ fn write_unchecked(l: &ReferralLetter) -> String {
     w.open("component", &[]);
     w.open("structuredBody", &[]);
     let opt = |v: &Option<String>| v.as_deref().map(paragraph);
+    // A third column holds the MEDIS 病名管理番号 when any diagnosis is
+    // coded (an uncoded letter keeps the two columns, byte for byte).
+    let coded = l.diagnoses.iter().any(|d| d.code.is_some());
     let diagnoses = {
-        let mut t = String::from(
-            "<table border=\"1\"><thead><tr><th>傷病名・主訴</th><th>発症</th></tr></thead><tbody>",
-        );
+        let mut t =
+            String::from("<table border=\"1\"><thead><tr><th>傷病名・主訴</th><th>発症</th>");
+        if coded {
+            t.push_str(&format!("<th>{DIAGNOSIS_CODE_HEADING}</th>"));
+        }
+        t.push_str("</tr></thead><tbody>");
         for d in &l.diagnoses {
             t.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td>",
                 escape_text(&d.name),
                 escape_text(d.onset.as_deref().unwrap_or(""))
             ));
+            if coded {
+                t.push_str(&format!(
+                    "<td>{}</td>",
+                    escape_text(d.code.as_deref().unwrap_or(""))
+                ));
+            }
+            t.push_str("</tr>");
         }
         t.push_str("</tbody></table>");
         t
@@ -1216,14 +1231,17 @@ pub fn read(bytes: &[u8]) -> Result<Document, ReadError> {
                         let mut cells = row.into_iter();
                         let name = cells.next().unwrap_or_default();
                         let onset = cells.next().filter(|o| !o.is_empty());
-                        letter.diagnoses.push(Diagnosis { name, onset });
+                        let code = cells.next().filter(|c| !c.is_empty());
+                        letter.diagnoses.push(Diagnosis { name, onset, code });
                     }
                 }
-                None => letter.diagnoses.extend(
-                    lines(&text)
-                        .into_iter()
-                        .map(|name| Diagnosis { name, onset: None }),
-                ),
+                None => letter
+                    .diagnoses
+                    .extend(lines(&text).into_iter().map(|name| Diagnosis {
+                        name,
+                        onset: None,
+                        code: None,
+                    })),
             },
             "現病歴" => append(&mut present, text),
             "既往歴" => append(&mut letter.past_history, text),

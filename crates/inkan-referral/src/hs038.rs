@@ -70,6 +70,15 @@ pub const BUNDLE_PROFILE: &str =
     "http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_eReferral";
 /// Profile of the Patient.
 pub const PATIENT_PROFILE: &str = "http://jpfhir.jp/fhir/eCS/StructureDefinition/JP_Patient_eCS";
+/// A coded diagnosis (傷病名情報).
+pub const CONDITION_PROFILE: &str =
+    "http://jpfhir.jp/fhir/eCS/StructureDefinition/JP_Condition_eCS";
+/// MEDIS 標準病名マスター 病名管理番号, as the JP-CLINS authors' example
+/// codes a Condition.
+pub const MEDIS_DISEASE_SYSTEM: &str = "http://medis.or.jp/CodeSystem/master-disease-keyNumber";
+/// `identifier.system` of every JP-CLINS resource instance.
+pub const RESOURCE_ID_SYSTEM: &str =
+    "http://jpfhir.jp/fhir/core/IdSystem/resourceInstance-identifier";
 /// The profile version written in `meta.profile` (`<profile>|1`), as the
 /// JP-CLINS authors' examples do.
 pub const PROFILE_VERSION: &str = "1";
@@ -108,7 +117,6 @@ pub const PATIENT_ID_PREFIX: &str = "urn:oid:1.2.392.100495.20.3.51.1";
 /// Organization identifier system: 保険医療機関番号.
 pub const INSTITUTION_SYSTEM: &str =
     "http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no";
-const RESOURCE_ID_SYSTEM: &str = "http://jpfhir.jp/fhir/core/IdSystem/resourceInstance-identifier";
 const EMPTY_REASON_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/list-empty-reason";
 const NAME_REPRESENTATION: &str =
     "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation";
@@ -1701,24 +1709,52 @@ fn structured_section(
                 .into_iter()
                 .filter(|r| resource_type(r) == "Condition")
                 .collect();
-            if conditions.is_empty() {
-                letter.diagnoses = lines(&narrative(s, None))
-                    .into_iter()
-                    .map(|line| match split_onset(&line) {
-                        Some((name, onset)) => Diagnosis {
-                            name: name.to_owned(),
-                            onset: onset.map(str::to_owned),
-                        },
-                        None => Diagnosis {
-                            name: line,
-                            onset: None,
-                        },
-                    })
-                    .collect();
+            let from_narrative: Vec<Diagnosis> = lines(&narrative(s, None))
+                .into_iter()
+                .map(|line| match split_onset(&line) {
+                    Some((name, onset)) => Diagnosis {
+                        name: name.to_owned(),
+                        onset: onset.map(str::to_owned),
+                        code: None,
+                    },
+                    None => Diagnosis {
+                        name: line,
+                        onset: None,
+                        code: None,
+                    },
+                })
+                .collect();
+            let medis = |c: &Value| {
+                codings(get(c, "code"))
+                    .find(|(sys, _)| *sys == MEDIS_DISEASE_SYSTEM)
+                    .map(|(_, code)| code.to_owned())
+            };
+            let condition_name = |c: &Value| concept_text(get(c, "code")).unwrap_or_default();
+            // Inkan's own form: one narrative line per diagnosis, and a
+            // Condition for each coded one, named as its line. Then the
+            // narrative is the list, and the Conditions give the codes.
+            let lines_cover_conditions = !from_narrative.is_empty()
+                && conditions.iter().all(|c| {
+                    let name = condition_name(c);
+                    from_narrative.iter().any(|d| d.name == name)
+                });
+            if conditions.is_empty() || lines_cover_conditions {
+                letter.diagnoses = from_narrative;
+                for c in &conditions {
+                    let name = condition_name(c);
+                    if let Some(d) = letter
+                        .diagnoses
+                        .iter_mut()
+                        .find(|d| d.name == name && d.code.is_none())
+                    {
+                        d.code = medis(c);
+                    }
+                }
             } else {
                 letter.diagnoses = conditions
                     .into_iter()
                     .map(|c| Diagnosis {
+                        code: medis(c),
                         name: concept_text(get(c, "code")).unwrap_or_default(),
                         onset: str_of(c, "onsetDateTime")
                             .map(|o| {
@@ -2229,6 +2265,74 @@ fn bundle_of(l: &ReferralLetter) -> J {
             .collect::<String>()
     ));
 
+    // 340, coded: each diagnosis with a MEDIS code is also a Condition that
+    // meets JP_Condition_eCS (identifier, MEDIS coding, clinical and
+    // verification status, category, subject, meta). The narrative keeps
+    // every diagnosis, coded or not, in form order.
+    let mut diagnosis_entries = Vec::new();
+    for (i, d) in l.diagnoses.iter().enumerate() {
+        let Some(code) = &d.code else {
+            continue;
+        };
+        let instance = id(&format!("diagnosis-{i}"));
+        let url = urn(&instance);
+        diagnosis_entries.push(reference(&url, "Condition"));
+        extra_entries.push((
+            url,
+            obj(vec![
+                ("resourceType", Some(s("Condition"))),
+                ("meta", Some(meta(CONDITION_PROFILE, &last_updated))),
+                (
+                    "identifier",
+                    Some(J::A(vec![obj(vec![
+                        ("system", Some(s(RESOURCE_ID_SYSTEM))),
+                        ("value", Some(s(&instance))),
+                    ])])),
+                ),
+                (
+                    "clinicalStatus",
+                    Some(concept(
+                        "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                        "active",
+                        None,
+                    )),
+                ),
+                (
+                    "verificationStatus",
+                    Some(concept(
+                        "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                        "confirmed",
+                        None,
+                    )),
+                ),
+                (
+                    "category",
+                    Some(J::A(vec![concept(
+                        "http://terminology.hl7.org/CodeSystem/condition-category",
+                        "encounter-diagnosis",
+                        None,
+                    )])),
+                ),
+                (
+                    "code",
+                    Some(obj(vec![
+                        (
+                            "coding",
+                            Some(J::A(vec![coding(
+                                MEDIS_DISEASE_SYSTEM,
+                                code,
+                                Some(&d.name),
+                            )])),
+                        ),
+                        ("text", Some(s(&d.name))),
+                    ])),
+                ),
+                ("subject", Some(patient_ref.clone())),
+                ("onsetDateTime", d.onset.as_deref().map(s)),
+            ]),
+        ));
+    }
+
     // 640: the occupation as an Observation, shown in the narrative too.
     let mut social_entries = Vec::new();
     let social_div = match &p.occupation {
@@ -2322,7 +2426,13 @@ fn bundle_of(l: &ReferralLetter) -> J {
             vec![],
             vec![],
         ),
-        section("340", title_of("340"), Some(diagnoses_div), vec![], vec![]),
+        section(
+            "340",
+            title_of("340"),
+            Some(diagnoses_div),
+            diagnosis_entries,
+            vec![],
+        ),
         section(
             "360",
             title_of("360"),

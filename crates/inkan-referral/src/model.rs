@@ -253,6 +253,10 @@ pub struct Diagnosis {
     /// 発症日: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub onset: Option<String>,
+    /// 病名管理番号 of the MEDIS 標準病名マスター (8 digits), when the
+    /// diagnosis is coded: HS038 then writes it as a JP_Condition_eCS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 /// The kinds of file a referral package may carry.
@@ -345,6 +349,11 @@ pub const MAX_NOT_SHOWN: usize = 100;
 /// The longest 未表示の項目 text, in characters; a reader shortens longer
 /// ones with 「…」.
 pub const NOT_SHOWN_CHARS: usize = 500;
+
+/// A MEDIS 標準病名マスター 病名管理番号: 8 ASCII digits.
+pub fn is_medis_disease_code(s: &str) -> bool {
+    s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit())
+}
 
 /// 未表示の項目 as a reader lists them: each on one line (line breaks and
 /// other control characters become spaces, so no text forges a heading of
@@ -445,6 +454,7 @@ pub(crate) fn field_label(path: &str) -> Option<(&'static str, &'static str)> {
         "diagnoses" => ("傷病名", "diagnoses"),
         "diagnoses[].name" => ("傷病名", "diagnosis"),
         "diagnoses[].onset" => ("発症日", "onset"),
+        "diagnoses[].code" => ("病名管理番号（MEDIS）", "MEDIS disease code"),
         "present_illness" => ("現病歴・症状経過", "present illness"),
         "past_history" => ("既往歴", "past history"),
         "family_history" => ("家族歴", "family history"),
@@ -856,6 +866,16 @@ impl ReferralLetter {
         }
         for (i, d) in self.diagnoses.iter().enumerate() {
             c.required(&format!("diagnoses[{i}].name"), &d.name, SHORT, false);
+            if let Some(code) = &d.code {
+                if !is_medis_disease_code(code) {
+                    c.push(
+                        &format!("diagnoses[{i}].code"),
+                        Rule::DiagnosisCode {
+                            value: code.clone(),
+                        },
+                    );
+                }
+            }
             if let Some(onset) = &d.onset {
                 let path = format!("diagnoses[{i}].onset");
                 match parse_partial(onset) {
@@ -1042,8 +1062,9 @@ impl ReferralLetter {
                 .map(|d| Diagnosis {
                     name: t(&d.name),
                     onset: o(&d.onset),
+                    code: o(&d.code),
                 })
-                .filter(|d| !d.name.is_empty() || d.onset.is_some())
+                .filter(|d| !d.name.is_empty() || d.onset.is_some() || d.code.is_some())
                 .collect(),
             present_illness: t(&self.present_illness),
             past_history: o(&self.past_history),
@@ -1132,9 +1153,9 @@ impl ReferralLetter {
             },
             purpose: s("血糖コントロール不良のため、インスリン導入を含めた治療方針のご検討と教育入院の適否についてご高診をお願いいたします。"),
             diagnoses: vec![
-                Diagnosis { name: s("2型糖尿病"), onset: Some(s("2012")) },
-                Diagnosis { name: s("高血圧症"), onset: Some(s("2015-06")) },
-                Diagnosis { name: s("脂質異常症"), onset: None },
+                Diagnosis { name: s("2型糖尿病"), onset: Some(s("2012")), code: None },
+                Diagnosis { name: s("高血圧症"), onset: Some(s("2015-06")), code: None },
+                Diagnosis { name: s("脂質異常症"), onset: None, code: None },
             ],
             present_illness: s("2012年の健康診断で高血糖を指摘され当院受診、2型糖尿病と診断しました。食事・運動療法と経口血糖降下薬で HbA1c 7％前後で推移していましたが、2024年秋頃から間食の増加と服薬の自己中断があり、直近3か月で HbA1c 7.4％→8.6％→9.2％と悪化しています。\n口渇・多尿の自覚あり。体重は半年で3kg減少しています。"),
             past_history: Some(s("2019年 右尿管結石（保存的治療で排石）\n手術歴なし")),

@@ -236,6 +236,11 @@ pub enum Rule {
         /// The most text the views take from referenced resources, in bytes.
         limit: usize,
     },
+    /// Not a MEDIS 病名管理番号 (8 digits).
+    DiagnosisCode {
+        /// The value found.
+        value: String,
+    },
     /// Not the form of its insurance identifier (JP-CLINS R1013).
     InsuranceId {
         /// The value found.
@@ -334,6 +339,7 @@ impl Rule {
             Rule::Xhtml(r) => r.code(),
             Rule::RepeatedReferences { .. } => "referral.repeated_references",
             Rule::InsuranceId { .. } => "referral.insurance_id",
+            Rule::DiagnosisCode { .. } => "referral.diagnosis_code",
             Rule::Hs038Needs { .. } => "referral.hs038_needs",
             Rule::EmbeddedPatient { .. } => "referral.embedded_patient",
         }
@@ -532,6 +538,10 @@ impl Rule {
                 format!("attachment type \"{}\": only PDF (application/pdf), JPEG (image/jpeg) or PNG (image/png)", shown(value)),
             ),
             Rule::Xhtml(r) => r.text(),
+            Rule::DiagnosisCode { value } => Text::new(
+                format!("「{}」はMEDIS標準病名マスターの病名管理番号（半角数字8桁）ではありません", shown(value)),
+                format!("\"{}\" is not a MEDIS disease code (8 digits)", shown(value)),
+            ),
             Rule::InsuranceId { value } => Text::new(
                 format!("「{}」は「保険者番号8桁:記号:番号:枝番（2桁または空）」の形式ではありません（公費は「公費負担者番号8桁::受給者番号7桁:」、空白なし）", shown(value)),
                 format!("\"{}\" is not \"<insurer, 8 digits>:<symbol>:<number>:<branch, 2 digits or empty>\" (public assistance: \"<payer, 8 digits>::<recipient, 7>:\"; no spaces)", shown(value)),

@@ -618,3 +618,79 @@ fn composition_date_has_seconds_and_a_time_zone() {
     );
     assert!(inkan_referral::hs008::write(&l).is_ok());
 }
+
+/// The diagnoses of the example, the second coded (上腹部痛 20065011, the
+/// code of the JP-CLINS authors' example).
+fn coded_letter() -> ReferralLetter {
+    let mut l = ReferralLetter::example();
+    l.diagnoses[1].name = "上腹部痛".into();
+    l.diagnoses[1].code = Some("20065011".into());
+    l
+}
+
+#[test]
+fn coded_diagnoses_are_jp_condition_ecs_and_the_narrative_keeps_all() {
+    let l = coded_letter();
+    let b = bundle(&l);
+    let c = resource(&b, "Condition");
+    assert_eq!(
+        c["meta"]["profile"][0],
+        format!("{}|{}", hs038::CONDITION_PROFILE, hs038::PROFILE_VERSION)
+    );
+    assert!(c["meta"]["lastUpdated"].is_string());
+    assert_eq!(c["identifier"][0]["system"], hs038::RESOURCE_ID_SYSTEM);
+    assert!(c["identifier"][0]["value"].is_string());
+    assert_eq!(
+        c["code"]["coding"][0]["system"],
+        hs038::MEDIS_DISEASE_SYSTEM
+    );
+    assert_eq!(c["code"]["coding"][0]["code"], "20065011");
+    assert_eq!(c["code"]["text"], "上腹部痛");
+    assert_eq!(c["clinicalStatus"]["coding"][0]["code"], "active");
+    assert_eq!(c["verificationStatus"]["coding"][0]["code"], "confirmed");
+    assert!(c["category"][0]["coding"][0]["code"].is_string());
+    assert_eq!(c["onsetDateTime"], "2015-06");
+    let patient_url = b["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["resource"]["resourceType"] == "Patient")
+        .unwrap()["fullUrl"]
+        .clone();
+    assert_eq!(c["subject"]["reference"], patient_url);
+    // Only the coded diagnosis is a Condition; the narrative lists all three.
+    let conditions = b["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["resource"]["resourceType"] == "Condition")
+        .count();
+    assert_eq!(conditions, 1);
+    assert!(invariants(&b).is_empty());
+    let back = check(&hs038::write(&l).unwrap()).unwrap();
+    assert_eq!(back.problems, vec![]);
+    assert_eq!(
+        back.letter.diagnoses, l.diagnoses,
+        "order, names, onsets, codes"
+    );
+}
+
+#[test]
+fn coded_diagnoses_round_trip_through_hs008_and_codes_have_their_form() {
+    let l = coded_letter();
+    let back = check(&inkan_referral::hs008::write(&l).unwrap()).unwrap();
+    assert_eq!(back.problems, vec![]);
+    assert_eq!(back.letter.diagnoses, l.diagnoses);
+
+    let mut bad = coded_letter();
+    bad.diagnoses[1].code = Some("2006501".into());
+    let codes: Vec<_> = bad
+        .validate()
+        .into_iter()
+        .map(|p| (p.path.clone(), p.rule.code()))
+        .collect();
+    assert_eq!(
+        codes,
+        [("diagnoses[1].code".to_owned(), "referral.diagnosis_code")]
+    );
+}

@@ -18,6 +18,7 @@ fn demanding_letter() -> ReferralLetter {
     l.diagnoses.push(Diagnosis {
         name: "糖尿病性腎症（疑い）".into(),
         onset: Some("2025-03-10".into()),
+        code: None,
     });
     l.attachments.push(AttachmentRef {
         file_name: "referral-continuation.pdf".into(),
