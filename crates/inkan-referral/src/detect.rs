@@ -59,6 +59,21 @@ pub fn detect(bytes: &[u8]) -> Result<Format, ReadError> {
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         return Ok(Format::Package);
     }
+    // UTF-16, by its byte-order mark or by `<`/`{` as a 16-bit unit: an
+    // encoding Inkan does not read, said as such (not "unknown format").
+    if [
+        &b"\xFF\xFE"[..],
+        b"\xFE\xFF",
+        b"<\0",
+        b"\0<",
+        b"{\0",
+        b"\0{",
+    ]
+    .iter()
+    .any(|p| bytes.starts_with(p))
+    {
+        return Err(ReadError::Utf16);
+    }
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match body.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'<') => Ok(Format::Hs008),

@@ -37,6 +37,10 @@ pub enum ReadError {
     /// Declared Shift_JIS, but the bytes are not Shift_JIS (Windows-31J).
     #[error("declared Shift_JIS, but the bytes are not Shift_JIS")]
     NotShiftJis,
+    /// UTF-16 (by its byte-order mark or its first characters): Inkan
+    /// reads UTF-8 and Shift_JIS only.
+    #[error("the letter is UTF-16: only UTF-8 and Shift_JIS are read")]
+    Utf16,
     /// Not well-formed XML.
     #[error("line {line}: not well-formed XML ({reason})")]
     NotWellFormed {
@@ -152,6 +156,7 @@ impl Localized for ReadError {
             ReadError::TooLarge { .. } => "letter.too_large",
             ReadError::NotUtf8 { .. } => "letter.not_utf8",
             ReadError::NotShiftJis => "letter.not_shift_jis",
+            ReadError::Utf16 => "letter.utf16",
             ReadError::NotWellFormed { .. } => "letter.xml.not_well_formed",
             ReadError::Doctype { .. } => "letter.xml.doctype",
             ReadError::UndefinedEntity { .. } => "letter.xml.entity",
@@ -179,6 +184,10 @@ impl Localized for ReadError {
             ReadError::TooLarge { size, limit } => Text::new(
                 format!("ファイルが大きすぎます（{size}バイト、上限{limit}バイト）"),
                 format!("the file is too large ({size} bytes, at most {limit})"),
+            ),
+            ReadError::Utf16 => Text::new(
+                "UTF-16の文書は読めません。UTF-8かShift_JISで保存し直してください".to_owned(),
+                "the letter is UTF-16: save it as UTF-8 or Shift_JIS".to_owned(),
             ),
             ReadError::NotShiftJis => Text::new(
                 "Shift_JISと宣言されていますが、Shift_JISとして読めないバイト列があります".to_owned(),

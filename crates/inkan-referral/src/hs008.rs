@@ -161,10 +161,9 @@ pub const SECTION_CODES: [(&str, &str); 14] = [
 /// section is matched by its code first ([`SECTION_CODES`]), then by its
 /// exact title, then by this table; anything else is kept under its own
 /// title in 備考.
-pub const SECTION_TITLE_VARIANTS: [(&str, &str); 18] = [
+pub const SECTION_TITLE_VARIANTS: [(&str, &str); 17] = [
     ("傷病名", "傷病名・主訴"),
     ("傷病名及び主訴", "傷病名・主訴"),
-    ("主訴", "傷病名・主訴"),
     ("症状経過", "現病歴"),
     ("症状経過及び検査結果", "現病歴"),
     ("既往歴及び家族歴", "既往歴"),
@@ -755,6 +754,11 @@ fn sections<'a>(body: &'a Element, out: &mut Vec<&'a Element>) {
 /// part of the reference); data carried inline, or of a type Inkan does not
 /// list, is named as 未表示の項目.
 fn media_entries(s: &Element, letter: &mut ReferralLetter) {
+    let mut listed: std::collections::HashSet<String> = letter
+        .attachments
+        .iter()
+        .map(|a| a.file_name.to_lowercase())
+        .collect();
     for media in s
         .all(NS, "entry")
         .filter_map(|e| e.child(NS, "observationMedia"))
@@ -768,13 +772,7 @@ fn media_entries(s: &Element, letter: &mut ReferralLetter) {
             .and_then(|r| r.attr("value"))
             .map(|v| v.rsplit('/').next().unwrap_or(v).trim())
             .filter(|v| !v.is_empty());
-        let listed = reference.is_some_and(|r| {
-            letter
-                .attachments
-                .iter()
-                .any(|a| a.file_name.eq_ignore_ascii_case(r))
-        });
-        if listed {
+        if reference.is_some_and(|r| !listed.insert(r.to_lowercase())) {
             continue;
         }
         match (reference, AttachmentType::from_media_type(media_type)) {
@@ -793,18 +791,17 @@ fn media_entries(s: &Element, letter: &mut ReferralLetter) {
     }
 }
 
-fn table_rows(text: &Element) -> Option<Vec<Vec<String>>> {
-    fn find_table(e: &Element) -> Option<&Element> {
-        e.elements().find_map(|c| {
-            if c.name == "table" {
-                Some(c)
-            } else {
-                find_table(c)
-            }
-        })
-    }
-    let table = find_table(text)?;
-    let mut rows = Vec::new();
+fn find_table(e: &Element) -> Option<&Element> {
+    e.elements().find_map(|c| {
+        if c.name == "table" {
+            Some(c)
+        } else {
+            find_table(c)
+        }
+    })
+}
+
+fn table_trs(table: &Element) -> Vec<&Element> {
     fn collect<'a>(e: &'a Element, rows: &mut Vec<&'a Element>) {
         for c in e.elements() {
             match c.name.as_str() {
@@ -816,7 +813,29 @@ fn table_rows(text: &Element) -> Option<Vec<Vec<String>>> {
     }
     let mut trs = Vec::new();
     collect(table, &mut trs);
-    for tr in trs {
+    trs
+}
+
+/// The column headings (`th`) of the first table in `text`.
+fn table_heading(text: &Element) -> Vec<String> {
+    find_table(text)
+        .map(table_trs)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|tr| tr.elements().any(|c| c.name == "th"))
+        .map(|tr| {
+            tr.elements()
+                .filter(|c| c.name == "th")
+                .map(|c| to_text(c, None).trim().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn table_rows(text: &Element) -> Option<Vec<Vec<String>>> {
+    let table = find_table(text)?;
+    let mut rows = Vec::new();
+    for tr in table_trs(table) {
         if tr.elements().any(|c| c.name == "th") {
             continue;
         }
@@ -1227,12 +1246,18 @@ pub fn read(bytes: &[u8]) -> Result<Document, ReadError> {
             "紹介目的" => append(&mut purpose, text),
             "傷病名・主訴" => match table_rows(text_el) {
                 Some(rows) => {
+                    // The code is the column headed as Inkan heads it, never
+                    // another writer's third column (a 診断日 or an ICD-10).
+                    let code_column = table_heading(text_el)
+                        .iter()
+                        .position(|h| h == DIAGNOSIS_CODE_HEADING);
                     for row in rows {
-                        let mut cells = row.into_iter();
-                        let name = cells.next().unwrap_or_default();
-                        let onset = cells.next().filter(|o| !o.is_empty());
-                        let code = cells.next().filter(|c| !c.is_empty());
-                        letter.diagnoses.push(Diagnosis { name, onset, code });
+                        let cell = |i: usize| row.get(i).cloned().filter(|c| !c.is_empty());
+                        letter.diagnoses.push(Diagnosis {
+                            name: cell(0).unwrap_or_default(),
+                            onset: cell(1),
+                            code: code_column.and_then(cell),
+                        });
                     }
                 }
                 None => letter
@@ -1318,6 +1343,7 @@ pub fn read(bytes: &[u8]) -> Result<Document, ReadError> {
     if let Some(extra) = extra_remarks {
         append(&mut letter.remarks, extra);
     }
+    crate::model::cap_attachments(&mut letter);
     letter.not_shown = crate::model::tidy_not_shown(std::mem::take(&mut letter.not_shown));
     letter.purpose = purpose.unwrap_or_default();
     letter.present_illness = present.unwrap_or_default();

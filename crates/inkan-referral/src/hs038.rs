@@ -1639,6 +1639,7 @@ fn extract(
             _ => {}
         }
     }
+    crate::model::cap_attachments(&mut letter);
     letter.not_shown = crate::model::tidy_not_shown(std::mem::take(&mut letter.not_shown));
     letter
 }
@@ -1663,7 +1664,9 @@ fn subsections_not_shown(letter: &mut ReferralLetter, s: &Value, index: &Index<'
                 text.replace('\n', " ")
             }
         ));
-        if depth < 8 {
+        // The JSON parser bounds nesting (128), so this recursion is
+        // bounded too; every level is listed.
+        if depth < 128 {
             subsections_not_shown(letter, sub, index, depth + 1);
         }
     }
@@ -1724,49 +1727,57 @@ fn structured_section(
                     },
                 })
                 .collect();
-            let medis = |c: &Value| {
-                codings(get(c, "code"))
+            let as_diagnosis = |c: &Value| Diagnosis {
+                code: codings(get(c, "code"))
                     .find(|(sys, _)| *sys == MEDIS_DISEASE_SYSTEM)
-                    .map(|(_, code)| code.to_owned())
-            };
-            let condition_name = |c: &Value| concept_text(get(c, "code")).unwrap_or_default();
-            // Inkan's own form: one narrative line per diagnosis, and a
-            // Condition for each coded one, named as its line. Then the
-            // narrative is the list, and the Conditions give the codes.
-            let lines_cover_conditions = !from_narrative.is_empty()
-                && conditions.iter().all(|c| {
-                    let name = condition_name(c);
-                    from_narrative.iter().any(|d| d.name == name)
-                });
-            if conditions.is_empty() || lines_cover_conditions {
-                letter.diagnoses = from_narrative;
-                for c in &conditions {
-                    let name = condition_name(c);
-                    if let Some(d) = letter
-                        .diagnoses
-                        .iter_mut()
-                        .find(|d| d.name == name && d.code.is_none())
-                    {
-                        d.code = medis(c);
-                    }
-                }
-            } else {
-                letter.diagnoses = conditions
-                    .into_iter()
-                    .map(|c| Diagnosis {
-                        code: medis(c),
-                        name: concept_text(get(c, "code")).unwrap_or_default(),
-                        onset: str_of(c, "onsetDateTime")
-                            .map(|o| {
-                                o.get(..10)
-                                    .filter(|d| parse_partial(d).is_some())
-                                    .unwrap_or(o)
-                            })
-                            .map(str::to_owned)
-                            .or_else(|| str_of(c, "onsetString").map(str::to_owned)),
+                    .map(|(_, code)| code.to_owned()),
+                name: concept_text(get(c, "code")).unwrap_or_default(),
+                onset: str_of(c, "onsetDateTime")
+                    .map(|o| {
+                        o.get(..10)
+                            .filter(|d| parse_partial(d).is_some())
+                            .unwrap_or(o)
                     })
-                    .collect();
+                    .map(str::to_owned)
+                    .or_else(|| str_of(c, "onsetString").map(str::to_owned)),
+            };
+            let coded: Vec<Diagnosis> = conditions.iter().map(|c| as_diagnosis(c)).collect();
+            // Inkan's form: one narrative line per diagnosis, in order, and
+            // a Condition for each coded one with the line's name and onset.
+            // Each Condition gives its code to its own line; one that
+            // matches no line is a diagnosis of its own (never dropped).
+            let mut diagnoses = from_narrative;
+            let mut taken = vec![false; diagnoses.len()];
+            let mut unmatched = Vec::new();
+            for d in &coded {
+                let line = diagnoses
+                    .iter()
+                    .zip(&taken)
+                    .position(|(x, t)| !t && x.name == d.name && x.onset == d.onset);
+                match line {
+                    Some(i) => {
+                        taken[i] = true;
+                        diagnoses[i].code = d.code.clone();
+                    }
+                    None => unmatched.push(d.clone()),
+                }
             }
+            letter.diagnoses = if coded.is_empty() || taken.iter().any(|t| *t) {
+                diagnoses.extend(unmatched);
+                diagnoses
+            } else {
+                // Another writer's narrative summarises its Conditions
+                // (「上腹部痛、腰痛」): the Conditions are the list, and a
+                // line that names none of them is kept as a diagnosis too.
+                let covered = |line: &str| {
+                    coded.iter().any(|d| {
+                        !d.name.is_empty() && (line.contains(&d.name) || d.name.contains(line))
+                    })
+                };
+                let mut all = coded.clone();
+                all.extend(diagnoses.into_iter().filter(|d| !covered(&d.name)));
+                all
+            };
         }
         Some("360") => letter.present_illness = text_or_entries(s, index, None).unwrap_or_default(),
         Some("370") => set(&mut letter.past_history),

@@ -96,20 +96,31 @@ enum Step {
     Index(usize),
 }
 
+/// At most this many numbers keep their text; later ones are printed by
+/// `serde_json` (a letter has a few hundred at most).
+const MAX_RAW_NUMBERS: usize = 100_000;
+
 struct State<'t> {
     text: &'t str,
     /// Where the scan for the next number token starts.
     pos: usize,
-    path: Vec<Step>,
-    /// Paths of Quantity values whose text `serde_json` does not keep.
-    differing: Differing,
+    /// The steps from the root to the value being parsed, each with its
+    /// node in `arena` once a recorded number below it needed one.
+    path: Vec<(Step, Option<u32>)>,
+    /// The path steps of recorded numbers, each stored once and shared by
+    /// every number below it (parent, step): memory stays linear in the
+    /// letter, however long a key or deep a value.
+    arena: Vec<(Option<u32>, Step)>,
+    /// Quantity values whose text `serde_json` does not keep: (node, text).
+    differing: Vec<(u32, String)>,
 }
 
-impl State<'_> {
+impl<'t> State<'t> {
     /// The next number token of the text: serde_json visits values in
     /// document order, so the scan moves forward only (linear overall).
-    fn next_number(&mut self) -> &str {
-        let bytes = self.text.as_bytes();
+    fn next_number(&mut self) -> &'t str {
+        let text = self.text;
+        let bytes = text.as_bytes();
         let mut i = self.pos;
         while i < bytes.len() {
             match bytes[i] {
@@ -128,7 +139,7 @@ impl State<'_> {
                         i += 1;
                     }
                     self.pos = i;
-                    return self.text.get(start..i).unwrap_or("");
+                    return text.get(start..i).unwrap_or("");
                 }
                 _ => i += 1,
             }
@@ -138,9 +149,29 @@ impl State<'_> {
     }
 
     fn number(&mut self, canonical: String) {
-        let raw = self.next_number().to_owned();
-        if raw != canonical && matches!(self.path.last(), Some(Step::Key(k)) if k == "value") {
-            self.differing.push((self.path.clone(), raw));
+        let raw = self.next_number();
+        let wanted = raw != canonical
+            && self.differing.len() < MAX_RAW_NUMBERS
+            && matches!(self.path.last(), Some((Step::Key(k), _)) if k == "value");
+        if !wanted {
+            return;
+        }
+        let raw = raw.to_owned();
+        let mut parent = None;
+        for (step, node) in &mut self.path {
+            let id = match *node {
+                Some(id) => id,
+                None => {
+                    let id = u32::try_from(self.arena.len()).unwrap_or(u32::MAX);
+                    self.arena.push((parent, step.clone()));
+                    *node = Some(id);
+                    id
+                }
+            };
+            parent = Some(id);
+        }
+        if let Some(leaf) = parent {
+            self.differing.push((leaf, raw));
         }
     }
 }
@@ -197,7 +228,10 @@ impl<'de> Visitor<'de> for StrictVisitor<'_, '_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::new();
         loop {
-            self.0.borrow_mut().path.push(Step::Index(out.len()));
+            self.0
+                .borrow_mut()
+                .path
+                .push((Step::Index(out.len()), None));
             let next = seq.next_element_seed(Seed(self.0));
             self.0.borrow_mut().path.pop();
             match next? {
@@ -216,7 +250,10 @@ impl<'de> Visitor<'de> for StrictVisitor<'_, '_> {
                     crate::problem::shown(&key)
                 )));
             }
-            self.0.borrow_mut().path.push(Step::Key(key.clone()));
+            self.0
+                .borrow_mut()
+                .path
+                .push((Step::Key(key.clone()), None));
             let v = map.next_value_seed(Seed(self.0));
             self.0.borrow_mut().path.pop();
             out.insert(key, v?);
@@ -232,20 +269,23 @@ pub(crate) fn parse(text: &str) -> Result<Value, serde_json::Error> {
     parse_with(text).map(|(v, _)| v)
 }
 
-/// Where a Quantity value's text differs from its printed number.
-type Differing = Vec<(Vec<Step>, String)>;
+/// Where Quantity values' text differs from their printed numbers: the
+/// path arena and (leaf node, text).
+type Differing = (Vec<(Option<u32>, Step)>, Vec<(u32, String)>);
 
 fn parse_with(text: &str) -> Result<(Value, Differing), serde_json::Error> {
     let state = RefCell::new(State {
         text,
         pos: 0,
         path: Vec::new(),
+        arena: Vec::new(),
         differing: Vec::new(),
     });
     let mut de = serde_json::Deserializer::from_str(text);
     let v = Seed(&state).deserialize(&mut de)?;
     de.end()?;
-    Ok((v, state.into_inner().differing))
+    let st = state.into_inner();
+    Ok((v, (st.arena, st.differing)))
 }
 
 /// [`parse`], also giving the numbers' text where it matters
@@ -255,18 +295,24 @@ fn parse_with(text: &str) -> Result<(Value, Differing), serde_json::Error> {
 pub(crate) fn parse_keeping_numbers(
     text: &str,
 ) -> Result<(Value, impl FnOnce(&Value) -> RawNumbers), serde_json::Error> {
-    let (v, differing) = parse_with(text)?;
+    let (v, (arena, differing)) = parse_with(text)?;
     let bind = move |root: &Value| {
+        // Parents are created before their children: one pass resolves
+        // every node.
+        let mut at: Vec<Option<&Value>> = Vec::with_capacity(arena.len());
+        for (parent, step) in &arena {
+            let base = match parent {
+                None => Some(root),
+                Some(p) => at.get(*p as usize).copied().flatten(),
+            };
+            at.push(base.and_then(|v| match step {
+                Step::Key(k) => v.get(k),
+                Step::Index(i) => v.get(i),
+            }));
+        }
         let mut map = HashMap::new();
-        for (path, raw) in differing {
-            let mut at = Some(root);
-            for step in &path {
-                at = match step {
-                    Step::Key(k) => at.and_then(|v| v.get(k)),
-                    Step::Index(i) => at.and_then(|v| v.get(i)),
-                };
-            }
-            if let Some(v) = at {
+        for (leaf, raw) in differing {
+            if let Some(v) = at.get(leaf as usize).copied().flatten() {
                 map.insert(std::ptr::from_ref(v) as usize, raw);
             }
         }

@@ -350,6 +350,20 @@ pub const MAX_NOT_SHOWN: usize = 100;
 /// ones with 「…」.
 pub const NOT_SHOWN_CHARS: usize = 500;
 
+/// Attachments a reader lists, at most: one more than a letter may have,
+/// so that the count is still a problem; the rest are counted in one
+/// 未表示の項目.
+pub(crate) fn cap_attachments(letter: &mut ReferralLetter) {
+    let keep = MAX_ATTACHMENTS + 1;
+    if letter.attachments.len() > keep {
+        let rest = letter.attachments.len() - keep;
+        letter.attachments.truncate(keep);
+        letter
+            .not_shown
+            .push(format!("ほか {rest} 件の添付（一覧を省略）"));
+    }
+}
+
 /// A MEDIS 標準病名マスター 病名管理番号: 8 ASCII digits.
 pub fn is_medis_disease_code(s: &str) -> bool {
     s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit())
@@ -921,7 +935,7 @@ impl ReferralLetter {
                 },
             );
         }
-        let mut seen: Vec<String> = Vec::new();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         for (i, a) in self.attachments.iter().enumerate() {
             let path = format!("attachments[{i}].file_name");
             if !is_safe_file_name(&a.file_name) {
@@ -949,7 +963,7 @@ impl ReferralLetter {
                     },
                 );
             }
-            seen.push(folded);
+            seen.insert(folded);
             c.required(
                 &format!("attachments[{i}].description"),
                 &a.description,
@@ -1014,10 +1028,23 @@ impl ReferralLetter {
                 phone: o(&i.phone),
             }
         }
+        // Names: one half-width space between parts, as every reader and
+        // HS038 (R1113: never an ideographic space) have them.
+        // Line breaks stay, so that validation still reports them.
+        fn name(s: &str) -> String {
+            let mut out = String::new();
+            for c in t(s).chars() {
+                let blank = matches!(c, ' ' | '\u{3000}' | '\t');
+                if !(blank && out.ends_with(' ')) {
+                    out.push(if blank { ' ' } else { c });
+                }
+            }
+            out
+        }
         fn doc(d: &Doctor) -> Doctor {
             Doctor {
-                name: t(&d.name),
-                kana: o(&d.kana),
+                name: name(&d.name),
+                kana: o(&d.kana).map(|k| name(&k)),
             }
         }
         let p = &self.patient;
@@ -1046,8 +1073,8 @@ impl ReferralLetter {
                 public_payer_id: o(&p.public_payer_id),
                 // JP-CLINS R1113: family and given name are separated by a
                 // half-width space, never an ideographic one.
-                name: t(&p.name).replace('\u{3000}', " "),
-                kana: t(&p.kana).replace('\u{3000}', " "),
+                name: name(&p.name),
+                kana: name(&p.kana),
                 sex: p.sex,
                 birth_date: t(&p.birth_date),
                 postal_code: o(&p.postal_code),

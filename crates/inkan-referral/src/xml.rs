@@ -129,6 +129,9 @@ pub(crate) fn declaration(text: &[u8]) -> Result<Option<XmlDecl<'_>>, String> {
     let Some(rest) = text.strip_prefix(b"<?xml") else {
         return Ok(None);
     };
+    if rest.starts_with(b"?>") {
+        return Err("the XML declaration has no version".into());
+    }
     // `<?xml-stylesheet …?>` is a processing instruction, not a declaration.
     if !rest
         .first()
@@ -195,6 +198,17 @@ pub(crate) fn declaration(text: &[u8]) -> Result<Option<XmlDecl<'_>>, String> {
             .find(quote)
             .ok_or_else(|| format!("\"{name}\" is not closed in the XML declaration"))?;
         let value = &inner[..close];
+        // VersionNum ::= '1.' [0-9]+ ; SDDecl: 'yes' | 'no'
+        let version_ok = |v: &str| {
+            v.strip_prefix("1.")
+                .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+        };
+        if name == "version" && !version_ok(value) {
+            return Err("the XML version must be 1.x".into());
+        }
+        if name == "standalone" && !matches!(value, "yes" | "no") {
+            return Err("standalone must be yes or no".into());
+        }
         if name == "encoding" {
             // EncName ::= [A-Za-z] ([A-Za-z0-9._] | '-')*
             let ok = value.starts_with(|c: char| c.is_ascii_alphabetic())
@@ -347,6 +361,14 @@ pub(crate) fn parse_decoded(text: &str, declared: Option<&str>) -> Result<Elemen
                 })?;
             }
             Event::Decl(d) => {
+                // Only the document's very first thing may be a declaration
+                // (XML 1.0 §2.8): not after white space, not twice.
+                if nodes != 1 {
+                    return Err(syntax(
+                        &reader,
+                        "an XML declaration is allowed only at the very start".into(),
+                    ));
+                }
                 if let Some(Ok(enc)) = d.encoding() {
                     let enc = enc.to_string();
                     if !enc.eq_ignore_ascii_case("utf-8")
