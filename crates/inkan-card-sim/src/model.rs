@@ -40,6 +40,12 @@ pub struct CardConfig {
     /// The authentication application's key and certificate (DER); without
     /// it the application holds the signing key and no certificate.
     pub authentication: Option<(PrivateKey, Vec<u8>)>,
+    /// The authentication application's own PIN (real cards have two);
+    /// `None`: the same as the signing PIN.
+    pub auth_pin: Option<Vec<u8>>,
+    /// READ BINARY answers `6C xx` unless Le is the exact length left (as
+    /// some cards do, ISO/IEC 7816-4 §5.1.3).
+    pub exact_le: bool,
 }
 
 impl CardConfig {
@@ -58,6 +64,8 @@ impl CardConfig {
             omit_directory: false,
             extended_length: true,
             authentication: None,
+            auth_pin: None,
+            exact_le: false,
         }
     }
 }
@@ -85,6 +93,7 @@ struct App {
     key: PrivateKey,
     signing: Signing,
     tries_left: u8,
+    pin: Vec<u8>,
 }
 
 /// A simulated HPKI card. Security state (verification, selected file) is
@@ -92,7 +101,10 @@ struct App {
 #[derive(Debug)]
 pub struct SimCard {
     apps: Vec<App>,
-    pin: Vec<u8>,
+    /// Warm resets (vpcd `02`: `SCardDisconnect`/`EndTransaction` with
+    /// `SCARD_RESET_CARD`), counted so tests can see who resets the card.
+    resets: usize,
+    exact_le: bool,
     current: Option<usize>,
     current_ef: Option<Ef>,
     verified: bool,
@@ -168,9 +180,14 @@ fn directory_files(
     let prkd = tlv(
         0x30,
         &cat(&[
+            // CommonObjectAttributes: label, flags, authId (the PIN object).
             tlv(
                 0x30,
-                &cat(&[tlv(0x0C, label_key.as_bytes()), tlv(0x03, &[0x07, 0x80])]),
+                &cat(&[
+                    tlv(0x0C, label_key.as_bytes()),
+                    tlv(0x03, &[0x07, 0x80]),
+                    tlv(0x04, &[0x16]),
+                ]),
             ),
             tlv(0x30, &cat(&[tlv(0x04, &[0x17]), tlv(0x03, usage)])),
             tlv(
@@ -243,6 +260,7 @@ impl SimCard {
                     key: cfg.signing_key.clone(),
                     signing: Signing::PsoHostPadded,
                     tries_left: crate::MAX_TRIES,
+                    pin: cfg.pin.clone(),
                 });
                 // The authentication application: same layout, usage {sign},
                 // its own key, certificate and PIN counter.
@@ -274,6 +292,7 @@ impl SimCard {
                     key: auth_key,
                     signing: Signing::PsoHostPadded,
                     tries_left: crate::MAX_TRIES,
+                    pin: cfg.auth_pin.clone().unwrap_or_else(|| cfg.pin.clone()),
                 });
             }
             SimProfile::Jma => {
@@ -288,12 +307,14 @@ impl SimCard {
                     key: cfg.signing_key,
                     signing: Signing::CardPads,
                     tries_left: crate::MAX_TRIES,
+                    pin: cfg.pin.clone(),
                 });
             }
         }
         SimCard {
             apps,
-            pin: cfg.pin,
+            resets: 0,
+            exact_le: cfg.exact_le,
             current: None,
             current_ef: None,
             verified: false,
@@ -322,9 +343,28 @@ impl SimCard {
         self.chain.clear();
     }
 
+    /// A warm reset asked for by the host (`SCARD_RESET_CARD`): counted.
+    pub fn warm_reset(&mut self) {
+        self.resets += 1;
+        self.reset();
+    }
+
+    /// How many warm resets the host asked for.
+    pub fn resets(&self) -> usize {
+        self.resets
+    }
+
     /// Remaining PIN tries of the signing application.
     pub fn tries_left(&self) -> u8 {
         self.apps.first().map_or(0, |a| a.tries_left)
+    }
+
+    /// Remaining PIN tries of the authentication application (JAHIS cards).
+    pub fn auth_tries_left(&self) -> Option<u8> {
+        self.apps
+            .iter()
+            .find(|a| a.aid == HPKI_AUTH_AID)
+            .map(|a| a.tries_left)
     }
 
     /// Processes one command APDU and returns the response APDU.
@@ -492,6 +532,9 @@ impl SimCard {
         self.current_ef = Some(ef);
         match data {
             None => sw(0x6B00),
+            Some(d) if self.exact_le && d.len() != le && le <= 256 => {
+                sw(0x6C00 | (d.len() & 0xFF) as u16)
+            }
             Some(d) if d.len() < le && le != 256 && le != 65_536 => Response {
                 data: d,
                 sw: StatusWord(0x6282),
@@ -529,7 +572,7 @@ impl SimCard {
         if c.data.len() < 4 || c.data.len() > 16 {
             return sw(0x6700);
         }
-        if c.data == self.pin {
+        if c.data == self.apps[i].pin {
             self.apps[i].tries_left = crate::MAX_TRIES;
             self.verified = true;
             sw(0x9000)

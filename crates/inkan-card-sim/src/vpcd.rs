@@ -165,6 +165,16 @@ impl SimHandle {
     pub fn tries_left(&self) -> u8 {
         lock(&self.shared.card).tries_left()
     }
+
+    /// Remaining PIN tries of the authentication application.
+    pub fn auth_tries_left(&self) -> Option<u8> {
+        lock(&self.shared.card).auth_tries_left()
+    }
+
+    /// Warm resets the host asked for since the card was started.
+    pub fn resets(&self) -> usize {
+        lock(&self.shared.card).resets()
+    }
 }
 
 impl Drop for SimHandle {
@@ -259,7 +269,8 @@ fn serve(mut stream: TcpStream, s: &Shared) {
             break;
         }
         match payload[..] {
-            [0x00] | [0x01] | [0x02] => lock(&s.card).reset(),
+            [0x02] => lock(&s.card).warm_reset(),
+            [0x00] | [0x01] => lock(&s.card).reset(),
             [0x04] => {
                 if !send(&mut stream, &SimCard::atr()) {
                     break;

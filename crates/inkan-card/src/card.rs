@@ -61,6 +61,17 @@ pub struct PcscCard {
     extended: bool,
 }
 
+impl Drop for PcscCard {
+    /// Disconnects leaving the card as it is: the pcsc crate's own drop
+    /// resets the card, which would end other programs' sessions (and
+    /// their verified PINs) every time Inkan looked at the card.
+    fn drop(&mut self) {
+        if let Some(card) = self.card.take() {
+            let _ = card.disconnect(pcsc::Disposition::LeaveCard);
+        }
+    }
+}
+
 impl std::fmt::Debug for PcscCard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PcscCard")
@@ -130,10 +141,15 @@ impl PcscCard {
         Ok(())
     }
 
-    /// Runs `f` inside one PC/SC transaction. A removal drops the connection,
-    /// so the next operation reconnects, re-selects and re-reads the card.
+    /// Runs `f` inside one PC/SC transaction, ended with `end`: reads leave
+    /// the card as it is (other programs keep their sessions), a signing
+    /// transaction resets it so that no verified PIN state outlives it. A
+    /// removal drops the connection, so the next operation reconnects,
+    /// re-selects and re-reads the card; a reset by another program drops
+    /// the connection only (the card is the same).
     fn with_tx<R>(
         &mut self,
+        end: pcsc::Disposition,
         f: impl FnOnce(&mut Apdus<'_>, Option<&OpenedCard>) -> Result<R, CardError>,
     ) -> Result<R, CardError> {
         self.connect()?;
@@ -142,12 +158,48 @@ impl PcscCard {
             match card.transaction() {
                 Ok(tx) => {
                     let mut t = Tx(tx);
-                    let mut a = Apdus::new(&mut t);
-                    f(&mut a, self.opened.as_ref())
+                    let r = {
+                        let mut a = Apdus::new(&mut t);
+                        f(&mut a, self.opened.as_ref())
+                    };
+                    let Tx(tx) = t;
+                    match tx.end(end) {
+                        Ok(()) => r,
+                        // The work is done (or failed on its own); a failed
+                        // end is reported only when nothing else went wrong.
+                        Err((_, e)) => {
+                            r.and_then(|v| match CardError::pcsc("SCardEndTransaction")(e) {
+                                CardError::CardReset | CardError::CardRemoved
+                                    if end == pcsc::Disposition::ResetCard =>
+                                {
+                                    Ok(v)
+                                }
+                                e => Err(e),
+                            })
+                        }
+                    }
                 }
                 Err(e) => Err(CardError::pcsc("SCardBeginTransaction")(e)),
             }
         };
+        // After a reset (ours at the end of a signature, or another
+        // program's) pcsc-lite reports SCARD_W_RESET_CARD to every handle
+        // until it reconnects: acknowledge it now, leaving the card as it is.
+        let reset =
+            end == pcsc::Disposition::ResetCard || matches!(result, Err(CardError::CardReset));
+        if reset {
+            let reconnected = self.card.as_mut().is_some_and(|c| {
+                c.reconnect(
+                    pcsc::ShareMode::Shared,
+                    pcsc::Protocols::ANY,
+                    pcsc::Disposition::LeaveCard,
+                )
+                .is_ok()
+            });
+            if !reconnected {
+                self.card = None;
+            }
+        }
         if let Err(e) = &result {
             if e.is_removal() {
                 self.card = None;
@@ -163,7 +215,7 @@ impl PcscCard {
         if self.opened.is_none() {
             let reader = self.reader();
             let mut extended = true;
-            let opened = self.with_tx(|a, _| {
+            let opened = self.with_tx(pcsc::Disposition::LeaveCard, |a, _| {
                 let aid = hpki::select_signing_app(a)?;
                 let layout = hpki::discover(a, aid)?;
                 let certificate = hpki::read_file(a, layout.ee_cert)?;
@@ -206,13 +258,21 @@ impl PcscCard {
         self.opened.as_ref().ok_or(CardError::NoCard)
     }
 
-    /// The PIN state (empty VERIFY; spends no try).
+    /// The PIN state (empty VERIFY; spends no try). The card is left as it
+    /// is. A reset by another program is read through once more: reading
+    /// the counter spends nothing.
     pub fn pin_status(&mut self) -> Result<PinStatus, CardError> {
         self.open()?;
-        self.with_tx(|a, opened| {
-            let layout = &opened.ok_or(CardError::NoCard)?.layout;
-            status_selecting_if_needed(a, layout)
-        })
+        let read = |card: &mut Self| {
+            card.with_tx(pcsc::Disposition::LeaveCard, |a, opened| {
+                let layout = &opened.ok_or(CardError::NoCard)?.layout;
+                hpki::status_in_tx(a, layout)
+            })
+        };
+        match read(self) {
+            Err(CardError::CardReset) => read(self),
+            other => other,
+        }
     }
 
     /// Signs a SHA-256 digest with the card's signing key: the PIN is sent once
@@ -226,12 +286,24 @@ impl PcscCard {
     ) -> Result<CardSignature, CardError> {
         self.open()?;
         let extended = self.extended;
-        let sig = self.with_tx(|a, opened| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        holder::check_signing_certificate(
+            &self.opened.as_ref().ok_or(CardError::NoCard)?.certificate,
+            now,
+        )?;
+        let sig = self.with_tx(pcsc::Disposition::ResetCard, |a, opened| {
             let opened = opened.ok_or(CardError::NoCard)?;
-            let status = status_selecting_if_needed(a, &opened.layout)?;
-            hpki::verify_pin(a, &opened.layout, pin, status, last_try)?;
-            let signature =
-                hpki::compute_signature(a, &opened.layout, digest, opened.modulus_len, extended)?;
+            let signature = hpki::sign_in_tx(
+                a,
+                &opened.layout,
+                pin,
+                last_try,
+                digest,
+                opened.modulus_len,
+                extended,
+            )?;
             Ok(CardSignature {
                 signature,
                 apdus: a.sent(),
@@ -240,21 +312,6 @@ impl PcscCard {
         let opened = self.opened.as_ref().ok_or(CardError::NoCard)?;
         verify_with_certificate(&opened.certificate, digest, &sig.signature)?;
         Ok(sig)
-    }
-}
-
-/// Empty VERIFY; if another application changed the current DF since the card
-/// was opened, select the signing application again and ask once more.
-fn status_selecting_if_needed(
-    a: &mut Apdus<'_>,
-    layout: &CardLayout,
-) -> Result<PinStatus, CardError> {
-    match hpki::pin_status(a, layout) {
-        Err(CardError::Status { sw, .. }) if matches!(sw.0, 0x6A82 | 0x6A88 | 0x6986 | 0x6A86) => {
-            hpki::select_signing_app(a)?;
-            hpki::pin_status(a, layout)
-        }
-        other => other,
     }
 }
 

@@ -24,6 +24,33 @@ pub enum CardError {
     /// halfway that matters (a signature is only returned when complete).
     #[error("the card was removed during the operation")]
     CardRemoved,
+    /// The card was reset (by another program) during the operation. Unlike
+    /// a removal the card is still there; nothing was signed.
+    #[error("the card was reset by another program during the operation")]
+    CardReset,
+    /// SELECT of the signing application answered another application's
+    /// name: no PIN is sent.
+    #[error("the card selected application {found} instead of the HPKI signing application")]
+    WrongApplication {
+        /// The DF name the card returned, hex.
+        found: String,
+    },
+    /// The card's certificate is not one to sign documents with (no
+    /// nonRepudiation, not the HPKI signing policy): checked before any PIN.
+    #[error("the card's certificate is not for signing: {reason}")]
+    NotForSigning {
+        /// What is missing.
+        reason: &'static str,
+    },
+    /// The card's signing certificate has expired (or is not yet valid):
+    /// checked before any PIN.
+    #[error("the card's signing certificate is valid {not_before} to {not_after}, not now")]
+    CertificateOutOfValidity {
+        /// notBefore, UTC.
+        not_before: String,
+        /// notAfter, UTC.
+        not_after: String,
+    },
     /// The card has no HPKI signing application.
     #[error("not an HPKI card: no application with AID E8 28 BD 08 0F …")]
     NotHpkiCard,
@@ -97,8 +124,8 @@ impl CardError {
     pub fn pcsc(operation: &'static str) -> impl FnOnce(pcsc::Error) -> CardError {
         move |e| match e {
             pcsc::Error::NoService | pcsc::Error::ServiceStopped => CardError::NoService,
+            pcsc::Error::ResetCard => CardError::CardReset,
             pcsc::Error::RemovedCard
-            | pcsc::Error::ResetCard
             | pcsc::Error::NotTransacted
             | pcsc::Error::NoSmartcard
             | pcsc::Error::UnpoweredCard
@@ -196,6 +223,10 @@ impl Localized for CardError {
             CardError::NoReader { .. } => "card.no_reader",
             CardError::NoCard => "card.no_card",
             CardError::CardRemoved => "card.removed",
+            CardError::CardReset => "card.reset",
+            CardError::WrongApplication { .. } => "card.wrong_application",
+            CardError::NotForSigning { .. } => "card.not_for_signing",
+            CardError::CertificateOutOfValidity { .. } => "card.certificate_validity",
             CardError::NotHpkiCard => "card.not_hpki",
             CardError::WrongPin { .. } => "card.pin_wrong",
             CardError::PinBlocked => "card.pin_blocked",
@@ -232,6 +263,22 @@ impl Localized for CardError {
             CardError::CardRemoved => Text::new(
                 "処理中にカードが取り外されました。署名は作成されていません。カードを挿入し直して、もう一度操作してください。",
                 "The card was removed during the operation. No signature was made. Re-insert the card and try again.",
+            ),
+            CardError::CardReset => Text::new(
+                "処理中にカードが他のプログラムによってリセットされました。署名は作成されていません。もう一度操作してください。",
+                "Another program reset the card during the operation. No signature was made. Try again.",
+            ),
+            CardError::WrongApplication { found } => Text::new(
+                format!("カードがHPKI署名用アプリケーションではないアプリケーション（{found}）を選択しました。PINは送信していません。"),
+                format!("The card selected another application ({found}) instead of the HPKI signing application. The PIN was not sent."),
+            ),
+            CardError::NotForSigning { reason } => Text::new(
+                format!("カードの証明書は文書への署名用ではありません（{reason}）。PINは送信していません。"),
+                format!("The card's certificate is not for signing documents ({reason}). The PIN was not sent."),
+            ),
+            CardError::CertificateOutOfValidity { not_before, not_after } => Text::new(
+                format!("カードの署名用証明書の有効期間（{not_before}〜{not_after}）外です。PINは送信していません。カードの更新が必要です。"),
+                format!("The card's signing certificate is valid from {not_before} to {not_after}, not now. The PIN was not sent; the card must be renewed."),
             ),
             CardError::NotHpkiCard => Text::new(
                 "このカードは HPKI カードではありません（HPKI署名用アプリケーションがありません）。",
@@ -325,14 +372,14 @@ mod tests {
     }
 
     #[test]
-    fn removal_family_is_card_removed() {
-        for e in [
-            pcsc::Error::RemovedCard,
-            pcsc::Error::ResetCard,
-            pcsc::Error::NotTransacted,
-        ] {
+    fn removal_family_is_card_removed_and_a_reset_is_reported_apart() {
+        for e in [pcsc::Error::RemovedCard, pcsc::Error::NotTransacted] {
             assert!(CardError::pcsc("SCardTransmit")(e).is_removal());
         }
+        let reset = CardError::pcsc("SCardTransmit")(pcsc::Error::ResetCard);
+        assert!(matches!(reset, CardError::CardReset));
+        assert!(!reset.is_removal());
+        assert!(reset.text().ja.contains("リセット"));
     }
 
     #[test]

@@ -24,6 +24,52 @@ pub fn rsa_public_key(der: &[u8]) -> Result<rsa::PublicKey, CardError> {
     })
 }
 
+/// Checks, before any PIN is sent, that the card's certificate is one to
+/// sign documents with, now: keyUsage nonRepudiation (contentCommitment),
+/// the HPKI signing policy, and `now` (Unix seconds) within its validity.
+/// A PIN spent on a card that cannot make a valid signature brings the
+/// card one try nearer to locking for nothing.
+pub fn check_signing_certificate(der: &[u8], now: i64) -> Result<(), CardError> {
+    let (_, cert) = X509Certificate::from_der(der).map_err(|e| CardError::Certificate {
+        detail: e.to_string(),
+    })?;
+    let non_repudiation = cert
+        .key_usage()
+        .ok()
+        .flatten()
+        .is_some_and(|ku| ku.value.non_repudiation());
+    if !non_repudiation {
+        return Err(CardError::NotForSigning {
+            reason: "keyUsage に nonRepudiation がない / no nonRepudiation in keyUsage",
+        });
+    }
+    let signing_policy = cert
+        .extensions()
+        .iter()
+        .any(|ext| match ext.parsed_extension() {
+            ParsedExtension::CertificatePolicies(p) => p
+                .iter()
+                .any(|pi| pi.policy_id.to_id_string() == inkan_trust::path::POLICY_HPKI_SIGNING_EE),
+            _ => false,
+        });
+    if !signing_policy {
+        return Err(CardError::NotForSigning {
+            reason: "HPKI署名用ポリシーがない / not the HPKI signing policy",
+        });
+    }
+    let (nb, na) = (
+        cert.validity().not_before.timestamp(),
+        cert.validity().not_after.timestamp(),
+    );
+    if now < nb || now > na {
+        return Err(CardError::CertificateOutOfValidity {
+            not_before: fmt_utc(nb),
+            not_after: fmt_utc(na),
+        });
+    }
+    Ok(())
+}
+
 /// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds (proleptic Gregorian, UTC).
 pub fn fmt_utc(ts: i64) -> String {
     let days = ts.div_euclid(86_400);

@@ -51,12 +51,39 @@ impl<'t> Apdus<'t> {
     }
 
     /// Sends a command (encoded short or extended as needed) and returns its
-    /// response, fetching `61 xx` remainders with GET RESPONSE.
+    /// response, fetching `61 xx` remainders with GET RESPONSE and resending
+    /// once with the exact length a `6C xx` names (ISO/IEC 7816-4 §5.1.3).
+    ///
+    /// A reader that cannot carry an extended-length APDU fails in the
+    /// transport, not with `67 00`: that failure is answered as `67 00`
+    /// here (and remembered), so that every caller falls back to short
+    /// reads and command chaining alike.
     pub fn send(&mut self, cmd: &Command) -> Result<Response, CardError> {
         let raw = cmd.encode().map_err(|e| CardError::Protocol {
             detail: e.to_string(),
         })?;
-        let mut r = self.exchange(&raw)?;
+        let mut r = match self.exchange(&raw) {
+            Err(CardError::Pcsc { .. }) if cmd.needs_extended() => {
+                self.extended_refused = true;
+                return Ok(Response {
+                    data: Vec::new(),
+                    sw: StatusWord(0x6700),
+                });
+            }
+            other => other?,
+        };
+        if r.sw.sw1() == 0x6C {
+            let le = if r.sw.sw2() == 0 {
+                256
+            } else {
+                usize::from(r.sw.sw2())
+            };
+            let exact = cmd.clone().with_le(le);
+            let raw = exact.encode().map_err(|e| CardError::Protocol {
+                detail: e.to_string(),
+            })?;
+            r = self.exchange(&raw)?;
+        }
         let mut data = std::mem::take(&mut r.data);
         while r.sw.sw1() == 0x61 {
             let le = if r.sw.sw2() == 0 {
@@ -130,6 +157,54 @@ pub struct CardLayout {
 fn hex_bytes<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
     let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02X}")).collect();
     s.serialize_str(&hex.join(" "))
+}
+
+/// SELECTs the application of `layout` by its full AID and checks the DF
+/// name the card returns. Every transaction begins with it: another
+/// program may have selected the authentication application (same file
+/// layout, same PIN reference) since the last one, and a PIN must never be
+/// spent on it.
+pub fn reselect(a: &mut Apdus<'_>, layout: &CardLayout) -> Result<(), CardError> {
+    let cmd = Command::new(0x00, 0xA4, 0x04, 0x00)
+        .with_data(layout.aid.clone())
+        .with_le(256);
+    let r = a.send(&cmd)?;
+    if r.sw != StatusWord::OK {
+        return Err(CardError::from_sw("SELECT", r.sw));
+    }
+    match df_name(&r.data) {
+        Some(name) if name != layout.aid => Err(CardError::WrongApplication {
+            found: name.iter().map(|b| format!("{b:02X}")).collect(),
+        }),
+        // A card that answers without an FCI: the SELECT by the full name
+        // succeeded, which only the signing application's name allows.
+        _ => Ok(()),
+    }
+}
+
+/// The PIN state, inside one transaction: the signing application is
+/// selected first.
+pub fn status_in_tx(a: &mut Apdus<'_>, layout: &CardLayout) -> Result<PinStatus, CardError> {
+    reselect(a, layout)?;
+    pin_status(a, layout)
+}
+
+/// One signature inside one transaction: SELECT the signing application
+/// (checking its name), read the PIN counter, VERIFY once, sign.
+#[allow(clippy::too_many_arguments)]
+pub fn sign_in_tx(
+    a: &mut Apdus<'_>,
+    layout: &CardLayout,
+    pin: &Pin,
+    last_try: LastTry,
+    digest: &[u8; 32],
+    k: usize,
+    extended: bool,
+) -> Result<Vec<u8>, CardError> {
+    reselect(a, layout)?;
+    let status = pin_status(a, layout)?;
+    verify_pin(a, layout, pin, status, last_try)?;
+    compute_signature(a, layout, digest, k, extended)
 }
 
 /// SELECT the signing application: full AID first, then the partial RID.
@@ -282,18 +357,33 @@ fn discover_directory(a: &mut Apdus<'_>, aid: &[u8]) -> Result<CardLayout, CardE
         false,
     )?)?;
     let cd = iso7816_15::parse_cd(&read_ef(a, od.cd.ok_or_else(|| missing("EF.CD"))?, false)?)?;
+    // Only a key for nonRepudiation signs documents; a card that lists none
+    // is refused before any PIN is asked for.
     let key = prkd
         .iter()
         .find(|k| k.non_repudiation)
-        .or_else(|| prkd.first())
         .ok_or_else(|| CardError::Directory {
             file: "EF.PrKD",
-            detail: "no private key".into(),
+            detail: "no private key with usage nonRepudiation".into(),
         })?;
-    let pin = aod.first().ok_or_else(|| CardError::Directory {
-        file: "EF.AOD",
-        detail: "no PIN object".into(),
-    })?;
+    // The PIN that guards this key is the one its authId names: never
+    // another PIN object of the card.
+    let pin = match &key.auth_id {
+        Some(id) => aod
+            .iter()
+            .find(|p| &p.auth_id == id)
+            .ok_or_else(|| CardError::Directory {
+                file: "EF.AOD",
+                detail: format!(
+                    "no PIN object with the authId {} that the signing key names",
+                    id.iter().map(|b| format!("{b:02X}")).collect::<String>()
+                ),
+            })?,
+        None => aod.first().ok_or_else(|| CardError::Directory {
+            file: "EF.AOD",
+            detail: "no PIN object".into(),
+        })?,
+    };
     let ee = cd
         .iter()
         .find(|c| c.id == key.id && !c.authority)
@@ -430,15 +520,27 @@ pub fn compute_signature(
         SignMode::PsoCdsHostPadded => {
             let block = emsa_pkcs1_v1_5(&di, k)?;
             let pso = Command::new(0x00, 0x2A, 0x9E, 0x9A).with_data(block);
-            if extended {
-                a.send_ok("PSO COMPUTE DIGITAL SIGNATURE", &pso.with_le(65_536))?
-            } else {
-                let parts = pso.with_le(256).chain(255);
-                let mut out = Vec::new();
-                for part in &parts {
-                    out = a.send_ok("PSO COMPUTE DIGITAL SIGNATURE", part)?;
+            let extended_answer = if extended {
+                let r = a.send(&pso.clone().with_le(65_536))?;
+                match r.sw.0 {
+                    0x9000 => Some(r.data),
+                    // Refused by the card or the reader: chain instead.
+                    0x6700 => None,
+                    _ => return Err(CardError::from_sw("PSO COMPUTE DIGITAL SIGNATURE", r.sw)),
                 }
-                out
+            } else {
+                None
+            };
+            match extended_answer {
+                Some(sig) => sig,
+                None => {
+                    let parts = pso.with_le(256).chain(255);
+                    let mut out = Vec::new();
+                    for part in &parts {
+                        out = a.send_ok("PSO COMPUTE DIGITAL SIGNATURE", part)?;
+                    }
+                    out
+                }
             }
         }
         SignMode::DigestInfoCardPads => {

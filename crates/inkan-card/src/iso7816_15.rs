@@ -232,6 +232,9 @@ pub struct KeyObject {
     pub path: FileRef,
     /// `modulusLength`.
     pub modulus_bits: usize,
+    /// `authId` of CommonObjectAttributes: the PIN object (EF.AOD) that
+    /// guards this key.
+    pub auth_id: Option<Vec<u8>>,
 }
 
 fn label_of(common_object_attrs: Option<Tlv<'_>>) -> String {
@@ -254,6 +257,8 @@ fn bit_set(bit_string: &[u8], bit: usize) -> bool {
 /// the shape shared by private keys and certificates.
 struct CioObject<'a> {
     label: String,
+    /// `authId` of CommonObjectAttributes (OCTET STRING), when present.
+    auth_id: Option<Vec<u8>>,
     /// The fields of `Common<Class>Attributes` (CommonKeyAttributes, CommonCertificateAttributes).
     class_attrs: Vec<Tlv<'a>>,
     /// The fields of the type-specific attributes SEQUENCE inside `[1]`.
@@ -271,6 +276,10 @@ fn cio_object<'a>(
     let parts = children(obj.value).map_err(e)?;
     let seqs: Vec<Tlv<'_>> = parts.iter().copied().filter(|t| t.tag == 0x30).collect();
     let label = label_of(seqs.first().copied());
+    let auth_id = seqs
+        .first()
+        .and_then(|c| children(c.value).ok())
+        .and_then(|k| child(&k, 0x04).map(|t| t.value.to_vec()));
     let class_attrs = children(
         seqs.get(1)
             .ok_or_else(|| e(format!("{class} missing")))?
@@ -285,6 +294,7 @@ fn cio_object<'a>(
     let path = path_of(path_seq.value).map_err(e)?;
     Ok(CioObject {
         label,
+        auth_id,
         class_attrs,
         type_fields,
         path,
@@ -319,6 +329,7 @@ pub fn parse_prkd(data: &[u8]) -> Result<Vec<KeyObject>, CardError> {
             non_repudiation,
             path: o.path,
             modulus_bits,
+            auth_id: o.auth_id,
         });
     }
     Ok(keys)

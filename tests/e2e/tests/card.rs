@@ -127,7 +127,7 @@ fn jma_card_is_read_through_its_profile() {
     let sig = card
         .sign_sha256(&pin("1234"), LastTry::NotConfirmed, &digest())
         .expect("JMA card signs with 80 2A");
-    assert!(sig.apdus <= 4, "{} APDUs", sig.apdus);
+    assert!(sig.apdus <= 5, "{} APDUs", sig.apdus);
     assert!(r
         .card
         .log()
@@ -151,7 +151,7 @@ fn card_without_ef_od_falls_back_to_the_jahis_profile() {
 }
 
 #[test]
-fn sign_takes_four_apdus_and_verifies() {
+fn sign_takes_five_apdus_beginning_with_select_and_verifies() {
     let r = rig(config("doctor", SimProfile::Jahis));
     let mut card = PcscCard::new(Some(&r.reader)).expect("reader");
     card.open().expect("open");
@@ -163,8 +163,16 @@ fn sign_takes_four_apdus_and_verifies() {
     let sig = card
         .sign_sha256(&pin("1234"), LastTry::NotConfirmed, &digest())
         .expect("sign");
-    assert_eq!(sig.apdus, 4, "empty VERIFY, VERIFY, MSE SET, PSO CDS");
-    assert_eq!(r.card.log().len(), 4);
+    assert_eq!(
+        sig.apdus, 5,
+        "SELECT (checked), empty VERIFY, VERIFY, MSE SET, PSO CDS"
+    );
+    assert_eq!(r.card.log().len(), 5);
+    assert_eq!(
+        r.card.log()[0].command[1],
+        0xA4,
+        "the transaction begins with SELECT"
+    );
     assert_eq!(sig.signature.len(), 256);
     // The PIN never appears in the card's log.
     assert!(r
@@ -178,6 +186,83 @@ fn sign_takes_four_apdus_and_verifies() {
         &sig.signature,
     )
     .expect("signature verifies with the certificate");
+}
+
+/// Reading the card (the window polls its status) leaves it as it is, so
+/// other programs keep their sessions; only a signing transaction ends with
+/// a reset, so that no verified PIN outlives it. The simulator counts the
+/// resets pcscd passes on (vpcd `02`).
+#[test]
+fn reading_the_card_never_resets_it_and_signing_ends_with_one_reset() {
+    let r = rig(config("doctor", SimProfile::Jahis));
+    for _ in 0..3 {
+        let mut card = PcscCard::new(Some(&r.reader)).expect("reader");
+        card.open().expect("open");
+        card.pin_status().expect("status");
+        // Dropped here: disconnected with SCARD_LEAVE_CARD.
+    }
+    assert_eq!(r.card.resets(), 0, "a status read reset the card");
+    let mut card = PcscCard::new(Some(&r.reader)).expect("reader");
+    card.sign_sha256(&pin("1234"), LastTry::NotConfirmed, &digest())
+        .expect("sign");
+    inkan_e2e::wait_for(5, "the reset after signing", || {
+        (r.card.resets() == 1).then_some(())
+    });
+    // The next status read re-selects and works on the reset card.
+    assert_eq!(
+        card.pin_status().expect("status after the reset"),
+        PinStatus::Tries { tries_left: 15 }
+    );
+    drop(card);
+    assert_eq!(
+        r.card.resets(),
+        1,
+        "only the signing transaction reset the card"
+    );
+}
+
+/// Another program resets the card (as a signing tool of its own does)
+/// between Inkan's operations: a status read reads through it, a signature
+/// is refused as a reset (not a removal) with no PIN sent, and the next
+/// signature works.
+#[test]
+fn a_reset_by_another_program_is_read_through_and_reported_apart_from_a_removal() {
+    let r = rig(config("doctor", SimProfile::Jahis));
+    let other_resets = || {
+        let ctx = pcsc::Context::establish(pcsc::Scope::User).expect("context");
+        let name = std::ffi::CString::new(r.reader.clone()).expect("name");
+        let card = ctx
+            .connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
+            .expect("connect");
+        card.disconnect(pcsc::Disposition::ResetCard)
+            .map_err(|(_, e)| e)
+            .expect("reset");
+    };
+    let mut card = PcscCard::new(Some(&r.reader)).expect("reader");
+    card.open().expect("open");
+    card.pin_status().expect("status");
+    other_resets();
+    assert_eq!(
+        card.pin_status().expect("read through the reset"),
+        PinStatus::Tries { tries_left: 15 }
+    );
+    other_resets();
+    r.card.clear_log();
+    match card.sign_sha256(&pin("1234"), LastTry::NotConfirmed, &digest()) {
+        Err(CardError::CardReset) => {
+            assert!(
+                r.card.log().iter().all(|l| l.command[1] != 0x20),
+                "no VERIFY after a reset"
+            );
+        }
+        // pcsc-lite may deliver the reset to a handle only once; then the
+        // signature simply works on the re-selected application.
+        Ok(_) => {}
+        Err(e) => panic!("a reset reported as {e:?}"),
+    }
+    assert_eq!(r.card.tries_left(), 15);
+    card.sign_sha256(&pin("1234"), LastTry::NotConfirmed, &digest())
+        .expect("the next signature works");
 }
 
 #[test]
