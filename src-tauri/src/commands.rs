@@ -13,11 +13,24 @@ use std::sync::{Arc, Mutex};
 use tauri::{AppHandle, Emitter, State};
 use zeroize::Zeroizing;
 
+/// Whether `url` is the app's own origin: `tauri://localhost` (Linux,
+/// macOS) or `http(s)://tauri.localhost` (Windows). Nothing else may be
+/// loaded in the window.
+pub fn is_app_url(url: &tauri::Url) -> bool {
+    match url.scheme() {
+        "tauri" => url.host_str() == Some("localhost"),
+        "http" | "https" => url.host_str() == Some("tauri.localhost"),
+        _ => false,
+    }
+}
+
 /// Version information for the header and the diagnostics page.
 #[derive(Debug, Serialize)]
 pub struct AppInfo {
     /// Inkan's version.
     pub version: &'static str,
+    /// A debug build (not for clinical use): the header marks it.
+    pub debug: bool,
     /// The Tauri version the shell was built with.
     pub tauri: &'static str,
     /// The operating system family.
@@ -29,6 +42,7 @@ pub struct AppInfo {
 pub fn app_info() -> AppInfo {
     AppInfo {
         version: env!("CARGO_PKG_VERSION"),
+        debug: cfg!(debug_assertions),
         tauri: tauri::VERSION,
         os: std::env::consts::OS,
     }
@@ -109,11 +123,14 @@ pub fn ui_painted(state: State<'_, AppState>) {
     }
 }
 
+/// A background task that did not finish: the detail (a JoinError) goes to
+/// the log, the user gets what to do.
 fn task_failed(e: impl std::fmt::Display) -> Message {
+    eprintln!("inkan-app: background task failed: {e}");
     Message {
         code: "app.task_failed".into(),
-        ja: format!("内部処理に失敗しました: {e}"),
-        en: format!("An internal task failed: {e}"),
+        ja: "処理が途中で止まりました。もう一度操作してください。続く場合はアプリを再起動してください。".into(),
+        en: "The operation stopped before it finished. Try again; if it keeps happening, restart the app.".into(),
     }
 }
 
@@ -146,11 +163,16 @@ fn ui_path(s: &str) -> Result<PathBuf, Message> {
     Ok(p)
 }
 
+/// The form's letter. A malformed one is the UI's fault, not the user's:
+/// the serde detail goes to the log, the message says what to do.
 fn parse_letter(letter: serde_json::Value) -> Result<ReferralLetter, Message> {
-    serde_json::from_value(letter).map_err(|e| Message {
-        code: "app.letter_json".into(),
-        ja: format!("紹介状の入力データの形式が正しくありません: {e}"),
-        en: format!("The letter data from the form is malformed: {e}"),
+    serde_json::from_value(letter).map_err(|e| {
+        eprintln!("inkan-app: the form sent a malformed letter: {e}");
+        Message {
+            code: "app.letter_json".into(),
+            ja: "入力内容を読み取れませんでした。入力をやり直すか、「例を読み込む」から始めてください。".into(),
+            en: "The form's contents could not be read. Enter them again, or start from the example.".into(),
+        }
     })
 }
 

@@ -44,6 +44,31 @@ fn setup(
     if let Err(e) = std::fs::create_dir_all(&crl_cache) {
         eprintln!("inkan-app: cannot create {}: {e}", crl_cache.display());
     }
+    // The window is built here rather than from the configuration alone, so
+    // that it can refuse to leave the app: a link or a script in a letter's
+    // view must never load a remote page (which would get the app's IPC)
+    // or open a second window.
+    let config = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|w| w.label == "main")
+        .cloned()
+        .ok_or("no main window in tauri.conf.json")?;
+    tauri::WebviewWindowBuilder::from_config(app, &config)?
+        .on_navigation(|url| {
+            let ok = commands::is_app_url(url);
+            if !ok {
+                eprintln!("inkan-app: navigation to {url} refused");
+            }
+            ok
+        })
+        .on_new_window(|url, _| {
+            eprintln!("inkan-app: new window for {url} refused");
+            tauri::webview::NewWindowResponse::Deny
+        })
+        .build()?;
     let history = open_history(&data_dir)?;
     app.manage(commands::AppState {
         history: Arc::new(Mutex::new(history)),

@@ -149,6 +149,7 @@ fn app() -> Html {
     };
 
     let test_trust = trust.as_ref().is_some_and(|v| v["test"] == true);
+    let debug_build = matches!(&*info, Some(Ok(i)) if i.debug);
     let version = match &*info {
         Some(Ok(i)) => format!(
             "{} {} (Tauri {}, {})",
@@ -184,6 +185,13 @@ fn app() -> Html {
                     title={ t(l, "テスト用のカードまたはトラストストアを使用中です。実運用の署名・検証ではありません。",
                               "A TEST card or trust store is in use: not for real documents.") }>
                     { t(l, "TEST（テスト用）", "TEST") }
+                </span>
+            }
+            if debug_build {
+                <span id="debug-badge" class="badge-debug" role="status"
+                    title={ t(l, "開発用のデバッグビルドです。診療には使わないでください。",
+                              "A development debug build: not for clinical use.") }>
+                    { t(l, "デバッグ版", "DEBUG BUILD") }
                 </span>
             }
             <button id="lang-toggle" class="lang-toggle" type="button"

@@ -21,6 +21,9 @@ extern "C" {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct AppInfo {
     pub version: String,
+    /// A debug build: marked in the header.
+    #[serde(default)]
+    pub debug: bool,
     pub tauri: String,
     pub os: String,
 }

@@ -90,3 +90,37 @@ fn chosen_language_is_remembered_across_restarts() {
     let header = s.wait_text("header", 10, |t| t.contains("HPKI card signatures"));
     assert!(header.contains("日本語"), "{header}");
 }
+
+/// The window never leaves the app: a script (or a link in a letter's
+/// view) that navigates to a remote page is refused, and so is a new
+/// window. A debug build says so in the header.
+#[test]
+fn the_window_refuses_to_navigate_away_or_open_windows() {
+    let _machine = exclusive();
+    let _pcscd = Pcscd::start(&[]);
+    let (_x, _driver, s) = open_window();
+    s.wait_text("#app-version", 20, |t| !t.is_empty());
+    let origin = s.execute("return window.location.href;", serde_json::json!([]));
+    let origin = origin.as_str().unwrap_or_default().to_owned();
+    assert!(origin.starts_with("tauri://localhost"), "{origin}");
+
+    // A remote page (a loopback URL: nothing leaves the machine).
+    s.execute(
+        "window.location.href = 'http://127.0.0.1:9/phish.html'; return null;",
+        serde_json::json!([]),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let now = s.execute("return window.location.href;", serde_json::json!([]));
+    assert_eq!(now.as_str(), Some(origin.as_str()), "navigated away");
+    // The app still answers: its IPC was not handed to another page.
+    s.wait_text("#app-version", 5, |t| !t.is_empty());
+
+    let opened = s.execute(
+        "const w = window.open('https://example.invalid/'); return w === null ? 'blocked' : 'opened';",
+        serde_json::json!([]),
+    );
+    assert_eq!(opened.as_str(), Some("blocked"));
+
+    let badge = s.wait_text("#debug-badge", 5, |t| !t.is_empty());
+    assert!(badge.contains("デバッグ"), "{badge}");
+}
