@@ -15,8 +15,16 @@ use std::collections::HashMap;
 pub enum SimProfile {
     /// JAHIS reference card: directory files, SFI addressing, PSO CDS over a host-padded block.
     Jahis,
-    /// JMA 医師資格証 variant: no directory files, FIDs 0002/000C/0016, `80 2A` signing.
+    /// JMA 医師資格証 as miyako/hpki uses a real card (hpki-card.md): no
+    /// directory files, EFs `0002` (PIN, VERIFY P2 88), `000C` (key),
+    /// `0016` (certificate); SELECT `0002` before VERIFY and `000C` before
+    /// signing; MSE `00 00 00 00`, then the host-padded PSO.
     Jma,
+    /// JMA 医師資格証 as gebogebogebo/HPKIReader uses the JMA sample card:
+    /// the same EFs, no MSE (answered `6D 00` here: an assumption, the
+    /// document does not say), `80 2A 00 80` where the card pads; PSO is
+    /// refused (`6D 00`).
+    JmaCardPads,
 }
 
 /// What goes into a simulated card.
@@ -94,6 +102,12 @@ struct App {
     signing: Signing,
     tries_left: u8,
     pin: Vec<u8>,
+    /// EFs that must have been SELECTed (since the application was) before
+    /// VERIFY and before signing (JMA: `0002`, `000C`).
+    pin_file: Option<Ef>,
+    key_file: Option<Ef>,
+    /// Whether MSE SET is a command this card knows.
+    mse: bool,
 }
 
 /// A simulated HPKI card. Security state (verification, selected file) is
@@ -107,6 +121,9 @@ pub struct SimCard {
     exact_le: bool,
     current: Option<usize>,
     current_ef: Option<Ef>,
+    /// The PIN EF and key EF were selected since the application was.
+    pin_ef_seen: bool,
+    key_ef_seen: bool,
     verified: bool,
     key_set: bool,
     chain: Vec<u8>,
@@ -261,6 +278,9 @@ impl SimCard {
                     signing: Signing::PsoHostPadded,
                     tries_left: crate::MAX_TRIES,
                     pin: cfg.pin.clone(),
+                    pin_file: None,
+                    key_file: None,
+                    mse: true,
                 });
                 // The authentication application: same layout, usage {sign},
                 // its own key, certificate and PIN counter.
@@ -293,22 +313,56 @@ impl SimCard {
                     signing: Signing::PsoHostPadded,
                     tries_left: crate::MAX_TRIES,
                     pin: cfg.auth_pin.clone().unwrap_or_else(|| cfg.pin.clone()),
+                    pin_file: None,
+                    key_file: None,
+                    mse: true,
                 });
             }
-            SimProfile::Jma => {
-                let mut files = HashMap::new();
-                files.insert(Ef::Fid(0x0016), cfg.certificate.clone());
-                apps.push(App {
-                    aid: HPKI_SIGNING_AID.to_vec(),
-                    files,
-                    secret: vec![Ef::Fid(0x0002), Ef::Fid(0x000C)],
-                    pin_p2: 0x88,
-                    mse_dst: vec![0x84, 0x02, 0x00, 0x0C],
-                    key: cfg.signing_key,
-                    signing: Signing::CardPads,
-                    tries_left: crate::MAX_TRIES,
-                    pin: cfg.pin.clone(),
-                });
+            SimProfile::Jma | SimProfile::JmaCardPads => {
+                let pads = cfg.profile == SimProfile::JmaCardPads;
+                // Both applications use the same EFs, each its own key and
+                // PIN (hpki-card.md).
+                let (auth_key, auth_cert) = match cfg.authentication {
+                    Some((k, c)) => (k, Some(c)),
+                    None => (cfg.signing_key.clone(), None),
+                };
+                for (aid, key, cert, pin) in [
+                    (
+                        HPKI_SIGNING_AID,
+                        cfg.signing_key.clone(),
+                        Some(cfg.certificate.clone()),
+                        cfg.pin.clone(),
+                    ),
+                    (
+                        HPKI_AUTH_AID,
+                        auth_key,
+                        auth_cert,
+                        cfg.auth_pin.clone().unwrap_or_else(|| cfg.pin.clone()),
+                    ),
+                ] {
+                    let mut files = HashMap::new();
+                    if let Some(c) = cert {
+                        files.insert(Ef::Fid(0x0016), c);
+                    }
+                    apps.push(App {
+                        aid: aid.to_vec(),
+                        files,
+                        secret: vec![Ef::Fid(0x0002), Ef::Fid(0x000C)],
+                        pin_p2: 0x88,
+                        mse_dst: vec![0x00, 0x00, 0x00, 0x00],
+                        key,
+                        signing: if pads {
+                            Signing::CardPads
+                        } else {
+                            Signing::PsoHostPadded
+                        },
+                        tries_left: crate::MAX_TRIES,
+                        pin,
+                        pin_file: Some(Ef::Fid(0x0002)),
+                        key_file: Some(Ef::Fid(0x000C)),
+                        mse: !pads,
+                    });
+                }
             }
         }
         SimCard {
@@ -317,6 +371,8 @@ impl SimCard {
             exact_le: cfg.exact_le,
             current: None,
             current_ef: None,
+            pin_ef_seen: false,
+            key_ef_seen: false,
             verified: false,
             key_set: false,
             chain: Vec::new(),
@@ -338,6 +394,8 @@ impl SimCard {
     pub fn reset(&mut self) {
         self.current = None;
         self.current_ef = None;
+        self.pin_ef_seen = false;
+        self.key_ef_seen = false;
         self.verified = false;
         self.key_set = false;
         self.chain.clear();
@@ -400,6 +458,9 @@ impl SimCard {
                 let Some(app) = self.app() else {
                     return sw(0x6985);
                 };
+                if !app.mse {
+                    return sw(0x6D00);
+                }
                 if c.p1 != 0x41 || c.p2 != 0xB6 {
                     return sw(0x6A86);
                 }
@@ -468,6 +529,8 @@ impl SimCard {
                             self.verified = false;
                             self.key_set = false;
                         }
+                        self.pin_ef_seen = false;
+                        self.key_ef_seen = false;
                         self.current = Some(i);
                         self.current_ef = None;
                         let aid = self.apps[i].aid.clone();
@@ -489,6 +552,9 @@ impl SimCard {
                 };
                 let ef = Ef::Fid(u16::from_be_bytes([hi, lo]));
                 if app.files.contains_key(&ef) || app.secret.contains(&ef) {
+                    let (pin_ef, key_ef) = (app.pin_file == Some(ef), app.key_file == Some(ef));
+                    self.pin_ef_seen |= pin_ef;
+                    self.key_ef_seen |= key_ef;
                     self.current_ef = Some(ef);
                     sw(0x9000)
                 } else {
@@ -558,6 +624,11 @@ impl SimCard {
         if c.p1 != 0x00 || c.p2 != pin_p2 {
             return sw(0x6A88);
         }
+        // The JMA card: the PIN EF must have been selected (hpki-card.md:
+        // "Never skip the SELECT of 0002 before VERIFY").
+        if self.apps[i].pin_file.is_some() && !self.pin_ef_seen {
+            return sw(0x6986);
+        }
         let tries = self.apps[i].tries_left;
         if tries == 0 {
             return sw(0x6983);
@@ -592,7 +663,12 @@ impl SimCard {
         if !self.verified {
             return sw(0x6982);
         }
-        if !self.key_set {
+        let needs_key_ef = self.app().is_some_and(|a| a.key_file.is_some());
+        if needs_key_ef && !self.key_ef_seen {
+            return sw(0x6986);
+        }
+        // A card without MSE signs with its one key.
+        if !self.key_set && self.app().is_some_and(|a| a.mse) {
             return sw(0x6985);
         }
         let Some(app) = self.app() else {

@@ -362,3 +362,80 @@ fn only_a_current_signing_certificate_is_offered_a_pin() {
         Err(CardError::CertificateOutOfValidity { .. })
     ));
 }
+
+#[test]
+fn the_jma_authentication_application_gets_no_try_either() {
+    for profile in [SimProfile::Jma, SimProfile::JmaCardPads] {
+        let mut t = two_pin_card(|c| c.profile = profile);
+        let layout = {
+            let mut a = Apdus::new(&mut t);
+            let aid = hpki::select_signing_app(&mut a).expect("select");
+            hpki::discover(&mut a, aid).expect("discover")
+        };
+        assert_eq!(
+            layout.source,
+            inkan_card::hpki::LayoutSource::Profile("jma")
+        );
+        select_auth_as_another_program(&mut t);
+        let sig = {
+            let mut a = Apdus::new(&mut t);
+            hpki::sign_in_tx(
+                &mut a,
+                &layout,
+                &pin(),
+                LastTry::NotConfirmed,
+                &digest(),
+                256,
+                true,
+            )
+            .unwrap_or_else(|e| panic!("{profile:?}: {e:?}"))
+        };
+        inkan_card::card::verify_with_certificate(&doctor_cert(), &digest(), &sig)
+            .expect("the signing key");
+        assert_eq!(t.0.auth_tries_left(), Some(15), "{profile:?}");
+    }
+}
+
+#[test]
+fn a_jma_card_that_refuses_an_empty_verify_has_an_unknown_count_not_an_error() {
+    let mut t = two_pin_card(|c| c.profile = SimProfile::Jma);
+    let mut spy = Spy::new(&mut t);
+    // The document does not say a JMA card answers an empty VERIFY.
+    spy.rewrite = Some(Box::new(|cmd: &[u8], r: Vec<u8>| {
+        if cmd.get(1) == Some(&0x20) && cmd.len() == 4 {
+            vec![0x67, 0x00]
+        } else {
+            r
+        }
+    }));
+    let mut a = Apdus::new(&mut spy);
+    let aid = hpki::select_signing_app(&mut a).expect("select");
+    let layout = hpki::discover(&mut a, aid).expect("discover");
+    assert_eq!(
+        hpki::status_in_tx(&mut a, &layout).expect("status"),
+        inkan_card::PinStatus::Unknown
+    );
+    // Unknown is sent only when the user confirms.
+    let e = hpki::sign_in_tx(
+        &mut a,
+        &layout,
+        &pin(),
+        LastTry::NotConfirmed,
+        &digest(),
+        256,
+        true,
+    )
+    .expect_err("needs confirmation");
+    assert!(matches!(e, CardError::TriesUnknown), "{e:?}");
+    let sig = hpki::sign_in_tx(
+        &mut a,
+        &layout,
+        &pin(),
+        LastTry::Confirmed,
+        &digest(),
+        256,
+        true,
+    )
+    .expect("signs when confirmed");
+    inkan_card::card::verify_with_certificate(&doctor_cert(), &digest(), &sig).expect("valid");
+}

@@ -139,6 +139,10 @@ pub struct CardLayout {
     pub source: LayoutSource,
     /// VERIFY P2.
     pub pin_p2: u8,
+    /// The PIN EF to SELECT before VERIFY (JMA), if any.
+    pub pin_file: Option<FileRef>,
+    /// The key EF to SELECT before signing (JMA), if any.
+    pub key_file: Option<FileRef>,
     /// Minimum PIN length.
     pub pin_min: usize,
     /// Maximum PIN length.
@@ -186,7 +190,17 @@ pub fn reselect(a: &mut Apdus<'_>, layout: &CardLayout) -> Result<(), CardError>
 /// selected first.
 pub fn status_in_tx(a: &mut Apdus<'_>, layout: &CardLayout) -> Result<PinStatus, CardError> {
     reselect(a, layout)?;
+    select_ef(a, layout.pin_file)?;
     pin_status(a, layout)
+}
+
+/// SELECTs an EF by its file ID (`00 A4 02 0C`), when the layout names one.
+fn select_ef(a: &mut Apdus<'_>, file: Option<FileRef>) -> Result<(), CardError> {
+    if let Some(FileRef::Fid(fid)) = file {
+        let sel = Command::new(0x00, 0xA4, 0x02, 0x0C).with_data(fid.to_be_bytes().to_vec());
+        a.send_ok("SELECT EF", &sel)?;
+    }
+    Ok(())
 }
 
 /// One signature inside one transaction: SELECT the signing application
@@ -202,8 +216,10 @@ pub fn sign_in_tx(
     extended: bool,
 ) -> Result<Vec<u8>, CardError> {
     reselect(a, layout)?;
+    select_ef(a, layout.pin_file)?;
     let status = pin_status(a, layout)?;
     verify_pin(a, layout, pin, status, last_try)?;
+    select_ef(a, layout.key_file)?;
     compute_signature(a, layout, digest, k, extended)
 }
 
@@ -218,13 +234,21 @@ pub fn select_signing_app(a: &mut Apdus<'_>) -> Result<Vec<u8>, CardError> {
     if r.sw == StatusWord::OK {
         return Ok(HPKI_SIGNING_AID.to_vec());
     }
+    // A blocked application (`62 83`) is said as such, not "not HPKI".
+    if r.sw.0 == 0x6283 {
+        return Err(CardError::from_sw("SELECT", r.sw));
+    }
     // Partial name: first occurrence, then "next" until a non-authentication DF.
     for p2 in [0x00, 0x02, 0x02, 0x02] {
         let r = a.send(&select(&HPKI_RID, p2))?;
         if r.sw != StatusWord::OK {
             break;
         }
-        let name = df_name(&r.data).unwrap_or_else(|| HPKI_RID.to_vec());
+        // Without the DF name it cannot be told which application this is:
+        // never sign on a guess.
+        let name = df_name(&r.data).ok_or_else(|| CardError::Protocol {
+            detail: "SELECT by the HPKI RID answered without a DF name".into(),
+        })?;
         if name != HPKI_AUTH_AID {
             return Ok(name);
         }
@@ -397,6 +421,8 @@ fn discover_directory(a: &mut Apdus<'_>, aid: &[u8]) -> Result<CardLayout, CardE
         aid: aid.to_vec(),
         source: LayoutSource::Directory,
         pin_p2: pin.reference,
+        pin_file: None,
+        key_file: None,
         pin_min: pin.min_len,
         pin_max: pin.max_len,
         mse_dst: vec![0x81, 0x02, fid[0], fid[1]],
@@ -427,6 +453,8 @@ pub fn layout_from_profile(p: &CardProfile, aid: Vec<u8>) -> CardLayout {
         aid,
         source: LayoutSource::Profile(p.id),
         pin_p2: p.pin_p2,
+        pin_file: p.pin_file,
+        key_file: p.key_file,
         pin_min: pin::PIN_MIN,
         pin_max: pin::PIN_MAX,
         mse_dst: p.mse_dst.to_vec(),
@@ -445,7 +473,10 @@ pub fn pin_status(a: &mut Apdus<'_>, layout: &CardLayout) -> Result<PinStatus, C
         s if s & 0xFFF0 == 0x63C0 => PinStatus::Tries {
             tries_left: (s & 0x0F) as u8,
         },
-        0x6300 => PinStatus::Unknown,
+        // `63 00`, or a card that refuses an empty VERIFY (`67 00`: the JMA
+        // card is not known to answer it): the count is unknown, and a PIN
+        // is sent only when the user confirms.
+        0x6300 | 0x6700 => PinStatus::Unknown,
         _ => return Err(CardError::from_sw("VERIFY", r.sw)),
     })
 }
@@ -502,6 +533,39 @@ pub fn emsa_pkcs1_v1_5(digest_info: &[u8], k: usize) -> Result<Vec<u8>, CardErro
     Ok(em)
 }
 
+/// PSO COMPUTE DIGITAL SIGNATURE over the host-built EMSA-PKCS1-v1_5
+/// block: one extended APDU, or command chaining when extended length is
+/// refused (by the card, or the reader in its transport). `Err(sw)` is the
+/// card's refusal.
+fn pso_host_padded(
+    a: &mut Apdus<'_>,
+    di: &[u8],
+    k: usize,
+    extended: bool,
+) -> Result<Result<Vec<u8>, StatusWord>, CardError> {
+    let block = emsa_pkcs1_v1_5(di, k)?;
+    let pso = Command::new(0x00, 0x2A, 0x9E, 0x9A).with_data(block);
+    if extended {
+        let r = a.send(&pso.clone().with_le(65_536))?;
+        match r.sw.0 {
+            0x9000 => return Ok(Ok(r.data)),
+            // Refused by the card or the reader: chain instead.
+            0x6700 => {}
+            _ => return Ok(Err(r.sw)),
+        }
+    }
+    let parts = pso.with_le(256).chain(255);
+    let mut out = Vec::new();
+    for part in &parts {
+        let r = a.send(part)?;
+        if r.sw != StatusWord::OK {
+            return Ok(Err(r.sw));
+        }
+        out = r.data;
+    }
+    Ok(Ok(out))
+}
+
 /// Signs a SHA-256 digest: MSE SET DST, then PSO CDS over the host-padded
 /// block (or the profile's `80 2A` command). The PIN must have been verified
 /// in this transaction. `k` is the modulus length in bytes; `extended` says
@@ -513,41 +577,36 @@ pub fn compute_signature(
     k: usize,
     extended: bool,
 ) -> Result<Vec<u8>, CardError> {
-    let mse = Command::new(0x00, 0x22, 0x41, 0xB6).with_data(layout.mse_dst.clone());
-    a.send_ok("MSE SET", &mse)?;
     let di = sha256_digest_info(digest);
+    let card_pads = |a: &mut Apdus<'_>| {
+        let cmd = Command::new(0x80, 0x2A, 0x00, 0x80)
+            .with_data(di.clone())
+            .with_le(256);
+        a.send_ok("SIGN (80 2A)", &cmd)
+    };
+    let mse = Command::new(0x00, 0x22, 0x41, 0xB6).with_data(layout.mse_dst.clone());
     let sig = match layout.sign_mode {
         SignMode::PsoCdsHostPadded => {
-            let block = emsa_pkcs1_v1_5(&di, k)?;
-            let pso = Command::new(0x00, 0x2A, 0x9E, 0x9A).with_data(block);
-            let extended_answer = if extended {
-                let r = a.send(&pso.clone().with_le(65_536))?;
-                match r.sw.0 {
-                    0x9000 => Some(r.data),
-                    // Refused by the card or the reader: chain instead.
-                    0x6700 => None,
-                    _ => return Err(CardError::from_sw("PSO COMPUTE DIGITAL SIGNATURE", r.sw)),
-                }
-            } else {
-                None
-            };
-            match extended_answer {
-                Some(sig) => sig,
-                None => {
-                    let parts = pso.with_le(256).chain(255);
-                    let mut out = Vec::new();
-                    for part in &parts {
-                        out = a.send_ok("PSO COMPUTE DIGITAL SIGNATURE", part)?;
-                    }
-                    out
-                }
+            a.send_ok("MSE SET", &mse)?;
+            match pso_host_padded(a, &di, k, extended)? {
+                Ok(sig) => sig,
+                Err(sw) => return Err(CardError::from_sw("PSO COMPUTE DIGITAL SIGNATURE", sw)),
             }
         }
-        SignMode::DigestInfoCardPads => {
-            let cmd = Command::new(0x80, 0x2A, 0x00, 0x80)
-                .with_data(di)
-                .with_le(256);
-            a.send_ok("SIGN (80 2A)", &cmd)?
+        SignMode::DigestInfoCardPads => card_pads(a)?,
+        SignMode::PsoThenCardPads => {
+            let r = a.send(&mse)?;
+            let unsupported = |sw: StatusWord| matches!(sw.0, 0x6D00 | 0x6E00 | 0x6A86);
+            match r.sw.0 {
+                0x9000 => match pso_host_padded(a, &di, k, extended)? {
+                    Ok(sig) => sig,
+                    Err(sw) if unsupported(sw) => card_pads(a)?,
+                    Err(sw) => return Err(CardError::from_sw("PSO COMPUTE DIGITAL SIGNATURE", sw)),
+                },
+                // A card that signs without MSE (HPKIReader's) may refuse it.
+                0x6D00 | 0x6E00 | 0x6A86 | 0x6A80 | 0x6A88 => card_pads(a)?,
+                _ => return Err(CardError::from_sw("MSE SET", r.sw)),
+            }
         }
     };
     if sig.len() != k {

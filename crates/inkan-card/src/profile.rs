@@ -27,6 +27,12 @@ pub enum SignMode {
     PsoCdsHostPadded,
     /// JPKI style (`80 2A 00 80 Lc <DigestInfo> 00`): the card pads.
     DigestInfoCardPads,
+    /// The JMA 医師資格証 (docs: hpki-card.md, "The JMA card variant"):
+    /// MSE with the profile's template and the host-padded PSO first (as
+    /// miyako/hpki signs on a real card); where the card answers `6D 00`,
+    /// `6E 00` or `6A 86` to either, `80 2A 00 80` with a SHA-256
+    /// DigestInfo (as gebogebogebo/HPKIReader signs, without MSE).
+    PsoThenCardPads,
 }
 
 /// A known card layout.
@@ -36,8 +42,15 @@ pub struct CardProfile {
     pub id: &'static str,
     /// Human name.
     pub name: &'static str,
-    /// VERIFY P2 (`80 | SFI` of the PIN IEF).
+    /// VERIFY P2 (`80 | SFI` of the PIN IEF on JAHIS cards; the JMA card
+    /// uses `88` with its PIN EF `0002`).
     pub pin_p2: u8,
+    /// The PIN EF to SELECT before VERIFY, when the card wants it selected
+    /// (JMA: `0002`).
+    pub pin_file: Option<FileRef>,
+    /// The key EF to SELECT before signing, when the card wants it selected
+    /// (JMA: `000C`).
+    pub key_file: Option<FileRef>,
     /// The data of `MSE SET DST` (`00 22 41 B6`): the key reference template.
     pub mse_dst: &'static [u8],
     /// How the card signs.
@@ -54,21 +67,27 @@ pub const JAHIS: CardProfile = CardProfile {
     id: "jahis",
     name: "JAHIS HPKI reference card",
     pin_p2: 0x96,
+    pin_file: None,
+    key_file: None,
     mse_dst: &[0x81, 0x02, 0x00, 0x17],
     sign_mode: SignMode::PsoCdsHostPadded,
     ee_cert: FileRef::Sfi(0x18),
     ca_certs: &[FileRef::Sfi(0x19), FileRef::Sfi(0x1A), FileRef::Sfi(0x1B)],
 };
 
-/// The Japan Medical Association card (医師資格証) as seen working: PIN EF
-/// 0002 (`VERIFY P2 88`), key 000C (`MSE … 84 02 00 0C`), certificate EF 0016,
-/// and signing with `80 2A` where the card pads.
+/// The Japan Medical Association card (医師資格証) as the two open
+/// implementations that talk to real cards use it (hpki-card.md): PIN EF
+/// `0002` selected before VERIFY `P2 88`, key EF `000C` selected before
+/// signing, certificate EF `0016`; MSE with four zero bytes and the
+/// host-padded PSO, else `80 2A` where the card pads.
 pub const JMA: CardProfile = CardProfile {
     id: "jma",
     name: "JMA 医師資格証",
     pin_p2: 0x88,
-    mse_dst: &[0x84, 0x02, 0x00, 0x0C],
-    sign_mode: SignMode::DigestInfoCardPads,
+    pin_file: Some(FileRef::Fid(0x0002)),
+    key_file: Some(FileRef::Fid(0x000C)),
+    mse_dst: &[0x00, 0x00, 0x00, 0x00],
+    sign_mode: SignMode::PsoThenCardPads,
     ee_cert: FileRef::Fid(0x0016),
     ca_certs: &[],
 };

@@ -111,28 +111,50 @@ fn jahis_card_certificates_are_read_without_pin() {
     assert!(r.card.log().iter().all(|l| l.command.get(1) != Some(&0x20)));
 }
 
+/// Both JMA 医師資格証 sequences the document records (miyako/hpki: MSE of
+/// four zero bytes and the host-padded PSO; HPKIReader: `80 2A`, the card
+/// pads), through pcscd: the PIN EF `0002` is selected before VERIFY and
+/// the key EF `000C` before signing.
 #[test]
 fn jma_card_is_read_through_its_profile() {
-    let r = rig(config("dentist", SimProfile::Jma));
-    let mut card = PcscCard::new(Some(&r.reader)).expect("reader");
-    let opened = card.open().expect("open").clone();
-    assert_eq!(
-        opened.layout.source,
-        inkan_card::hpki::LayoutSource::Profile("jma")
-    );
-    assert_eq!(
-        opened.holder.role.as_ref().map(|r| r.display_ja()),
-        Some("歯科医師")
-    );
-    let sig = card
-        .sign_sha256(&pin("1234"), LastTry::NotConfirmed, &digest())
-        .expect("JMA card signs with 80 2A");
-    assert!(sig.apdus <= 5, "{} APDUs", sig.apdus);
-    assert!(r
-        .card
-        .log()
-        .iter()
-        .any(|l| l.command.starts_with(&[0x80, 0x2A])));
+    for (profile, signing) in [
+        (SimProfile::Jma, [0x00, 0x2A, 0x9E, 0x9A]),
+        (SimProfile::JmaCardPads, [0x80, 0x2A, 0x00, 0x80]),
+    ] {
+        let r = rig(config("dentist", profile));
+        let mut card = PcscCard::new(Some(&r.reader)).expect("reader");
+        let opened = card.open().expect("open").clone();
+        assert_eq!(
+            opened.layout.source,
+            inkan_card::hpki::LayoutSource::Profile("jma")
+        );
+        assert_eq!(
+            opened.holder.role.as_ref().map(|r| r.display_ja()),
+            Some("歯科医師")
+        );
+        r.card.clear_log();
+        let sig = card
+            .sign_sha256(&pin("1234"), LastTry::NotConfirmed, &digest())
+            .unwrap_or_else(|e| panic!("{profile:?}: {e:?}"));
+        assert!(sig.apdus <= 9, "{} APDUs", sig.apdus);
+        let log = r.card.log();
+        let at = |pred: &dyn Fn(&[u8]) -> bool| log.iter().position(|l| pred(&l.command));
+        let select_pin = at(&|c| c.starts_with(&[0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x02]));
+        let verify = at(&|c| c.get(1) == Some(&0x20) && c.len() > 5);
+        let select_key = at(&|c| c.starts_with(&[0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x0C]));
+        let sign = at(&|c| c.starts_with(&signing));
+        assert!(
+            select_pin < verify && verify < select_key && select_key < sign && sign.is_some(),
+            "{profile:?}: {:?}",
+            log.iter().map(|l| l.command.clone()).collect::<Vec<_>>()
+        );
+        inkan_card::card::verify_with_certificate(
+            &pki().identity("dentist").expect("dentist").cert_der,
+            &digest(),
+            &sig.signature,
+        )
+        .expect("valid");
+    }
 }
 
 #[test]
@@ -470,7 +492,7 @@ fn cli_card_commands_with_the_simulator_binary() {
         "1234\n",
     );
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("verifies") && out.contains("4 APDUs"), "{out}");
+    assert!(out.contains("verifies") && out.contains("5 APDUs"), "{out}");
     let (code, _, err) = run(
         &["card", "sign-digest", "--pin-stdin", "--lang", "en"],
         "4321\n",

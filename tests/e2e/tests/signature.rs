@@ -54,7 +54,7 @@ fn letter_signed_with_the_card_verifies_in_inkan_and_openssl_and_tampering_is_ha
         &[],
     );
     assert_eq!(code, 0, "sign: {out}{err}");
-    assert!(out.contains("4 APDUs"), "{out}");
+    assert!(out.contains("5 APDUs"), "{out}");
     let sig = dir.join("letter.xml.p7s");
     assert!(sig.exists());
 

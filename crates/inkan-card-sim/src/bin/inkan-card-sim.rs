@@ -37,8 +37,12 @@ struct Args {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ProfileArg {
+    /// The JAHIS reference card (directory files).
     Jahis,
+    /// The JMA 医師資格証 as miyako/hpki signs with it (MSE + PSO).
     Jma,
+    /// The JMA 医師資格証 as HPKIReader signs with it (80 2A, card pads).
+    JmaCardPads,
 }
 
 fn pem_file(path: &Path) -> Result<Vec<u8>, String> {
@@ -72,6 +76,7 @@ fn load(args: &Args) -> Result<CardConfig, String> {
     cfg.profile = match args.profile {
         ProfileArg::Jahis => SimProfile::Jahis,
         ProfileArg::Jma => SimProfile::Jma,
+        ProfileArg::JmaCardPads => SimProfile::JmaCardPads,
     };
     cfg.omit_directory = args.no_directory;
     Ok(cfg)
