@@ -90,6 +90,17 @@ fn digest() -> [u8; 32] {
     sha2::Sha256::digest(b"referral letter").into()
 }
 
+/// One signature in one transaction with the TEST PIN.
+fn sign(
+    t: &mut dyn Transport,
+    layout: &hpki::CardLayout,
+    last_try: LastTry,
+    extended: bool,
+) -> Result<Vec<u8>, CardError> {
+    let mut a = Apdus::new(t);
+    hpki::sign_in_tx(&mut a, layout, &pin(), last_try, &digest(), 256, extended)
+}
+
 fn doctor_cert() -> Vec<u8> {
     let pki = inkan_testpki::cached(&inkan_testpki::PkiConfig::default());
     pki.identity("doctor").expect("doctor").cert_der.clone()
@@ -184,19 +195,8 @@ fn another_program_selected_the_authentication_application_and_no_try_is_spent_o
     // Between Inkan's transactions another program selects the
     // authentication application (same files, same PIN reference 96).
     select_auth_as_another_program(&mut t);
-    let sig = {
-        let mut a = Apdus::new(&mut t);
-        hpki::sign_in_tx(
-            &mut a,
-            &layout,
-            &pin(),
-            LastTry::NotConfirmed,
-            &digest(),
-            256,
-            true,
-        )
-        .expect("signs with the signing application")
-    };
+    let sig = sign(&mut t, &layout, LastTry::NotConfirmed, true)
+        .expect("signs with the signing application");
     inkan_card::card::verify_with_certificate(&doctor_cert(), &digest(), &sig)
         .expect("made by the signing key");
     assert_eq!(
@@ -230,19 +230,7 @@ fn a_select_answered_with_another_applications_name_sends_no_pin() {
         }
         r
     }));
-    let e = {
-        let mut a = Apdus::new(&mut spy);
-        hpki::sign_in_tx(
-            &mut a,
-            &layout,
-            &pin(),
-            LastTry::NotConfirmed,
-            &digest(),
-            256,
-            true,
-        )
-        .expect_err("refused")
-    };
+    let e = sign(&mut spy, &layout, LastTry::NotConfirmed, true).expect_err("refused");
     assert!(matches!(e, CardError::WrongApplication { .. }), "{e:?}");
     assert_eq!(spy.verifies_with_data(), 0, "no PIN sent");
 }
@@ -262,19 +250,7 @@ fn six_c_is_answered_by_resending_with_the_exact_length_and_the_card_signs() {
         (layout, cert)
     };
     assert_eq!(cert, doctor_cert());
-    let sig = {
-        let mut a = Apdus::new(&mut spy);
-        hpki::sign_in_tx(
-            &mut a,
-            &layout,
-            &pin(),
-            LastTry::NotConfirmed,
-            &digest(),
-            256,
-            false,
-        )
-        .expect("signs")
-    };
+    let sig = sign(&mut spy, &layout, LastTry::NotConfirmed, false).expect("signs");
     inkan_card::card::verify_with_certificate(&cert, &digest(), &sig).expect("valid");
     assert!(
         spy.sent.iter().any(|c| c.get(1) == Some(&0xB0)),
@@ -298,19 +274,7 @@ fn a_reader_that_fails_extended_apdus_in_the_transport_still_reads_and_signs() {
     assert_eq!(cert, doctor_cert());
     // Even when the client still believes extended APDUs work, the PSO
     // falls back to command chaining.
-    let sig = {
-        let mut a = Apdus::new(&mut spy);
-        hpki::sign_in_tx(
-            &mut a,
-            &layout,
-            &pin(),
-            LastTry::NotConfirmed,
-            &digest(),
-            256,
-            true,
-        )
-        .expect("signs by chaining")
-    };
+    let sig = sign(&mut spy, &layout, LastTry::NotConfirmed, true).expect("signs by chaining");
     inkan_card::card::verify_with_certificate(&cert, &digest(), &sig).expect("valid");
     assert!(
         spy.sent.iter().any(|c| c[0] & 0x10 != 0 && c[1] == 0x2A),
@@ -377,19 +341,8 @@ fn the_jma_authentication_application_gets_no_try_either() {
             inkan_card::hpki::LayoutSource::Profile("jma")
         );
         select_auth_as_another_program(&mut t);
-        let sig = {
-            let mut a = Apdus::new(&mut t);
-            hpki::sign_in_tx(
-                &mut a,
-                &layout,
-                &pin(),
-                LastTry::NotConfirmed,
-                &digest(),
-                256,
-                true,
-            )
-            .unwrap_or_else(|e| panic!("{profile:?}: {e:?}"))
-        };
+        let sig = sign(&mut t, &layout, LastTry::NotConfirmed, true)
+            .unwrap_or_else(|e| panic!("{profile:?}: {e:?}"));
         inkan_card::card::verify_with_certificate(&doctor_cert(), &digest(), &sig)
             .expect("the signing key");
         assert_eq!(t.0.auth_tries_left(), Some(15), "{profile:?}");
@@ -408,34 +361,19 @@ fn a_jma_card_that_refuses_an_empty_verify_has_an_unknown_count_not_an_error() {
             r
         }
     }));
-    let mut a = Apdus::new(&mut spy);
-    let aid = hpki::select_signing_app(&mut a).expect("select");
-    let layout = hpki::discover(&mut a, aid).expect("discover");
-    assert_eq!(
-        hpki::status_in_tx(&mut a, &layout).expect("status"),
-        inkan_card::PinStatus::Unknown
-    );
+    let layout = {
+        let mut a = Apdus::new(&mut spy);
+        let aid = hpki::select_signing_app(&mut a).expect("select");
+        let layout = hpki::discover(&mut a, aid).expect("discover");
+        assert_eq!(
+            hpki::status_in_tx(&mut a, &layout).expect("status"),
+            inkan_card::PinStatus::Unknown
+        );
+        layout
+    };
     // Unknown is sent only when the user confirms.
-    let e = hpki::sign_in_tx(
-        &mut a,
-        &layout,
-        &pin(),
-        LastTry::NotConfirmed,
-        &digest(),
-        256,
-        true,
-    )
-    .expect_err("needs confirmation");
+    let e = sign(&mut spy, &layout, LastTry::NotConfirmed, true).expect_err("needs confirmation");
     assert!(matches!(e, CardError::TriesUnknown), "{e:?}");
-    let sig = hpki::sign_in_tx(
-        &mut a,
-        &layout,
-        &pin(),
-        LastTry::Confirmed,
-        &digest(),
-        256,
-        true,
-    )
-    .expect("signs when confirmed");
+    let sig = sign(&mut spy, &layout, LastTry::Confirmed, true).expect("signs when confirmed");
     inkan_card::card::verify_with_certificate(&doctor_cert(), &digest(), &sig).expect("valid");
 }
