@@ -8,6 +8,7 @@ fn main() {
         "card_status",
         "diagnostics",
         "letter_example",
+        "letter_blank",
         "letter_preview",
         "letter_import",
         "sign_letter",

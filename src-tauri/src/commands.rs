@@ -239,12 +239,29 @@ pub fn letter_example() -> ReferralLetter {
     ReferralLetter::example()
 }
 
-/// The preview of the exact bytes that would be signed, and every problem.
+/// An empty letter: what the form opens with when a real card is present.
 #[tauri::command]
-pub async fn letter_preview(letter: serde_json::Value, format: String) -> Result<Preview, Message> {
+pub fn letter_blank() -> ReferralLetter {
+    ReferralLetter::blank()
+}
+
+/// The preview of the exact bytes that would be signed (the letter, the
+/// attachments with their hashes, the package manifest), its token, and
+/// every problem.
+#[tauri::command]
+pub async fn letter_preview(
+    letter: serde_json::Value,
+    format: String,
+    attachments: Option<Vec<String>>,
+) -> Result<Preview, Message> {
     let letter = parse_letter(letter)?;
     let format = parse_format(&format)?;
-    blocking(move || inkan_workflow::preview(&letter, format).map_err(msg)).await
+    let attachments = attachments
+        .unwrap_or_default()
+        .iter()
+        .map(|a| ui_path(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    blocking(move || inkan_workflow::preview(&letter, format, &attachments).map_err(msg)).await
 }
 
 /// Reads an HS008/HS038 letter (or a package's letter) into the form.
@@ -266,6 +283,7 @@ pub async fn sign_letter(
     pin: String,
     confirm_last_try: bool,
     reader: Option<String>,
+    preview_token: String,
     state: State<'_, AppState>,
 ) -> Result<SignedFiles, Message> {
     let pin = Zeroizing::new(pin);
@@ -287,6 +305,8 @@ pub async fn sign_letter(
         pin,
         confirm_last_try,
         reader,
+        // The window signs only what it previewed.
+        preview_token: Some(preview_token),
     };
     blocking(move || inkan_workflow::sign_letter(req, Some(&history)).map_err(msg)).await
 }

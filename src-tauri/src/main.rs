@@ -96,6 +96,7 @@ fn main() {
             commands::card_status,
             commands::diagnostics,
             commands::letter_example,
+            commands::letter_blank,
             commands::letter_preview,
             commands::letter_import,
             commands::sign_letter,

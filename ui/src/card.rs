@@ -16,6 +16,10 @@ pub struct Props {
     pub lang: Lang,
     /// Told whether the inserted card is a TEST card.
     pub on_test_card: Callback<bool>,
+    /// The reader chosen to sign with (`None`: the first with a card).
+    pub reader: Option<String>,
+    /// Told when the user picks another reader.
+    pub on_reader: Callback<Option<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +30,9 @@ enum Readers {
 }
 
 #[derive(Serialize)]
-struct NoReader {}
+struct ReaderArgs {
+    reader: Option<String>,
+}
 
 /// Remaining PIN tries as a sentence.
 pub fn pin_line(l: Lang, pin: &Value) -> String {
@@ -54,19 +60,25 @@ pub fn card_panel(props: &Props) -> Html {
     let l = props.lang;
     let readers = use_state(|| Readers::Loading);
     let card = use_state(|| None::<Result<Value, Message>>);
-    // The last reader state the card view was read for (name + ATR per reader).
+    // The last reader state the card view was read for (name + ATR per
+    // reader, and the chosen reader).
     let seen = use_mut_ref(String::new);
+    // The chosen reader as the poll (set up once) sees it.
+    let chosen = use_mut_ref(|| None::<String>);
+    *chosen.borrow_mut() = props.reader.clone();
 
     {
         let readers = readers.clone();
         let card = card.clone();
         let on_test = props.on_test_card.clone();
+        let chosen = chosen.clone();
         use_effect_with((), move |_| {
             let poll = move || {
                 let readers = readers.clone();
                 let card = card.clone();
                 let seen = seen.clone();
                 let on_test = on_test.clone();
+                let reader = chosen.borrow().clone();
                 wasm_bindgen_futures::spawn_local(async move {
                     let next = match tauri::call::<Vec<ReaderInfo>>("list_readers").await {
                         Ok(list) => Readers::Ready(list),
@@ -79,7 +91,8 @@ pub fn card_panel(props: &Props) -> Html {
                             .collect::<Vec<_>>()
                             .join(";"),
                         other => format!("{other:?}"),
-                    };
+                    } + "|"
+                        + reader.as_deref().unwrap_or("");
                     if *readers != next {
                         readers.set(next.clone());
                     }
@@ -88,7 +101,9 @@ pub fn card_panel(props: &Props) -> Html {
                         let any_card =
                             matches!(&next, Readers::Ready(l) if l.iter().any(|r| r.card_present));
                         if any_card {
-                            let v = tauri::call_with::<_, Value>("card_status", &NoReader {}).await;
+                            let v =
+                                tauri::call_with::<_, Value>("card_status", &ReaderArgs { reader })
+                                    .await;
                             on_test.emit(matches!(&v, Ok(c) if c["test"] == true));
                             card.set(Some(v));
                         } else {
@@ -135,6 +150,43 @@ pub fn card_panel(props: &Props) -> Html {
         },
     };
 
+    // Several readers with a card: the user picks the one to sign with;
+    // signing uses exactly that reader.
+    let with_card: Vec<String> = match &*readers {
+        Readers::Ready(list) => list
+            .iter()
+            .filter(|r| r.card_present)
+            .map(|r| r.name.clone())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let picked = props
+        .reader
+        .clone()
+        .filter(|r| with_card.contains(r))
+        .or_else(|| with_card.first().cloned());
+    let picker = if with_card.len() > 1 {
+        html! {
+            <fieldset id="reader-picker" class="reader-picker">
+                <legend>{ t(l, "署名に使うカードリーダー", "Reader to sign with") }</legend>
+                { for with_card.iter().map(|name| {
+                    let on_reader = props.on_reader.clone();
+                    let value = name.clone();
+                    let checked = picked.as_deref() == Some(name.as_str());
+                    html! {
+                        <label class="check">
+                            <input type="radio" name="reader" value={name.clone()} checked={checked}
+                                onchange={Callback::from(move |_: Event| on_reader.emit(Some(value.clone())))} />
+                            { name.clone() }
+                        </label>
+                    }
+                }) }
+            </fieldset>
+        }
+    } else {
+        html! {}
+    };
+
     let card_view = match &*card {
         None => html! {},
         Some(Err(m)) => {
@@ -147,6 +199,7 @@ pub fn card_panel(props: &Props) -> Html {
         <section class="panel" aria-labelledby="card-heading">
             <h2 id="card-heading">{ t(l, "カードとリーダー", "Card and reader") }</h2>
             <div id="reader-status" aria-live="polite">{ reader_list }</div>
+            { picker }
             <div id="card-status" aria-live="polite">{ card_view }</div>
         </section>
     }

@@ -17,12 +17,20 @@ pub struct Props {
     pub lang: Lang,
     /// Told after each signature, so other views can refresh.
     pub on_signed: Callback<()>,
+    /// The reader chosen in the card panel; `None`: the one with a card.
+    pub reader: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ReaderArgs {
+    reader: Option<String>,
 }
 
 #[derive(Serialize)]
 struct PreviewArgs<'a> {
     letter: &'a Value,
     format: &'a str,
+    attachments: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -39,10 +47,9 @@ struct SignArgs<'a> {
     out_dir: &'a str,
     pin: String,
     confirm_last_try: bool,
+    reader: Option<String>,
+    preview_token: &'a str,
 }
-
-#[derive(Serialize)]
-struct NoArgs {}
 
 #[derive(Debug, Clone, PartialEq)]
 enum Dialog {
@@ -64,6 +71,26 @@ fn media_type(path: &str) -> &'static str {
     } else {
         "image/jpeg"
     }
+}
+
+/// The letter as it is signed: its 添付 list is the attachments chosen.
+fn with_attachments(letter: &Value, attachments: &[String]) -> Value {
+    let mut lt = letter.clone();
+    if lt.is_object() {
+        lt["attachments"] = Value::Array(
+            attachments
+                .iter()
+                .map(|p| {
+                    serde_json::json!({
+                        "file_name": file_name(p),
+                        "media_type": media_type(p),
+                        "description": file_name(p),
+                    })
+                })
+                .collect(),
+        );
+    }
+    lt
 }
 
 fn file_name(path: &str) -> String {
@@ -89,63 +116,107 @@ pub fn compose(props: &Props) -> Html {
     let result = use_state(|| None::<Result<Value, Message>>);
     let timer = use_mut_ref(|| None::<Timeout>);
 
-    // Re-render the preview (and the problems) shortly after the last edit.
-    let refresh = {
+    // The preview follows the letter, the format and the attachments,
+    // shortly after the last change. Each request is numbered: a reply to
+    // an older one is discarded, so the preview (and its token) is always
+    // that of the form as it is now, and signing waits until it arrives.
+    let token = use_state(|| None::<String>);
+    let preview_files = use_state(Vec::<Value>::new);
+    let manifest = use_state(|| None::<String>);
+    let seq = use_mut_ref(|| 0u64);
+    {
         let (problems, preview, bytes_len) = (problems.clone(), preview.clone(), bytes_len.clone());
-        let timer = timer.clone();
-        Callback::from(move |(letter, format): (Value, String)| {
-            let (problems, preview, bytes_len) =
-                (problems.clone(), preview.clone(), bytes_len.clone());
-            let t = Timeout::new(250, move || {
-                wasm_bindgen_futures::spawn_local(async move {
-                    let args = PreviewArgs {
-                        letter: &letter,
-                        format: &format,
-                    };
-                    match tauri::call_with::<_, Value>("letter_preview", &args).await {
-                        Ok(v) => {
-                            preview.set(v["html"].as_str().unwrap_or_default().to_string());
-                            bytes_len.set(v["bytes_len"].as_u64().unwrap_or(0));
-                            problems.set(v["problems"].as_array().cloned().unwrap_or_default());
+        let (token, preview_files, manifest) =
+            (token.clone(), preview_files.clone(), manifest.clone());
+        let (timer, seq) = (timer.clone(), seq.clone());
+        let deps = ((*letter).clone(), (*format).clone(), (*attachments).clone());
+        use_effect_with(deps, move |(letter, format, attachments)| {
+            *seq.borrow_mut() += 1;
+            let mine = *seq.borrow();
+            token.set(None);
+            if !letter.is_null() {
+                let lt = with_attachments(letter, attachments);
+                let (format, atts) = (format.clone(), attachments.clone());
+                let t = Timeout::new(250, move || {
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let args = PreviewArgs {
+                            letter: &lt,
+                            format: &format,
+                            attachments: &atts,
+                        };
+                        let reply = tauri::call_with::<_, Value>("letter_preview", &args).await;
+                        if *seq.borrow() != mine {
+                            return;
                         }
-                        Err(m) => {
-                            preview.set(String::new());
-                            problems.set(vec![
-                                serde_json::json!({"path": "", "ja": m.ja, "en": m.en}),
-                            ]);
+                        match reply {
+                            Ok(v) => {
+                                preview.set(v["html"].as_str().unwrap_or_default().to_string());
+                                bytes_len.set(v["bytes_len"].as_u64().unwrap_or(0));
+                                problems.set(v["problems"].as_array().cloned().unwrap_or_default());
+                                token.set(v["token"].as_str().map(str::to_string));
+                                preview_files
+                                    .set(v["attachments"].as_array().cloned().unwrap_or_default());
+                                manifest.set(v["manifest"].as_str().map(str::to_string));
+                            }
+                            Err(m) => {
+                                preview.set(String::new());
+                                preview_files.set(Vec::new());
+                                manifest.set(None);
+                                problems.set(vec![
+                                    serde_json::json!({"path": "", "ja": m.ja, "en": m.en}),
+                                ]);
+                            }
                         }
-                    }
+                    });
                 });
-            });
-            *timer.borrow_mut() = Some(t);
-        })
-    };
+                *timer.borrow_mut() = Some(t);
+            }
+        });
+    }
 
-    // Start from the complete example so a newcomer sees a finished letter.
+    // A real card: an empty form (the physician's own letter); otherwise
+    // (no card, the TEST card) the complete example, so that a newcomer
+    // sees a finished letter. The example is always a button away.
     {
         let letter = letter.clone();
-        let refresh = refresh.clone();
-        let format = format.clone();
+        let reader = props.reader.clone();
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
-                if let Ok(mut v) = tauri::call::<Value>("letter_example").await {
+                let real_card = matches!(
+                    tauri::call_with::<_, Value>("card_status", &ReaderArgs { reader }).await,
+                    Ok(c) if c["test"] == false
+                );
+                let command = if real_card {
+                    "letter_blank"
+                } else {
+                    "letter_example"
+                };
+                if let Ok(mut v) = tauri::call::<Value>(command).await {
                     // The example names attachment files that do not exist here.
                     v["attachments"] = Value::Array(Vec::new());
-                    refresh.emit((v.clone(), (*format).clone()));
                     letter.set(v);
                 }
             });
         });
     }
 
+    let on_example = {
+        let letter = letter.clone();
+        Callback::from(move |_: MouseEvent| {
+            let letter = letter.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(mut v) = tauri::call::<Value>("letter_example").await {
+                    v["attachments"] = Value::Array(Vec::new());
+                    letter.set(v);
+                }
+            });
+        })
+    };
+
     let on_field = {
         let letter = letter.clone();
-        let refresh = refresh.clone();
-        let format = format.clone();
         move |field: Field| {
             let letter = letter.clone();
-            let refresh = refresh.clone();
-            let format = format.clone();
             Callback::from(move |e: Event| {
                 let value = if let Some(i) = e.target_dyn_into::<HtmlInputElement>() {
                     i.value()
@@ -158,7 +229,6 @@ pub fn compose(props: &Props) -> Html {
                 };
                 let mut next = (*letter).clone();
                 form::set(&mut next, &field, &value);
-                refresh.emit((next.clone(), (*format).clone()));
                 letter.set(next);
             })
         }
@@ -226,12 +296,9 @@ pub fn compose(props: &Props) -> Html {
 
     let on_format = {
         let format = format.clone();
-        let refresh = refresh.clone();
-        let letter = letter.clone();
         Callback::from(move |e: Event| {
             if let Some(i) = e.target_dyn_into::<HtmlInputElement>() {
                 format.set(i.value());
-                refresh.emit(((*letter).clone(), i.value()));
             }
         })
     };
@@ -239,7 +306,6 @@ pub fn compose(props: &Props) -> Html {
     let on_import = {
         let letter = letter.clone();
         let format = format.clone();
-        let refresh = refresh.clone();
         let import_input = import_input.clone();
         let result = result.clone();
         Callback::from(move |_: MouseEvent| {
@@ -247,12 +313,7 @@ pub fn compose(props: &Props) -> Html {
                 return;
             };
             let path = input.value();
-            let (letter, format, refresh, result) = (
-                letter.clone(),
-                format.clone(),
-                refresh.clone(),
-                result.clone(),
-            );
+            let (letter, format, result) = (letter.clone(), format.clone(), result.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 match tauri::call_with::<_, Value>("letter_import", &ImportArgs { path: &path })
                     .await
@@ -261,7 +322,6 @@ pub fn compose(props: &Props) -> Html {
                         let f = v["format"].as_str().unwrap_or("hs008").to_string();
                         let mut lt = v["letter"].clone();
                         lt["attachments"] = Value::Array(Vec::new());
-                        refresh.emit((lt.clone(), f.clone()));
                         format.set(f);
                         letter.set(lt);
                         result.set(None);
@@ -325,7 +385,9 @@ pub fn compose(props: &Props) -> Html {
         let dialog = dialog.clone();
         let last_try_ok = last_try_ok.clone();
         let pin_input = pin_input.clone();
+        let reader = props.reader.clone();
         Callback::from(move |_: MouseEvent| {
+            let reader = reader.clone();
             last_try_ok.set(false);
             dialog.set(Dialog::Pin {
                 pin_state: None,
@@ -334,7 +396,7 @@ pub fn compose(props: &Props) -> Html {
             let dialog = dialog.clone();
             let pin_input = pin_input.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                let st = tauri::call_with::<_, Value>("card_status", &NoArgs {}).await;
+                let st = tauri::call_with::<_, Value>("card_status", &ReaderArgs { reader }).await;
                 dialog.set(Dialog::Pin {
                     pin_state: Some(st),
                     error: None,
@@ -367,7 +429,10 @@ pub fn compose(props: &Props) -> Html {
         let last_try_ok = last_try_ok.clone();
         let result = result.clone();
         let on_signed = props.on_signed.clone();
+        let token = token.clone();
+        let reader = props.reader.clone();
         Callback::from(move |e: SubmitEvent| {
+            let reader = reader.clone();
             e.prevent_default();
             let Some(input) = pin_input.cast::<HtmlInputElement>() else {
                 return;
@@ -375,19 +440,12 @@ pub fn compose(props: &Props) -> Html {
             // The PIN leaves the UI at once: the field is cleared before the call.
             let pin = input.value();
             input.set_value("");
-            let mut lt = (*letter).clone();
-            lt["attachments"] = Value::Array(
-                attachments
-                    .iter()
-                    .map(|p| {
-                        serde_json::json!({
-                            "file_name": file_name(p),
-                            "media_type": media_type(p),
-                            "description": file_name(p),
-                        })
-                    })
-                    .collect(),
-            );
+            let lt = with_attachments(&letter, &attachments);
+            // Only what was previewed is signed: the app prepares the bytes
+            // again and refuses them if they differ from this token.
+            let Some(previewed) = (*token).clone() else {
+                return;
+            };
             let (format, atts, out_dir, confirm) = (
                 (*format).clone(),
                 (*attachments).clone(),
@@ -408,6 +466,8 @@ pub fn compose(props: &Props) -> Html {
                     out_dir: &out_dir,
                     pin,
                     confirm_last_try: confirm,
+                    reader: reader.clone(),
+                    preview_token: &previewed,
                 };
                 match tauri::call_with::<_, Value>("sign_letter", &args).await {
                     Ok(v) => {
@@ -417,9 +477,10 @@ pub fn compose(props: &Props) -> Html {
                     }
                     Err(m) => {
                         // Show the card's answer and the new count of tries.
-                        let st = tauri::call_with::<_, Value>("card_status", &NoArgs {})
-                            .await
-                            .ok();
+                        let st =
+                            tauri::call_with::<_, Value>("card_status", &ReaderArgs { reader })
+                                .await
+                                .ok();
                         let pin_state = st.map(Ok).or(prev_state);
                         dialog.set(Dialog::Pin {
                             pin_state,
@@ -469,7 +530,11 @@ pub fn compose(props: &Props) -> Html {
                 .map(|c| c["pin"].clone());
             let tries = pin.as_ref().and_then(|p| p["tries_left"].as_u64());
             let blocked = pin.as_ref().is_some_and(|p| p["state"] == "blocked") || tries == Some(0);
-            let last = tries == Some(1);
+            // The last try, or a card that does not say how many are left:
+            // sent only after an explicit confirmation, never a dead end.
+            let unknown = pin.as_ref().is_some_and(|p| p["state"] == "unknown");
+            let last = tries == Some(1) || unknown;
+            let few = matches!(tries, Some(2..=3));
             let card_err = pin_state.as_ref().and_then(|r| r.as_ref().err()).cloned();
             html! {
                 <div class="modal-backdrop" onkeydown={on_dialog_key}>
@@ -487,14 +552,29 @@ pub fn compose(props: &Props) -> Html {
                             <label for="pin-input">{ t(l, "PIN（4〜16文字）", "PIN (4–16 characters)") }</label>
                             <input id="pin-input" ref={pin_input.clone()} type="password" autocomplete="off"
                                 minlength="4" maxlength="16" required=true />
+                            if few {
+                                <p id="pin-few-tries" class="status-warn" role="alert">
+                                    { t(l, "PIN の残り回数が少なくなっています。0 回になるとカードがロックされ、再発行（有料）が必要になります。PIN が分からない場合は入力せず、発行元に確認してください。",
+                                        "Few PIN tries are left. At zero the card locks and needs a (paid) reissue. If you are not sure of the PIN, do not guess: ask the issuer.") }
+                                </p>
+                            }
                             if last {
                                 <p class="status-error" role="alert">
-                                    { t(l, "残り 1 回です。間違えるとカードがロックされ、再発行（有料）が必要になります。",
-                                        "One try left. A wrong PIN locks the card, which then needs a (paid) reissue.") }
+                                    if unknown {
+                                        { t(l, "カードが PIN の残り回数を返しません。残り 1 回の可能性があり、間違えるとカードがロックされ、再発行（有料）が必要になります。",
+                                            "The card does not say how many PIN tries are left. It may be the last one: a wrong PIN could lock the card, which then needs a (paid) reissue.") }
+                                    } else {
+                                        { t(l, "残り 1 回です。間違えるとカードがロックされ、再発行（有料）が必要になります。",
+                                            "One try left. A wrong PIN locks the card, which then needs a (paid) reissue.") }
+                                    }
                                 </p>
                                 <label class="check">
                                     <input id="last-try-confirm" type="checkbox" onchange={on_last_try} checked={*last_try_ok} />
-                                    { t(l, "最後の 1 回であることを理解したうえで署名します", "I understand this is the last try") }
+                                    if unknown {
+                                        { t(l, "残り回数が分からないことを理解したうえで署名します", "I understand the number of tries left is unknown") }
+                                    } else {
+                                        { t(l, "最後の 1 回であることを理解したうえで署名します", "I understand this is the last try") }
+                                    }
                                 </label>
                             }
                         }
@@ -542,6 +622,9 @@ pub fn compose(props: &Props) -> Html {
         <section class="panel compose" aria-labelledby="compose-heading">
             <h2 id="compose-heading">{ t(l, "診療情報提供書の作成と署名", "Compose and sign a referral letter") }</h2>
             <div class="toolbar">
+                <button id="load-example" type="button" class="secondary" onclick={on_example}>
+                    { t(l, "記入例を読み込む", "Load the example") }
+                </button>
                 <fieldset class="format">
                     <legend>{ t(l, "形式", "Format") }</legend>
                     <label><input type="radio" name="format" value="hs008" checked={fmt == "hs008"} onchange={on_format.clone()} />{ "HS008（CDA）" }</label>
@@ -577,6 +660,33 @@ pub fn compose(props: &Props) -> Html {
                     <h3>{ t(l, "プレビュー（署名される内容）", "Preview (exactly what is signed)") }</h3>
                     <p class="muted">{ match l { Lang::Ja => format!("{} バイト", *bytes_len), Lang::En => format!("{} bytes", *bytes_len) } }</p>
                     <div id="letter-preview" class="letter-preview">{ Html::from_html_unchecked(AttrValue::from((*preview).clone())) }</div>
+                    if !preview_files.is_empty() {
+                        <h4>{ t(l, "添付ファイル（署名に含まれます）", "Attachments (covered by the signature)") }</h4>
+                        <table id="preview-attachments" class="results">
+                            <thead><tr>
+                                <th scope="col">{ t(l, "ファイル名", "File") }</th>
+                                <th scope="col">{ t(l, "種類", "Type") }</th>
+                                <th scope="col">{ t(l, "サイズ", "Size") }</th>
+                                <th scope="col">{ "SHA-256" }</th>
+                            </tr></thead>
+                            <tbody>
+                                { for preview_files.iter().map(|f| html! {
+                                    <tr>
+                                        <td><bdi>{ f["name"].as_str().unwrap_or_default().to_string() }</bdi></td>
+                                        <td>{ f["media_type"].as_str().unwrap_or_default().to_string() }</td>
+                                        <td>{ match l { Lang::Ja => format!("{} バイト", f["size"].as_u64().unwrap_or(0)), Lang::En => format!("{} bytes", f["size"].as_u64().unwrap_or(0)) } }</td>
+                                        <td><code class="hash">{ f["sha256"].as_str().unwrap_or_default().to_string() }</code></td>
+                                    </tr>
+                                }) }
+                            </tbody>
+                        </table>
+                    }
+                    if let Some(m) = &*manifest {
+                        <details id="preview-manifest">
+                            <summary>{ t(l, "署名される目録（manifest.json）", "The signed manifest (manifest.json)") }</summary>
+                            <pre>{ m.clone() }</pre>
+                        </details>
+                    }
                 </div>
             </div>
             <div class="sign-bar">
@@ -592,7 +702,7 @@ pub fn compose(props: &Props) -> Html {
                     } }
                 </span>
                 <button id="sign-button" type="button" onclick={open_dialog}
-                    disabled={!problems.is_empty() || out_dir.trim().is_empty()}>
+                    disabled={!problems.is_empty() || out_dir.trim().is_empty() || token.is_none()}>
                     { t(l, "カードで署名…", "Sign with the card…") }
                 </button>
             </div>

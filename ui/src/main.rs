@@ -126,6 +126,13 @@ fn app() -> Html {
         let test_card = test_card.clone();
         Callback::from(move |v: bool| test_card.set(v))
     };
+    // The reader that signs: chosen in the card panel when several readers
+    // hold a card, and used by every card call of the compose page.
+    let reader = use_state(|| None::<String>);
+    let on_reader = {
+        let reader = reader.clone();
+        Callback::from(move |r: Option<String>| reader.set(r))
+    };
     // Arrow keys move between tabs (WAI-ARIA tabs pattern).
     let on_tab_key = {
         let tab = tab.clone();
@@ -163,8 +170,13 @@ fn app() -> Html {
     };
 
     let panel = match *tab {
-        Tab::Card => html! { <card::CardPanel lang={l} on_test_card={on_test_card.clone()} /> },
-        Tab::Compose => html! { <compose::Compose lang={l} on_signed={bump.clone()} /> },
+        Tab::Card => html! {
+            <card::CardPanel lang={l} on_test_card={on_test_card.clone()}
+                reader={(*reader).clone()} on_reader={on_reader.clone()} />
+        },
+        Tab::Compose => html! {
+            <compose::Compose lang={l} on_signed={bump.clone()} reader={(*reader).clone()} />
+        },
         Tab::Verify => html! { <verify::Verify lang={l} on_verified={bump.clone()} /> },
         Tab::History => html! { <history::History lang={l} generation={*generation} /> },
         Tab::Diagnostics => {

@@ -130,7 +130,9 @@ pub struct SimCard {
     extended_length: bool,
 }
 
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+/// A BER-TLV with a definite length (the encoding of the directory files;
+/// tests build odd directories with it).
+pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
     let n = content.len();
     if n < 0x80 {
@@ -144,12 +146,13 @@ fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     out
 }
 
-fn cat(parts: &[Vec<u8>]) -> Vec<u8> {
+/// The parts one after the other.
+pub fn cat(parts: &[Vec<u8>]) -> Vec<u8> {
     parts.concat()
 }
 
 /// `Path { efidOrPath = SFI << 3 }`.
-fn path(sfi: u8) -> Vec<u8> {
+pub fn path(sfi: u8) -> Vec<u8> {
     tlv(0x30, &tlv(0x04, &[sfi << 3]))
 }
 

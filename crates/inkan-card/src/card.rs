@@ -61,13 +61,21 @@ pub struct PcscCard {
     extended: bool,
 }
 
+/// Lets go of a card handle leaving the card as it is. The pcsc crate's own
+/// drop resets the card, which would end other programs' sessions (and
+/// their verified PINs) every time Inkan looked at the card; a handle that
+/// cannot even be disconnected is leaked rather than dropped.
+fn release(card: pcsc::Card) {
+    if let Err((card, e)) = card.disconnect(pcsc::Disposition::LeaveCard) {
+        eprintln!("inkan-card: disconnect failed ({e}); the handle is left to the service");
+        std::mem::forget(card);
+    }
+}
+
 impl Drop for PcscCard {
-    /// Disconnects leaving the card as it is: the pcsc crate's own drop
-    /// resets the card, which would end other programs' sessions (and
-    /// their verified PINs) every time Inkan looked at the card.
     fn drop(&mut self) {
         if let Some(card) = self.card.take() {
-            let _ = card.disconnect(pcsc::Disposition::LeaveCard);
+            release(card);
         }
     }
 }
@@ -153,6 +161,7 @@ impl PcscCard {
         f: impl FnOnce(&mut Apdus<'_>, Option<&OpenedCard>) -> Result<R, CardError>,
     ) -> Result<R, CardError> {
         self.connect()?;
+        let mut end_failed = false;
         let result = {
             let card = self.card.as_mut().ok_or(CardError::NoCard)?;
             match card.transaction() {
@@ -165,6 +174,19 @@ impl PcscCard {
                     let Tx(tx) = t;
                     match tx.end(end) {
                         Ok(()) => r,
+                        // A signing transaction whose reset did not take:
+                        // the card may still hold the verified PIN, so it is
+                        // reset through the reconnect below, whatever else.
+                        Err((_, e))
+                            if end == pcsc::Disposition::ResetCard
+                                && !matches!(
+                                    CardError::pcsc("SCardEndTransaction")(e),
+                                    CardError::CardReset | CardError::CardRemoved
+                                ) =>
+                        {
+                            end_failed = true;
+                            r
+                        }
                         // The work is done (or failed on its own); a failed
                         // end is reported only when nothing else went wrong.
                         Err((_, e)) => {
@@ -188,21 +210,30 @@ impl PcscCard {
         let reset =
             end == pcsc::Disposition::ResetCard || matches!(result, Err(CardError::CardReset));
         if reset {
+            let initialization = if end_failed {
+                pcsc::Disposition::ResetCard
+            } else {
+                pcsc::Disposition::LeaveCard
+            };
             let reconnected = self.card.as_mut().is_some_and(|c| {
                 c.reconnect(
                     pcsc::ShareMode::Shared,
                     pcsc::Protocols::ANY,
-                    pcsc::Disposition::LeaveCard,
+                    initialization,
                 )
                 .is_ok()
             });
             if !reconnected {
-                self.card = None;
+                if let Some(c) = self.card.take() {
+                    release(c);
+                }
             }
         }
         if let Err(e) = &result {
             if e.is_removal() {
-                self.card = None;
+                if let Some(c) = self.card.take() {
+                    release(c);
+                }
                 self.opened = None;
             }
         }

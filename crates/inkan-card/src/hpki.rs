@@ -16,6 +16,12 @@ pub trait Transport {
     fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, CardError>;
 }
 
+/// GET RESPONSE rounds for one command, at most.
+const MAX_GET_RESPONSE_ROUNDS: usize = 64;
+/// Bytes of one response (with its GET RESPONSE rounds), at most: more
+/// than any certificate file.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+
 /// An APDU channel that counts exchanges and reads status words.
 pub struct Apdus<'t> {
     t: &'t mut dyn Transport,
@@ -72,7 +78,10 @@ impl<'t> Apdus<'t> {
             }
             other => other?,
         };
-        if r.sw.sw1() == 0x6C {
+        // `6C xx` is resent only for commands that read (READ BINARY, GET
+        // RESPONSE, SELECT, GET DATA): a VERIFY carrying the PIN, or a
+        // signature, is never sent twice, whatever the card answers.
+        if r.sw.sw1() == 0x6C && matches!(cmd.ins, 0xB0 | 0xC0 | 0xA4 | 0xCA) {
             let le = if r.sw.sw2() == 0 {
                 256
             } else {
@@ -85,7 +94,19 @@ impl<'t> Apdus<'t> {
             r = self.exchange(&raw)?;
         }
         let mut data = std::mem::take(&mut r.data);
+        let mut rounds = 0usize;
         while r.sw.sw1() == 0x61 {
+            // A card (or reader) that never stops answering `61 xx` would
+            // hold the transaction forever.
+            rounds += 1;
+            if rounds > MAX_GET_RESPONSE_ROUNDS || data.len() > MAX_RESPONSE_BYTES {
+                return Err(CardError::Protocol {
+                    detail: format!(
+                        "the card kept answering 61 xx ({rounds} GET RESPONSE, {} bytes)",
+                        data.len()
+                    ),
+                });
+            }
             let le = if r.sw.sw2() == 0 {
                 256
             } else {
@@ -176,13 +197,32 @@ pub fn reselect(a: &mut Apdus<'_>, layout: &CardLayout) -> Result<(), CardError>
     if r.sw != StatusWord::OK {
         return Err(CardError::from_sw("SELECT", r.sw));
     }
-    match df_name(&r.data) {
-        Some(name) if name != layout.aid => Err(CardError::WrongApplication {
-            found: name.iter().map(|b| format!("{b:02X}")).collect(),
-        }),
-        // A card that answers without an FCI: the SELECT by the full name
-        // succeeded, which only the signing application's name allows.
-        _ => Ok(()),
+    selected_is(&r.data, &layout.aid)
+}
+
+/// The answer to a SELECT by DF name names `aid`: either no data at all (a
+/// card that returns no FCI, after a SELECT by the full name), or an FCI
+/// (`6F`) or FCP (`62`) template whose DF name (`84`) is exactly `aid`.
+/// Anything else — another name, a template without a name, data that does
+/// not parse — is refused before any PIN is sent.
+fn selected_is(data: &[u8], aid: &[u8]) -> Result<(), CardError> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    let wrong = |found: String| Err(CardError::WrongApplication { found });
+    let Some(name) = df_name(data) else {
+        return wrong(format!(
+            "? ({})",
+            data.iter()
+                .take(24)
+                .map(|b| format!("{b:02X}"))
+                .collect::<String>()
+        ));
+    };
+    if name == aid {
+        Ok(())
+    } else {
+        wrong(name.iter().map(|b| format!("{b:02X}")).collect())
     }
 }
 
@@ -232,6 +272,7 @@ pub fn select_signing_app(a: &mut Apdus<'_>) -> Result<Vec<u8>, CardError> {
     };
     let r = a.send(&select(&HPKI_SIGNING_AID, 0x00))?;
     if r.sw == StatusWord::OK {
+        selected_is(&r.data, &HPKI_SIGNING_AID)?;
         return Ok(HPKI_SIGNING_AID.to_vec());
     }
     // A blocked application (`62 83`) is said as such, not "not HPKI".
@@ -256,10 +297,16 @@ pub fn select_signing_app(a: &mut Apdus<'_>) -> Result<Vec<u8>, CardError> {
     Err(CardError::NotHpkiCard)
 }
 
-/// The DF name (tag 84) in an FCI (tag 6F).
+/// The DF name (tag 84) in an FCI (tag 6F) or FCP (tag 62) template that
+/// is the whole answer.
 fn df_name(fci: &[u8]) -> Option<Vec<u8>> {
     let top = iso7816_15::parse_tlvs(fci).ok()?;
-    let fci = top.into_iter().find(|t| t.tag == 0x6F)?;
+    let [fci] = &top[..] else {
+        return None;
+    };
+    if !matches!(fci.tag, 0x6F | 0x62) {
+        return None;
+    }
     let inner = iso7816_15::parse_tlvs(fci.value).ok()?;
     inner
         .into_iter()
@@ -403,10 +450,23 @@ fn discover_directory(a: &mut Apdus<'_>, aid: &[u8]) -> Result<CardLayout, CardE
                     id.iter().map(|b| format!("{b:02X}")).collect::<String>()
                 ),
             })?,
-        None => aod.first().ok_or_else(|| CardError::Directory {
-            file: "EF.AOD",
-            detail: "no PIN object".into(),
-        })?,
+        // A key that names no PIN: only a card with one PIN object leaves
+        // no doubt which one guards it.
+        None => match &aod[..] {
+            [only] => only,
+            [] => {
+                return Err(CardError::Directory {
+                    file: "EF.AOD",
+                    detail: "no PIN object".into(),
+                })
+            }
+            _ => {
+                return Err(CardError::Directory {
+                    file: "EF.AOD",
+                    detail: "several PIN objects, and the signing key names none (authId)".into(),
+                })
+            }
+        },
     };
     let ee = cd
         .iter()

@@ -1095,20 +1095,7 @@ pub fn read(bytes: &[u8]) -> Result<Document, ReadError> {
         .filter(|d| !d.name.is_empty());
 
     // Patient.
-    let mut patient = Patient {
-        id: String::new(),
-        recipient_id: None,
-        insurance_id: None,
-        public_payer_id: None,
-        name: String::new(),
-        kana: String::new(),
-        sex: Sex::Unknown,
-        birth_date: String::new(),
-        postal_code: None,
-        address: None,
-        phone: None,
-        occupation: None,
-    };
+    let mut patient = Patient::blank();
     if let Some(role) = patient_role {
         let from_root = format!("{PATIENT_OID_PREFIX}{}", from_inst.number);
         let to_root = format!("{PATIENT_OID_PREFIX}{}", to_inst.number);

@@ -1500,20 +1500,7 @@ fn extract(
 
     // Patient.
     let pat = index.resolve(get(comp, "subject"));
-    let mut patient = Patient {
-        id: String::new(),
-        recipient_id: None,
-        insurance_id: None,
-        public_payer_id: None,
-        name: String::new(),
-        kana: String::new(),
-        sex: Sex::Unknown,
-        birth_date: String::new(),
-        postal_code: None,
-        address: None,
-        phone: None,
-        occupation: None,
-    };
+    let mut patient = Patient::blank();
     if let Some(p) = pat {
         let (mut from_id, mut to_id, mut other_id) = (None, None, None);
         for id in arr(p, "identifier") {

@@ -205,6 +205,26 @@ pub const COMPOSE_ONLY: [&str; 9] = [
     "to.doctor.kana",
 ];
 
+impl Patient {
+    /// A patient with every item blank (sex unknown).
+    pub fn blank() -> Self {
+        Patient {
+            id: String::new(),
+            recipient_id: None,
+            insurance_id: None,
+            public_payer_id: None,
+            name: String::new(),
+            kana: String::new(),
+            sex: Sex::Unknown,
+            birth_date: String::new(),
+            postal_code: None,
+            address: None,
+            phone: None,
+            occupation: None,
+        }
+    }
+}
+
 /// 患者.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -640,6 +660,38 @@ impl Checker {
 impl ReferralLetter {
     /// A letter with its header (document, both institutions, patient) and an
     /// empty body, which the format readers then fill section by section.
+    /// An empty letter to fill in: every item blank (the form then lists
+    /// what is required), version 1, 外来, sex unknown.
+    pub fn blank() -> Self {
+        let institution = || Institution {
+            number: String::new(),
+            name: String::new(),
+            department: String::new(),
+            postal_code: None,
+            address: None,
+            phone: None,
+        };
+        ReferralLetter::with_header(
+            String::new(),
+            1,
+            String::new(),
+            Category::Outpatient,
+            Referrer {
+                institution: institution(),
+                doctor: Doctor {
+                    name: String::new(),
+                    kana: None,
+                },
+            },
+            Recipient {
+                institution: institution(),
+                doctor: None,
+            },
+            Patient::blank(),
+        )
+    }
+
+    /// A letter with its header and no content yet (readers fill it in).
     pub fn with_header(
         document_number: String,
         version: u32,

@@ -100,6 +100,16 @@ pub enum WorkflowError {
     /// The history database failed.
     #[error(transparent)]
     History(#[from] HistoryError),
+    /// What would be signed is not what the physician approved in the
+    /// preview (the form, an attachment or the format changed since):
+    /// nothing was signed, the card was not used.
+    #[error("the content to sign ({now}) is not the previewed content ({previewed})")]
+    PreviewMismatch {
+        /// SHA-256 of the previewed content, hex.
+        previewed: String,
+        /// SHA-256 of the content as prepared now, hex.
+        now: String,
+    },
     /// An internal invariant did not hold (a bug): nothing was written.
     #[error("internal error: {detail}")]
     Internal {
@@ -185,6 +195,7 @@ impl Localized for WorkflowError {
             WorkflowError::Trust { .. } => "workflow.trust",
             WorkflowError::History(e) => e.code(),
             WorkflowError::Internal { .. } => "workflow.internal",
+            WorkflowError::PreviewMismatch { .. } => "workflow.preview_mismatch",
         }
     }
 
@@ -296,6 +307,10 @@ impl Localized for WorkflowError {
                 format!("cannot load the trust configuration: {}", message.en),
             ),
             WorkflowError::History(e) => e.text(),
+            WorkflowError::PreviewMismatch { .. } => Text::new(
+                "プレビューの後で署名する内容（入力、添付ファイル、形式）が変わりました。署名していません。プレビューを確認し直してから署名してください。",
+                "What would be signed (the form, an attachment or the format) changed after the preview. Nothing was signed. Check the preview again, then sign.",
+            ),
             WorkflowError::Internal { detail } => Text::new(
                 format!("内部エラーです（ファイルは作成されていません）: {detail}"),
                 format!("internal error (no file was written): {detail}"),

@@ -81,10 +81,21 @@ pub(crate) fn views(problems: &[Problem]) -> Vec<ProblemView> {
 pub struct Preview {
     /// The letter as HTML (escaped), rendered from the bytes that would be signed.
     pub html: String,
-    /// Size of those bytes (0 when the letter is invalid and nothing would be signed).
+    /// Size of the letter's bytes (0 when the letter is invalid and nothing
+    /// would be signed).
     pub bytes_len: usize,
     /// Everything wrong; empty when the letter can be signed.
     pub problems: Vec<ProblemView>,
+    /// SHA-256 (hex) of exactly what the signature would cover: the
+    /// letter's bytes, or the package manifest. Signing is refused unless
+    /// it prepares the same bytes (`SignRequest::preview_token`). `None`
+    /// when nothing would be signed.
+    pub token: Option<String>,
+    /// The attachments the package would carry, as the manifest lists them
+    /// (name, media type, size, SHA-256).
+    pub attachments: Vec<inkan_referral::package::ManifestFile>,
+    /// The package manifest (the signed bytes) when there are attachments.
+    pub manifest: Option<String>,
 }
 
 /// The preview of `letter` in `format`.
@@ -93,22 +104,50 @@ pub struct Preview {
 /// from the exact bytes that would be signed** (write → read → render), so
 /// what the physician sees is what the signature covers. When it is invalid,
 /// nothing would be signed: the draft itself is rendered and the problems listed.
-pub fn preview(letter: &ReferralLetter, format: LetterFormat) -> Result<Preview, WorkflowError> {
+///
+/// With `attachments`, the files are hashed as the signature will hash
+/// them: the preview lists each (name, size, SHA-256) and shows the package
+/// manifest, which is what is signed. [`Preview::token`] names those exact
+/// bytes.
+pub fn preview(
+    letter: &ReferralLetter,
+    format: LetterFormat,
+    attachments: &[std::path::PathBuf],
+) -> Result<Preview, WorkflowError> {
     match format.write(letter) {
         Ok(bytes) => {
             let checked = inkan_referral::check(&bytes).map_err(|e| WorkflowError::Internal {
                 detail: format!("the written letter does not read back: {e}"),
             })?;
+            let (content, manifest) = crate::sign::signed_content(letter, format, attachments)?;
+            use sha2::Digest as _;
             Ok(Preview {
                 html: inkan_referral::render::render_html(&checked.letter),
                 bytes_len: bytes.len(),
                 problems: views(&checked.problems),
+                token: Some(hex::encode(sha2::Sha256::digest(&content))),
+                attachments: manifest
+                    .as_ref()
+                    .map(|m| {
+                        m.files
+                            .iter()
+                            .filter(|f| f.name != m.letter)
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                manifest: manifest
+                    .is_some()
+                    .then(|| String::from_utf8_lossy(&content).into_owned()),
             })
         }
         Err(WorkflowError::InvalidLetter { problems }) => Ok(Preview {
             html: inkan_referral::render::render_html(letter),
             bytes_len: 0,
             problems: views(&problems),
+            token: None,
+            attachments: Vec::new(),
+            manifest: None,
         }),
         Err(e) => Err(e),
     }
@@ -195,7 +234,7 @@ mod tests {
     fn preview_is_the_render_of_the_bytes_read_back() {
         let letter = ReferralLetter::example();
         for format in [LetterFormat::Hs008, LetterFormat::Hs038] {
-            let p = preview(&letter, format).expect("preview");
+            let p = preview(&letter, format, &[]).expect("preview");
             let bytes = format.write(&letter).expect("write");
             let back = inkan_referral::read(&bytes).expect("read back");
             assert_eq!(p.html, inkan_referral::render::render_html(&back.letter));
@@ -210,7 +249,7 @@ mod tests {
         let mut letter = ReferralLetter::example();
         letter.purpose = String::new();
         letter.patient.kana = "not kana".into();
-        let p = preview(&letter, LetterFormat::Hs038).expect("preview");
+        let p = preview(&letter, LetterFormat::Hs038, &[]).expect("preview");
         assert_eq!(p.bytes_len, 0);
         assert!(p.problems.len() >= 2, "{:?}", p.problems);
         assert!(p.problems.iter().any(|q| q.path == "purpose"));

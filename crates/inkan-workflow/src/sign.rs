@@ -12,6 +12,7 @@ use inkan_l10n::Message;
 use inkan_referral::package::{Package, PreparedPackage, MAX_ATTACHMENT_BYTES};
 use inkan_referral::ReferralLetter;
 use serde::Serialize;
+use sha2::{Digest as _, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
@@ -42,6 +43,10 @@ pub struct SignRequest {
     pub confirm_last_try: bool,
     /// The reader, or the first one with a card.
     pub reader: Option<String>,
+    /// [`crate::Preview::token`] of the preview the physician approved:
+    /// when given, the content prepared for signing must be byte for byte
+    /// the previewed one, or nothing is signed (the window always gives it).
+    pub preview_token: Option<String>,
 }
 
 impl std::fmt::Debug for SignRequest {
@@ -176,6 +181,33 @@ fn attachment_name(path: &Path) -> Result<String, WorkflowError> {
         .ok_or_else(|| WorkflowError::NotFound {
             path: path.to_path_buf(),
         })
+}
+
+/// What a signature of `letter` in `format` with `attachments` covers,
+/// computed as [`prepare`] computes it, without an output folder: the
+/// letter's bytes, or the package manifest that lists the letter and every
+/// attachment with its size and SHA-256 (then also returned as the second).
+pub(crate) fn signed_content(
+    letter: &inkan_referral::ReferralLetter,
+    format: crate::LetterFormat,
+    attachments: &[PathBuf],
+) -> Result<(Vec<u8>, Option<inkan_referral::package::Manifest>), WorkflowError> {
+    let letter_bytes = format.write(letter)?;
+    if attachments.is_empty() && letter.attachments.is_empty() {
+        return Ok((letter_bytes, None));
+    }
+    let letter_name = format!("{}.{}", base_name(letter), format.extension());
+    let mut files = Vec::new();
+    for path in attachments {
+        files.push((attachment_name(path)?, path.clone()));
+    }
+    let prepared = Package::prepare_from_files(&letter_name, &letter_bytes, &files)
+        .map_err(WorkflowError::Package)?;
+    let manifest: inkan_referral::package::Manifest =
+        serde_json::from_slice(prepared.manifest_bytes()).map_err(|e| WorkflowError::Internal {
+            detail: format!("the manifest does not read back: {e}"),
+        })?;
+    Ok((prepared.manifest_bytes().to_vec(), Some(manifest)))
 }
 
 /// Everything that can fail before the card is touched.
@@ -407,8 +439,18 @@ pub fn sign_letter(
         pin,
         confirm_last_try,
         reader,
+        preview_token,
     } = req;
     let prepared = prepare(&job)?;
+    // What you see is what you sign: the preview and the signature are one
+    // preparation, compared by the SHA-256 of the exact signed bytes before
+    // the card (and the PIN) is touched.
+    if let Some(previewed) = preview_token {
+        let now = hex::encode(Sha256::digest(&prepared.content));
+        if now != previewed {
+            return Err(WorkflowError::PreviewMismatch { previewed, now });
+        }
+    }
     let pin = Pin::new(pin)?;
     let last = if confirm_last_try {
         LastTry::Confirmed

@@ -147,7 +147,7 @@ fn signed_letters_verify_in_both_formats_and_are_recorded() {
         // The letter on disk is exactly the serialisation that was previewed.
         assert_eq!(
             std::fs::read(&files.letter_path).expect("letter").len(),
-            inkan_workflow::preview(&job.letter, format)
+            inkan_workflow::preview(&job.letter, format, &[])
                 .expect("preview")
                 .bytes_len
         );
@@ -509,4 +509,69 @@ fn folders_are_verified_in_order_with_progress_and_exported() {
     assert_eq!(missing.code(), "workflow.not_found");
     std::fs::remove_dir_all(&dir).expect("cleanup");
     std::fs::remove_dir_all(&src).expect("cleanup");
+}
+
+/// What you see is what you sign: the preview lists the attachments with
+/// their hashes and the signed manifest, and its token names the exact
+/// bytes; a letter or an attachment changed after the preview is refused
+/// before the card (and the PIN) is touched.
+#[test]
+fn a_preview_token_mismatch_refuses_to_sign_and_the_preview_shows_the_attachments() {
+    use sha2::Digest as _;
+    let src = temp_dir("token-src");
+    let out = temp_dir("token-out");
+    let attachments = attachments_in(&src);
+    let letter = ReferralLetter::example();
+    let p = inkan_workflow::preview(&letter, LetterFormat::Hs038, &attachments).expect("preview");
+    let names: Vec<&str> = p.attachments.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["lab-results-2025-03-10.pdf", "fundus-2024-12.jpg"]);
+    assert_eq!(
+        p.attachments[0].sha256,
+        hex::encode(sha2::Sha256::digest(pdf()))
+    );
+    assert_eq!(p.attachments[0].size, pdf().len() as u64);
+    let manifest = p.manifest.clone().expect("the signed manifest is shown");
+    let token = p.token.clone().expect("a token");
+    assert_eq!(
+        token,
+        hex::encode(sha2::Sha256::digest(manifest.as_bytes()))
+    );
+
+    let request = |token: &str| inkan_workflow::SignRequest {
+        job: LetterJob {
+            letter: letter.clone(),
+            format: LetterFormat::Hs038,
+            attachments: attachments.clone(),
+            out_dir: out.clone(),
+        },
+        pin: zeroize::Zeroizing::new("1234".into()),
+        confirm_last_try: false,
+        reader: Some("no such reader".into()),
+        preview_token: Some(token.to_owned()),
+    };
+    // An attachment changed after the preview.
+    std::fs::write(&attachments[0], b"%PDF-1.4 changed").expect("change");
+    match inkan_workflow::sign_letter(request(&token), None) {
+        Err(WorkflowError::PreviewMismatch { previewed, .. }) => assert_eq!(previewed, token),
+        other => panic!("signed something not previewed: {other:?}"),
+    }
+    assert!(files_in(&out).is_empty(), "nothing written");
+    // The form changed after the preview.
+    std::fs::write(&attachments[0], pdf()).expect("restore");
+    let mut changed = letter.clone();
+    changed.purpose.push('。');
+    let mut r = request(&token);
+    r.job.letter = changed;
+    assert!(matches!(
+        inkan_workflow::sign_letter(r, None),
+        Err(WorkflowError::PreviewMismatch { .. })
+    ));
+    // The previewed content passes the check and goes on to the card (none here).
+    match inkan_workflow::sign_letter(request(&token), None) {
+        Err(WorkflowError::PreviewMismatch { .. }) | Ok(_) => {
+            panic!("the previewed content must reach the card step")
+        }
+        Err(_) => {}
+    }
+    assert!(files_in(&out).is_empty());
 }
