@@ -119,12 +119,38 @@ pub fn preview(
             let checked = inkan_referral::check(&bytes).map_err(|e| WorkflowError::Internal {
                 detail: format!("the written letter does not read back: {e}"),
             })?;
-            let (content, manifest) = crate::sign::signed_content(letter, format, attachments)?;
+            let html = inkan_referral::render::render_html(&checked.letter);
+            let mut problems = views(&checked.problems);
+            // The files the letter lists, as they are now: a missing or
+            // refused attachment is a problem of the preview (nothing would
+            // be signed), not a failure of it.
+            let (content, manifest) = match crate::sign::signed_content(letter, format, attachments)
+            {
+                Ok(c) => c,
+                Err(e @ (WorkflowError::Package(_) | WorkflowError::NotFound { .. })) => {
+                    let t = e.text();
+                    problems.push(ProblemView {
+                        path: "attachments".into(),
+                        rule: e.code().to_string(),
+                        ja: t.ja,
+                        en: t.en,
+                    });
+                    return Ok(Preview {
+                        html,
+                        bytes_len: bytes.len(),
+                        problems,
+                        token: None,
+                        attachments: Vec::new(),
+                        manifest: None,
+                    });
+                }
+                Err(e) => return Err(e),
+            };
             use sha2::Digest as _;
             Ok(Preview {
-                html: inkan_referral::render::render_html(&checked.letter),
+                html,
                 bytes_len: bytes.len(),
-                problems: views(&checked.problems),
+                problems,
                 token: Some(hex::encode(sha2::Sha256::digest(&content))),
                 attachments: manifest
                     .as_ref()
@@ -232,7 +258,8 @@ mod tests {
 
     #[test]
     fn preview_is_the_render_of_the_bytes_read_back() {
-        let letter = ReferralLetter::example();
+        let mut letter = ReferralLetter::example();
+        letter.attachments.clear();
         for format in [LetterFormat::Hs008, LetterFormat::Hs038] {
             let p = preview(&letter, format, &[]).expect("preview");
             let bytes = format.write(&letter).expect("write");
@@ -242,6 +269,17 @@ mod tests {
             assert!(p.problems.is_empty(), "{:?}", p.problems);
             assert!(p.html.contains("inkan-letter"));
         }
+    }
+
+    #[test]
+    fn a_listed_attachment_that_is_not_given_is_a_problem_and_no_token() {
+        let p = preview(&ReferralLetter::example(), LetterFormat::Hs038, &[]).expect("preview");
+        assert!(p.token.is_none());
+        assert!(
+            p.problems.iter().any(|q| q.path == "attachments"),
+            "{:?}",
+            p.problems
+        );
     }
 
     #[test]
