@@ -652,7 +652,7 @@ pub fn compose(props: &Props) -> Html {
                             <label for="attach-path">{ t(l, "ファイルのパス", "File path") }</label>
                             <input id="attach-path" ref={attach_input.clone()} type="text" placeholder="/path/result.pdf" />
                             { browse_button(l, "attachment", attach_input.clone(), "attach-path") }
-                            <button type="button" class="secondary" onclick={on_attach}>{ t(l, "追加", "Add") }</button>
+                            <button id="attach-add" type="button" class="secondary" onclick={on_attach}>{ t(l, "追加", "Add") }</button>
                         </div>
                     </fieldset>
                 </div>

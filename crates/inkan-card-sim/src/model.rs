@@ -420,6 +420,14 @@ impl SimCard {
         self.apps.first().map_or(0, |a| a.tries_left)
     }
 
+    /// Sets the signing application's remaining PIN tries (a card that has
+    /// seen wrong PINs before, for tests of the warnings).
+    pub fn set_tries_left(&mut self, n: u8) {
+        if let Some(a) = self.apps.first_mut() {
+            a.tries_left = n.min(crate::MAX_TRIES);
+        }
+    }
+
     /// Remaining PIN tries of the authentication application (JAHIS cards).
     pub fn auth_tries_left(&self) -> Option<u8> {
         self.apps

@@ -166,6 +166,11 @@ impl SimHandle {
         lock(&self.shared.card).tries_left()
     }
 
+    /// Sets the signing application's remaining PIN tries.
+    pub fn set_tries_left(&self, n: u8) {
+        lock(&self.shared.card).set_tries_left(n);
+    }
+
     /// Remaining PIN tries of the authentication application.
     pub fn auth_tries_left(&self) -> Option<u8> {
         lock(&self.shared.card).auth_tries_left()

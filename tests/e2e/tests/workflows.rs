@@ -332,3 +332,42 @@ fn batch_verification_of_twenty_files_shows_progress_and_the_table() {
         serde_json::from_slice(&std::fs::read(&export).expect("export")).expect("JSON");
     assert_eq!(v.as_array().map(Vec::len), Some(20));
 }
+
+/// What you see is what you sign: an attachment added to the letter is
+/// listed in the preview with its size and SHA-256, and the signed manifest
+/// is shown. The PIN dialog warns when few tries are left.
+#[test]
+fn the_preview_lists_the_attachments_it_signs_and_few_tries_are_warned() {
+    use sha2::Digest as _;
+    let r = rig("wf-preview-attachments");
+    compose(&r);
+    let pdf = r.dir.join("scan.pdf");
+    let bytes = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+    std::fs::write(&pdf, bytes).expect("pdf");
+    r.s.set_value("#attach-path", &path(&pdf));
+    // The button may sit under the sticky sign bar: clicked as a user's
+    // keyboard would (it is a plain button).
+    r.s.execute(
+        "document.querySelector('#attach-add').click(); return null;",
+        serde_json::json!([]),
+    );
+    let table =
+        r.s.wait_text("#preview-attachments", 20, |t| t.contains("scan.pdf"));
+    let hash: String = sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(table.contains(&hash), "{table}");
+    assert!(
+        r.s.find("#preview-manifest").is_some(),
+        "the signed manifest is shown"
+    );
+    shot(&r.s, "preview-attachments");
+
+    r.card.set_tries_left(3);
+    let tries = open_pin_dialog(&r);
+    assert!(tries.contains('3'), "{tries}");
+    let warn = r.s.wait_text("#pin-few-tries", 5, |t| !t.is_empty());
+    assert!(warn.contains("少なく"), "{warn}");
+    shot(&r.s, "pin-few-tries");
+}
