@@ -318,7 +318,7 @@ pub fn verify(props: &Props) -> Html {
                         let r = &it["report"];
                         let (class, word) = verdict(l, r["indication"].as_str().unwrap_or(""));
                         let reason = if it["error"].is_null() { r["sub_indication"].as_str().unwrap_or("").to_string() } else { text(l, &it["error"]) };
-                        html! { <tr class={format!("row-{class}")}>
+                        html! { <tr class={format!("row-{class}")} data-indication={r["indication"].as_str().unwrap_or("").to_string()}>
                             <td><code title={s(&it["file"])}>{ s(&it["file"]).rsplit(['/', '\\']).next().unwrap_or_default().to_string() }</code></td>
                             <td class="verdict-cell">{ word }</td>
                             <td><bdi>{ if r["signer"].is_null() { String::new() } else { signer_name(l, r) } }</bdi></td>

@@ -54,6 +54,9 @@ pub struct CardConfig {
     /// READ BINARY answers `6C xx` unless Le is the exact length left (as
     /// some cards do, ISO/IEC 7816-4 §5.1.3).
     pub exact_le: bool,
+    /// SELECT by the full 16-byte AID answers `6A 82`: only a partial name
+    /// (the RID, then "next") finds the application.
+    pub refuse_full_aid: bool,
 }
 
 impl CardConfig {
@@ -74,6 +77,7 @@ impl CardConfig {
             authentication: None,
             auth_pin: None,
             exact_le: false,
+            refuse_full_aid: false,
         }
     }
 }
@@ -119,6 +123,7 @@ pub struct SimCard {
     /// `SCARD_RESET_CARD`), counted so tests can see who resets the card.
     resets: usize,
     exact_le: bool,
+    refuse_full_aid: bool,
     current: Option<usize>,
     current_ef: Option<Ef>,
     /// The PIN EF and key EF were selected since the application was.
@@ -372,6 +377,7 @@ impl SimCard {
             apps,
             resets: 0,
             exact_le: cfg.exact_le,
+            refuse_full_aid: cfg.refuse_full_aid,
             current: None,
             current_ef: None,
             pin_ef_seen: false,
@@ -520,6 +526,9 @@ impl SimCard {
         };
         match c.p1 {
             0x04 => {
+                if self.refuse_full_aid && c.data.len() == 16 {
+                    return sw(0x6A82);
+                }
                 // By DF name: exact match, or a prefix (P2 00 first, 02 next).
                 let start = if c.p2 & 0x03 == 0x02 {
                     self.current.map_or(0, |i| i + 1)

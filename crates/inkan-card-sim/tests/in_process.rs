@@ -377,3 +377,31 @@ fn a_jma_card_that_refuses_an_empty_verify_has_an_unknown_count_not_an_error() {
     let sig = sign(&mut spy, &layout, LastTry::Confirmed, true).expect("signs when confirmed");
     inkan_card::card::verify_with_certificate(&doctor_cert(), &digest(), &sig).expect("valid");
 }
+
+/// The partial-name path is real: a card that refuses SELECT by the full
+/// AID is found by the RID, and every later transaction re-selects it the
+/// same way, checking the DF name, before the PIN.
+#[test]
+fn a_card_that_refuses_the_full_aid_is_found_by_its_partial_name_and_signs() {
+    let mut t = two_pin_card(|c| c.refuse_full_aid = true);
+    let mut spy = Spy::new(&mut t);
+    let layout = {
+        let mut a = Apdus::new(&mut spy);
+        let aid = hpki::select_signing_app(&mut a).expect("found by the RID");
+        assert_eq!(aid, inkan_card::profile::HPKI_SIGNING_AID);
+        hpki::discover(&mut a, aid).expect("discover")
+    };
+    let partial = |c: &Vec<u8>| {
+        c.get(1) == Some(&0xA4)
+            && c.get(4) == Some(&5)
+            && c.get(5..10) == Some(&inkan_card::profile::HPKI_RID[..])
+    };
+    assert!(spy.sent.iter().any(partial), "the partial SELECT was used");
+    let before = spy.sent.iter().filter(|c| partial(c)).count();
+    let sig = sign(&mut spy, &layout, LastTry::NotConfirmed, true).expect("signs");
+    inkan_card::card::verify_with_certificate(&doctor_cert(), &digest(), &sig).expect("valid");
+    assert!(
+        spy.sent.iter().filter(|c| partial(c)).count() > before,
+        "re-selected by the partial name"
+    );
+}

@@ -194,6 +194,23 @@ pub fn reselect(a: &mut Apdus<'_>, layout: &CardLayout) -> Result<(), CardError>
         .with_data(layout.aid.clone())
         .with_le(256);
     let r = a.send(&cmd)?;
+    if r.sw == StatusWord(0x6A82) {
+        // A card that finds its applications only by a partial name: the
+        // RID, then "next", until the DF name is exactly this one.
+        for p2 in [0x00, 0x02, 0x02, 0x02] {
+            let partial = Command::new(0x00, 0xA4, 0x04, p2)
+                .with_data(HPKI_RID.to_vec())
+                .with_le(256);
+            let r = a.send(&partial)?;
+            if r.sw != StatusWord::OK {
+                break;
+            }
+            if df_name(&r.data).as_deref() == Some(&layout.aid[..]) {
+                return Ok(());
+            }
+        }
+        return Err(CardError::from_sw("SELECT", r.sw));
+    }
     if r.sw != StatusWord::OK {
         return Err(CardError::from_sw("SELECT", r.sw));
     }

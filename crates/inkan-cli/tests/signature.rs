@@ -221,6 +221,8 @@ fn verify_at_a_time_before_the_certificate_is_out_of_bounds() {
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v[0]["report"]["time_source"], "explicit");
     assert_eq!(v[0]["report"]["indication"], "INDETERMINATE");
+    // Not any INDETERMINATE: the certificate was not yet valid then.
+    assert_eq!(v[0]["report"]["sub_indication"], "NOT_YET_VALID", "{json}");
 }
 
 /// A certificate is attacker-controlled text. A common name carrying an ESC

@@ -480,9 +480,21 @@ fn referral_policy_rejects_pharmacist() {
     assert!(err.text().ja.contains("薬剤師"), "{}", err.text().ja);
     assert!(err.text().ja.contains("医師または歯科医師"));
     assert_eq!(err.code(), "path.role_not_allowed");
-    assert!(document_policy_referral(role_of("nurse").as_ref()).is_err());
-    assert!(document_policy_referral(role_of("director").as_ref()).is_err());
-    assert!(document_policy_referral(None).is_err());
+    // Not only "an error": the same verdict and code as the pharmacist.
+    for (who, role) in [
+        ("nurse", role_of("nurse")),
+        ("director", role_of("director")),
+        ("no hcRole", None),
+    ] {
+        let err = document_policy_referral(role.as_ref()).unwrap_err();
+        assert_eq!(err.indication(), "INDETERMINATE", "{who}");
+        assert_eq!(err.sub_indication(), "SIG_CONSTRAINTS_FAILURE", "{who}");
+        assert!(
+            err.code().starts_with("path.role") || err.code() == "path.no_role",
+            "{who}: {}",
+            err.code()
+        );
+    }
 }
 
 #[test]
@@ -584,14 +596,12 @@ fn validation_time_now_is_reported() {
 /// rfc5280 profile.
 #[test]
 fn openssl_agrees_with_the_rfc5280_profile() {
-    if std::process::Command::new("openssl")
+    // The test command installs openssl: without it this cross-check must
+    // fail, not pass having checked nothing.
+    std::process::Command::new("openssl")
         .arg("version")
         .output()
-        .is_err()
-    {
-        eprintln!("openssl not installed: cross-check skipped");
-        return;
-    }
+        .expect("openssl is required for the cross-check");
     let f = fixture();
     let pki = &f.pki;
     let dir = temp_dir("openssl");
@@ -760,7 +770,13 @@ fn test_store_from_a_generated_directory_says_test() {
         "{:?}",
         r.status
     );
-    assert!(TrustStore::test_from_dir(&dir.join("missing")).is_err());
+    use inkan_l10n::Localized as _;
+    let missing = TrustStore::test_from_dir(&dir.join("missing")).unwrap_err();
+    assert!(
+        missing.text().en.contains("missing"),
+        "the error names the folder: {}",
+        missing.text().en
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -45,7 +45,63 @@ pub fn workspace_bin(name: &str) -> PathBuf {
         "{} is not built: run `cargo build --workspace --bins` first (or set {var})",
         path.display()
     );
+    // The target directory is shared: a binary older than the sources (or
+    // the UI it embeds) would test yesterday's code and pass.
+    let built = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .expect("binary mtime");
+    let root = workspace_root();
+    let newest = ["crates", "src-tauri/src", "ui/src", "ui/dist"]
+        .iter()
+        .filter_map(|d| newest_source(&root.join(d)))
+        .max();
+    if let Some((when, file)) = newest {
+        assert!(
+            when <= built,
+            "{} is older than {}: rebuild (`cargo build --workspace --bins`, and `trunk build` in ui/) before the end-to-end tests",
+            path.display(),
+            file.display()
+        );
+    }
     path
+}
+
+/// The repository root (this crate is `tests/e2e`).
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+/// The newest `.rs` file (or, in `ui/dist`, any file) under `dir`, skipping
+/// tests, benches and fuzz targets (they are not in the binaries).
+fn newest_source(dir: &std::path::Path) -> Option<(std::time::SystemTime, PathBuf)> {
+    let mut newest: Option<(std::time::SystemTime, PathBuf)> = None;
+    let mut stack = vec![dir.to_path_buf()];
+    let any_file = dir.ends_with("dist");
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if p.is_dir() {
+                if !matches!(name.as_ref(), "tests" | "benches" | "fuzz" | "target") {
+                    stack.push(p);
+                }
+            } else if any_file || name.ends_with(".rs") {
+                if let Ok(t) = e.metadata().and_then(|m| m.modified()) {
+                    if newest.as_ref().is_none_or(|(n, _)| t > *n) {
+                        newest = Some((t, p));
+                    }
+                }
+            }
+        }
+    }
+    newest
 }
 
 /// Where tests put artifacts such as screenshots: `target/test-output/e2e`.
