@@ -15,6 +15,7 @@ fn main() {
         "verify",
         "verify_folder",
         "history_list",
+        "audit_state",
         "export_reports",
         "trust_mode",
         "pick_path",

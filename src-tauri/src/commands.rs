@@ -374,6 +374,20 @@ pub async fn history_list(
     .await
 }
 
+/// The signing log's state for the 履歴 page: records, and the first
+/// record where the chain breaks.
+#[tauri::command]
+pub async fn audit_state(
+    state: State<'_, AppState>,
+) -> Result<inkan_workflow::audit::ChainState, Message> {
+    let dir = state.data_dir.clone();
+    blocking(move || {
+        let log = inkan_workflow::audit::AuditLog::open(&dir).map_err(msg)?;
+        log.verify().map_err(msg)
+    })
+    .await
+}
+
 /// Writes verification results (as `verify` returned them) as pretty JSON.
 #[tauri::command]
 pub async fn export_reports(items: serde_json::Value, path: String) -> Result<(), Message> {

@@ -69,6 +69,8 @@ fn setup(
             tauri::webview::NewWindowResponse::Deny
         })
         .build()?;
+    // Every signature and verification of the window goes to the signing log.
+    inkan_workflow::audit::enable(&data_dir);
     let history = open_history(&data_dir)?;
     app.manage(commands::AppState {
         history: Arc::new(Mutex::new(history)),
@@ -103,6 +105,7 @@ fn main() {
             commands::verify,
             commands::verify_folder,
             commands::history_list,
+            commands::audit_state,
             commands::export_reports,
             commands::trust_mode,
             commands::pick_path,

@@ -19,24 +19,61 @@ struct Args {
     limit: u32,
 }
 
+#[derive(Serialize)]
+struct NoArgs {}
+
 #[function_component(History)]
 pub fn history(props: &Props) -> Html {
     let l = props.lang;
     let rows = use_state(|| None::<Result<Vec<Value>, Message>>);
+    let chain = use_state(|| None::<Result<Value, Message>>);
     {
         let rows = rows.clone();
+        let chain = chain.clone();
         use_effect_with(props.generation, move |_| {
             wasm_bindgen_futures::spawn_local(async move {
                 rows.set(Some(
                     tauri::call_with::<_, Vec<Value>>("history_list", &Args { limit: 200 }).await,
                 ));
+                chain.set(Some(
+                    tauri::call_with::<_, Value>("audit_state", &NoArgs {}).await,
+                ));
             });
         });
     }
+    // The signing log's chain: intact, or the first record where it breaks.
+    let chain_html = match &*chain {
+        None => html! {},
+        Some(Err(m)) => {
+            html! { <p id="audit-state" class="status-error" role="alert" data-code={m.code.clone()}>{ msg(l, m) }</p> }
+        }
+        Some(Ok(c)) => {
+            let n = c["records"].as_i64().unwrap_or(0);
+            match c["first_broken"]["id"].as_i64() {
+                None => html! {
+                    <p id="audit-state" class="status-ok" data-intact="true">
+                        { match l {
+                            Lang::Ja => format!("署名ログ: 改ざんなし（{n} 件の記録）"),
+                            Lang::En => format!("Audit log: intact ({n} records)"),
+                        } }
+                    </p>
+                },
+                Some(id) => html! {
+                    <p id="audit-state" class="status-error" role="alert" data-intact="false">
+                        { match l {
+                            Lang::Ja => format!("署名ログが改ざんされています: 記録 {id} で連鎖が切れています"),
+                            Lang::En => format!("The audit log has been tampered with: the chain breaks at record {id}"),
+                        } }
+                    </p>
+                },
+            }
+        }
+    };
     let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
     html! {
         <section class="panel" aria-labelledby="history-heading">
             <h2 id="history-heading">{ t(l, "履歴", "History") }</h2>
+            { chain_html }
             { match &*rows {
                 None => html!{ <p class="muted">{ t(l, "読み込み中…", "Loading…") }</p> },
                 Some(Err(m)) => html!{ <p class="status-error" role="alert">{ msg(l, m) }</p> },

@@ -4,6 +4,7 @@
 //! 2 usage error (from clap).
 #![forbid(unsafe_code)]
 
+mod audit;
 mod card;
 mod letter;
 mod output;
@@ -48,6 +49,11 @@ enum PathProfile {
 enum Command {
     /// Print the version of Inkan
     Version,
+    /// The tamper-evident signing log (every signature and verification)
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// List the PC/SC card readers and whether a card is inserted
     Readers {
         /// Machine-readable JSON output
@@ -261,8 +267,45 @@ enum ArchiveCommand {
     },
 }
 
+/// `inkan audit …`.
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check every record's hash and link; exit 3 naming the first broken record
+    Verify {
+        /// The log's folder (default: the data folder shared with the app)
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+        /// Machine-readable JSON output
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the records of a time range as JSON (default) or CSV
+    Export {
+        /// From (UTC, RFC 3339 or a prefix: 2026-11-01)
+        #[arg(long)]
+        from: Option<String>,
+        /// To, inclusive (UTC, RFC 3339 or a prefix: 2026-11-30)
+        #[arg(long)]
+        to: Option<String>,
+        /// JSON output (the default)
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// CSV output
+        #[arg(long)]
+        csv: bool,
+        /// The log's folder (default: the data folder shared with the app)
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Every signature and verification of this process goes to the
+    // signing log shared with the app.
+    if let Some(d) = inkan_workflow::settings::data_dir() {
+        inkan_workflow::audit::enable(&d);
+    }
     let lang = match cli.lang {
         Some(LangArg::Ja) => Lang::Ja,
         Some(LangArg::En) => Lang::En,
@@ -273,6 +316,16 @@ fn main() -> ExitCode {
             println!("inkan {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        Command::Audit { command } => match command {
+            AuditCommand::Verify { dir, json } => audit::verify(dir, json, lang),
+            AuditCommand::Export {
+                from,
+                to,
+                json: _,
+                csv,
+                dir,
+            } => audit::export(dir, from, to, csv),
+        },
         Command::Readers { json } => readers(lang, json),
         Command::Trust { json } => trust(lang, json),
         Command::Letter { command } => letter::run(command, lang),

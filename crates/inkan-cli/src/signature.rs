@@ -377,6 +377,20 @@ pub fn sign(file: &Path, args: SignArgs<'_>, lang: Lang) -> Result<(), Failure> 
             format!("Cannot write {}: {e}", out.display()),
         )
     })?;
+    {
+        use sha2::Digest as _;
+        let cert = signer.certificate();
+        inkan_workflow::audit::record(&inkan_workflow::audit::NewAudit {
+            action: inkan_workflow::audit::AuditAction::Signed,
+            doc_sha256: inkan_workflow::audit::sha256_file(file).unwrap_or_default(),
+            doc_name: inkan_workflow::audit::file_name(file),
+            signer_fingerprint: Some(hex::encode(sha2::Sha256::digest(cert))),
+            signer_holder: inkan_card::holder::summarize(cert)
+                .ok()
+                .map(|h| h.name_kanji.unwrap_or(h.name)),
+            verdict: Some("SIGNED".into()),
+        });
+    }
     match lang {
         Lang::Ja => println!(
             "署名しました: {}（APDU {} 回）",
@@ -651,6 +665,15 @@ pub fn verify(
             content.map(inkan_cades::Content::File),
             &opts,
         );
+        let signer = report.signer.as_ref();
+        inkan_workflow::audit::record(&inkan_workflow::audit::NewAudit {
+            action: inkan_workflow::audit::AuditAction::Verified,
+            doc_sha256: inkan_workflow::audit::sha256_file(f).unwrap_or_default(),
+            doc_name: inkan_workflow::audit::file_name(f),
+            signer_fingerprint: signer.map(|s| s.fingerprint_sha256.clone()),
+            signer_holder: signer.map(|s| s.name_kanji.clone().unwrap_or_else(|| s.name.clone())),
+            verdict: Some(report.indication.as_str().to_string()),
+        });
         worst = worst.max(match report.indication {
             Indication::TotalPassed => EXIT_PASSED,
             Indication::Indeterminate => EXIT_INDETERMINATE,

@@ -131,6 +131,8 @@ pub struct Signer {
     pub not_before: String,
     /// Certificate validity.
     pub not_after: String,
+    /// SHA-256 of the certificate (DER), hex: the signing log records it.
+    pub fingerprint_sha256: String,
 }
 
 /// Which document rules apply on top of the signature.
@@ -343,6 +345,10 @@ fn signer_of(cert: &[u8]) -> Option<Signer> {
         serial: h.serial,
         not_before: h.not_before,
         not_after: h.not_after,
+        fingerprint_sha256: {
+            use sha2::Digest as _;
+            hex::encode(sha2::Sha256::digest(cert))
+        },
     })
 }
 

@@ -225,15 +225,7 @@ pub fn facts(
 /// (`$XDG_DATA_HOME/jp.inkan.desktop`, `~/.local/share/jp.inkan.desktop`),
 /// joined with `archive.sqlite3`.
 pub fn default_path() -> Option<PathBuf> {
-    std::env::var_os("INKAN_DATA_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("XDG_DATA_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-                .map(|d| d.join("jp.inkan.desktop"))
-        })
-        .map(|d| d.join("archive.sqlite3"))
+    crate::settings::data_dir().map(|d| d.join("archive.sqlite3"))
 }
 
 fn rfc3339(t: SystemTime) -> String {

@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod archive;
+pub mod audit;
 mod card;
 mod error;
 mod fsout;

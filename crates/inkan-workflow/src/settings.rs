@@ -53,6 +53,21 @@ impl Localized for SettingsError {
     }
 }
 
+/// Where the app keeps its data (the history, the audit log), shared with
+/// the CLI: `$INKAN_DATA_DIR`, else `$XDG_DATA_HOME/jp.inkan.desktop`,
+/// else `~/.local/share/jp.inkan.desktop` (the app's identifier, as the
+/// window's data folder on Linux).
+pub fn data_dir() -> Option<PathBuf> {
+    std::env::var_os("INKAN_DATA_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("XDG_DATA_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+                .map(|d| d.join("jp.inkan.desktop"))
+        })
+}
+
 /// `$INKAN_CONFIG_DIR`, else `$XDG_CONFIG_HOME/inkan`, else `~/.config/inkan`.
 pub fn config_dir() -> Option<PathBuf> {
     std::env::var_os("INKAN_CONFIG_DIR")

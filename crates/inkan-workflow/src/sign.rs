@@ -281,9 +281,11 @@ fn finish(
     prepared: Prepared,
     signature: &[u8],
     apdus: usize,
-    signer: Option<String>,
+    certificate: &[u8],
     history: Option<&Mutex<History>>,
 ) -> Result<SignedFiles, WorkflowError> {
+    let signer = signer_name(certificate);
+    let content_sha256 = hex::encode(Sha256::digest(&prepared.content));
     let (signature, stamp) = stamp_if_configured(signature.to_vec());
     let signature = signature.as_slice();
     let files = match prepared.plan {
@@ -340,9 +342,23 @@ fn finish(
                 .display()
                 .to_string(),
             verdict: None,
-            signer,
+            signer: signer.clone(),
         },
     );
+    // The signing log: what was signed (the SHA-256 of the signed bytes),
+    // where it went, and with which certificate.
+    let written = files.package_path.as_ref().unwrap_or(&files.letter_path);
+    crate::audit::record(&crate::audit::NewAudit {
+        action: crate::audit::AuditAction::Signed,
+        doc_sha256: content_sha256,
+        doc_name: written
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        signer_fingerprint: Some(hex::encode(Sha256::digest(certificate))),
+        signer_holder: signer,
+        verdict: Some("SIGNED".into()),
+    });
     Ok(files)
 }
 
@@ -385,8 +401,8 @@ pub fn sign_letter_with(
         &options(extra_certificates, false),
     )
     .map_err(cades_error)?;
-    let name = signer_name(signer.certificate());
-    finish(prepared, &sig, 0, name, history)
+    let certificate = signer.certificate().to_vec();
+    finish(prepared, &sig, 0, &certificate, history)
 }
 
 fn is_self_signed(der: &[u8]) -> bool {
@@ -461,6 +477,6 @@ pub fn sign_letter(
     let mut signer = CardSigner::new(&mut card, pin, last)?;
     let sig = sign_with_card(&prepared.content, &mut signer, false)?;
     let apdus = signer.apdus();
-    let name = signer_name(signer.certificate());
-    finish(prepared, &sig, apdus, name, history)
+    let certificate = signer.certificate().to_vec();
+    finish(prepared, &sig, apdus, &certificate, history)
 }

@@ -143,6 +143,29 @@ impl VerifyItem {
         }
     }
 
+    /// The signing log's record of this verification: the file's SHA-256
+    /// (hashed in chunks), the signer certificate's fingerprint, the verdict.
+    fn audit(&self) {
+        let path = Path::new(&self.file);
+        let doc_sha256 = crate::audit::sha256_file(path).unwrap_or_default();
+        let signer = self.report.as_ref().and_then(|r| r.signer.as_ref());
+        crate::audit::record(&crate::audit::NewAudit {
+            action: crate::audit::AuditAction::Verified,
+            doc_sha256,
+            doc_name: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| self.file.clone()),
+            signer_fingerprint: signer.map(|s| s.fingerprint_sha256.clone()),
+            signer_holder: signer.map(|s| s.name_kanji.clone().unwrap_or_else(|| s.name.clone())),
+            verdict: Some(match (&self.report, &self.error) {
+                (Some(r), _) => r.indication.as_str().to_string(),
+                (None, Some(e)) => format!("ERROR {}", e.code),
+                (None, None) => "ERROR".into(),
+            }),
+        });
+    }
+
     fn history_entry(&self) -> NewEntry {
         NewEntry {
             action: Action::Verified,
@@ -381,6 +404,7 @@ pub fn verify_paths(
         .map(|p| {
             let item = verify_path(p, cfg);
             record_to(history, item.history_entry());
+            item.audit();
             item
         })
         .collect()
@@ -442,6 +466,7 @@ pub fn verify_folder(
     for (i, p) in inputs.iter().enumerate() {
         let item = verify_path(p, cfg);
         record_to(history, item.history_entry());
+        item.audit();
         items.push(item);
         progress(i + 1, total);
     }

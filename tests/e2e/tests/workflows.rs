@@ -189,6 +189,9 @@ fn compose_sign_verify_shows_valid_then_tampered_shows_invalid() {
         t.contains("署名") && t.contains("無効")
     });
     assert!(hist.contains("有効"), "{hist}");
+    // The signing log: every signature and verification, chained.
+    let audit = r.s.wait_text("#audit-state", 10, |t| !t.is_empty());
+    assert!(audit.contains("改ざんなし"), "{audit}");
     shot(&r.s, "07-history");
 }
 
