@@ -71,6 +71,7 @@ pub fn card_panel(props: &Props) -> Html {
         let readers = readers.clone();
         let card = card.clone();
         let on_test = props.on_test_card.clone();
+        let on_reader = props.on_reader.clone();
         let chosen = chosen.clone();
         use_effect_with((), move |_| {
             let poll = move || {
@@ -78,12 +79,33 @@ pub fn card_panel(props: &Props) -> Html {
                 let card = card.clone();
                 let seen = seen.clone();
                 let on_test = on_test.clone();
-                let reader = chosen.borrow().clone();
+                let on_reader = on_reader.clone();
+                let chosen = chosen.clone();
                 wasm_bindgen_futures::spawn_local(async move {
                     let next = match tauri::call::<Vec<ReaderInfo>>("list_readers").await {
                         Ok(list) => Readers::Ready(list),
                         Err(m) => Readers::Failed(m),
                     };
+                    // The reader that signs is always a named one: the user's
+                    // choice while its card is in, else the first with a card.
+                    // The panel, the PIN dialog and the signature use it alike.
+                    let present: Vec<String> = match &next {
+                        Readers::Ready(list) => list
+                            .iter()
+                            .filter(|r| r.card_present)
+                            .map(|r| r.name.clone())
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    let current = chosen.borrow().clone();
+                    let reader = current
+                        .clone()
+                        .filter(|r| present.contains(r))
+                        .or_else(|| present.first().cloned());
+                    if reader != current {
+                        *chosen.borrow_mut() = reader.clone();
+                        on_reader.emit(reader.clone());
+                    }
                     let key = match &next {
                         Readers::Ready(list) => list
                             .iter()

@@ -15,6 +15,8 @@ use std::time::Duration;
 struct Rig {
     s: Session,
     card: SimHandle,
+    /// Cards in further readers (the reader-picker test).
+    _more_cards: Vec<SimHandle>,
     dir: PathBuf,
     _driver: TauriDriver,
     _x: Xvfb,
@@ -26,6 +28,11 @@ struct Rig {
 }
 
 fn rig(name: &str) -> Rig {
+    rig_readers(name, &["doctor"])
+}
+
+/// One vpcd reader per identity, each with its TEST card inserted.
+fn rig_readers(name: &str, identities: &[&str]) -> Rig {
     let machine = exclusive();
     let dir = fresh_dir(name);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -37,24 +44,34 @@ fn rig(name: &str) -> Rig {
     let crls = inkan_testpki::CrlServer::start(listener, &pki).expect("CRL server");
     let tsa = inkan_testpki::TsaServer::start(inkan_testpki::TestTsa::new(&pki).expect("TSA"))
         .expect("TSA server");
+    // One vpcd entry has two slots: `… 00 00` on port P, `… 00 01` on P+1.
+    assert!(identities.len() <= 2, "one vpcd entry holds two cards");
     let reader = VpcdReader {
         name: "Inkan Window Reader".into(),
         port: inkan_e2e::vpcd_ports(1)[0],
     };
     let pcscd = Pcscd::start(std::slice::from_ref(&reader));
-    let id = pki.identity("doctor").expect("doctor");
-    let card = spawn(
-        SocketAddr::from(([127, 0, 0, 1], reader.port)),
-        SimCard::new(CardConfig::new(
-            id.key.clone(),
-            id.cert_der.clone(),
-            vec![
-                pki.ca(inkan_testpki::CaId::Root).cert_der.clone(),
-                pki.ca(inkan_testpki::CaId::SigningCa).cert_der.clone(),
-            ],
-        )),
-    );
-    assert!(card.wait_connected(Duration::from_secs(10)));
+    let mut cards: Vec<SimHandle> = identities
+        .iter()
+        .enumerate()
+        .map(|(slot, who)| {
+            let id = pki.identity(who).expect("identity");
+            let card = spawn(
+                SocketAddr::from(([127, 0, 0, 1], reader.port + slot as u16)),
+                SimCard::new(CardConfig::new(
+                    id.key.clone(),
+                    id.cert_der.clone(),
+                    vec![
+                        pki.ca(inkan_testpki::CaId::Root).cert_der.clone(),
+                        pki.ca(inkan_testpki::CaId::SigningCa).cert_der.clone(),
+                    ],
+                )),
+            );
+            assert!(card.wait_connected(Duration::from_secs(10)));
+            card
+        })
+        .collect();
+    let card = cards.remove(0);
     let x = Xvfb::start();
     let pki_str = pki_dir.to_str().expect("utf-8 path").to_string();
     let driver = TauriDriver::start_with_env(
@@ -67,6 +84,7 @@ fn rig(name: &str) -> Rig {
     Rig {
         s,
         card,
+        _more_cards: cards,
         dir,
         _driver: driver,
         _x: x,
@@ -114,6 +132,19 @@ fn open_pin_dialog(r: &Rig) -> String {
 fn enter_pin(r: &Rig, pin: &str) {
     r.s.set_value("#pin-input", pin);
     r.s.click_css("#pin-submit");
+}
+
+/// Opens the verify page on the letter signed into `folder`.
+fn verify_signed_letter(r: &Rig, folder: &str) {
+    let letter = std::fs::read_dir(r.dir.join(folder))
+        .expect("output folder")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e != "p7s"))
+        .expect("letter");
+    r.s.click_css("#tab-verify");
+    r.s.set_value("#verify-path", &path(&letter));
+    r.s.click_css("#verify-button");
 }
 
 fn out_files(r: &Rig) -> Vec<String> {
@@ -241,15 +272,7 @@ fn tsa_set_in_the_window_stamps_the_signature_and_verification_shows_it() {
     );
     shot(&r.s, "23-signed-with-time-stamp");
 
-    let letter = std::fs::read_dir(r.dir.join("out2"))
-        .expect("out2")
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e != "p7s"))
-        .expect("letter");
-    r.s.click_css("#tab-verify");
-    r.s.set_value("#verify-path", &path(&letter));
-    r.s.click_css("#verify-button");
+    verify_signed_letter(&r, "out2");
     let banner = r.s.wait_text(".banner", 30, |t| {
         t.contains("有効") || t.contains("判定不能")
     });
@@ -405,4 +428,41 @@ fn the_preview_lists_the_attachments_it_signs_and_few_tries_are_warned() {
     let warn = r.s.wait_text("#pin-few-tries", 5, |t| !t.is_empty());
     assert!(warn.contains("少なく"), "{warn}");
     shot(&r.s, "pin-few-tries");
+}
+
+/// Two readers hold cards: the card panel offers a choice, and the
+/// signature is made by the card chosen (a 歯科医師's here), whatever the
+/// other reader holds.
+#[test]
+fn with_two_cards_the_chosen_reader_signs() {
+    let r = rig_readers("wf-two-readers", &["doctor", "dentist"]);
+    let picker = r.s.wait_text("#reader-picker", 20, |t| {
+        t.matches("Inkan Window Reader").count() == 2
+    });
+    assert!(picker.contains("Inkan Window Reader"), "{picker}");
+    shot(&r.s, "reader-picker");
+    // The panel shows the card of the reader it picked; choose the other
+    // reader when that is not the 歯科医師's.
+    let role = r.s.wait_text("#holder-role", 20, |t| !t.is_empty());
+    if !role.contains("歯科医師") {
+        r.s.execute(
+            "const radio = Array.from(document.querySelectorAll('#reader-picker input'))\
+               .find(i => !i.checked);\
+             radio.click(); return null;",
+            serde_json::json!([]),
+        );
+        r.s.wait_text("#holder-role", 20, |t| t.contains("歯科医師"));
+    }
+    compose(&r);
+    open_pin_dialog(&r);
+    enter_pin(&r, "1234");
+    r.s.wait_text("#sign-result", 30, |t| t.contains("署名しました"));
+    verify_signed_letter(&r, "out");
+    r.s.wait_text(".banner", 30, |t| t.contains("有効") || t.contains("無効"));
+    let facts = r.s.wait_text(".verify-result .facts", 5, |t| !t.is_empty());
+    assert!(
+        facts.contains("歯科医師"),
+        "signed by the chosen card: {facts}"
+    );
+    assert_eq!(r.card.tries_left(), 15, "the other card was not used");
 }
