@@ -101,6 +101,74 @@ pub struct AppState {
     pub started: std::time::Instant,
     /// See [`AppState::started`].
     pub first_paint: std::sync::OnceLock<std::time::Duration>,
+    /// Destinations the user chose in a native dialog (folders, files to
+    /// save): the only places the window's commands write to.
+    pub approved: Mutex<Vec<PathBuf>>,
+}
+
+/// Typed destinations, for the end-to-end tests of a debug build only
+/// (they cannot drive the native dialog); a release build ignores it.
+fn typed_destinations_allowed() -> bool {
+    cfg!(debug_assertions)
+        && std::env::var_os("INKAN_TEST_TYPED_DESTINATIONS").is_some_and(|v| v == "1")
+}
+
+/// A destination the window may write to: chosen in a native dialog (the
+/// folder itself or a path inside it; the file itself for a save), and
+/// never inside the app's data folder (the history, the signing log, the
+/// settings). Returns the path and whether the dialog chose it (a save
+/// dialog has confirmed any overwrite).
+fn destination(state: &AppState, s: &str, folder: bool) -> Result<(PathBuf, bool), Message> {
+    let path = ui_path(s)?;
+    let refused = |ja: String, en: String| Message {
+        code: "app.destination".into(),
+        ja,
+        en,
+    };
+    // Compare real locations: `..` and symlinks must not lead around the checks.
+    let real = if folder {
+        path.canonicalize().ok()
+    } else {
+        path.parent()
+            .and_then(|p| p.canonicalize().ok())
+            .zip(path.file_name())
+            .map(|(p, n)| p.join(n))
+    }
+    .ok_or_else(|| {
+        refused(
+            format!("保存先のフォルダがありません（{}）", path.display()),
+            format!("The destination folder does not exist ({})", path.display()),
+        )
+    })?;
+    let data = state
+        .data_dir
+        .canonicalize()
+        .unwrap_or_else(|_| state.data_dir.clone());
+    if real.starts_with(&data) {
+        return Err(refused(
+            "アプリのデータフォルダ（履歴・署名ログ・設定）には保存できません。別の場所を選んでください。".into(),
+            "Nothing is saved in the app's data folder (history, signing log, settings): choose another place.".into(),
+        ));
+    }
+    let approved = state
+        .approved
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .any(|a| {
+            if folder {
+                real.starts_with(a)
+            } else {
+                &real == a || real.parent() == Some(a.as_path())
+            }
+        });
+    if !approved && !typed_destinations_allowed() {
+        return Err(refused(
+            "保存先は「参照…」で選んでください（入力した場所には保存しません）。".into(),
+            "Choose where to save with “Browse…” (a typed location is not used).".into(),
+        ));
+    }
+    Ok((real, approved))
 }
 
 /// Set to make the app print `inkan-app: first frame painted` on stdout when
@@ -293,7 +361,7 @@ pub async fn sign_letter(
         .iter()
         .map(|a| ui_path(a))
         .collect::<Result<Vec<_>, _>>()?;
-    let out_dir = ui_path(&out_dir)?;
+    let (out_dir, _) = destination(&state, &out_dir, true)?;
     let history = Arc::clone(&state.history);
     let req = SignRequest {
         job: LetterJob {
@@ -388,10 +456,29 @@ pub async fn audit_state(
     .await
 }
 
-/// Writes verification results (as `verify` returned them) as pretty JSON.
+/// Writes verification results (as `verify` returned them) as pretty JSON,
+/// to a file chosen in the save dialog (which confirmed any overwrite); an
+/// existing file is never replaced otherwise.
 #[tauri::command]
-pub async fn export_reports(items: serde_json::Value, path: String) -> Result<(), Message> {
-    let path = ui_path(&path)?;
+pub async fn export_reports(
+    items: serde_json::Value,
+    path: String,
+    state: State<'_, AppState>,
+) -> Result<(), Message> {
+    let (path, chosen) = destination(&state, &path, false)?;
+    if !chosen && path.exists() {
+        return Err(Message {
+            code: "app.exists".into(),
+            ja: format!(
+                "{} は既にあります。上書きするには「参照…」で選んで確認してください。",
+                path.display()
+            ),
+            en: format!(
+                "{} already exists. To replace it, choose it with “Browse…” and confirm.",
+                path.display()
+            ),
+        });
+    }
     blocking(move || inkan_workflow::export_reports(&items, &path).map_err(msg)).await
 }
 
@@ -423,9 +510,13 @@ pub enum PickKind {
 /// cancelled). The dialog runs on the Rust side, so the UI never gets the
 /// dialog plugin's own commands.
 #[tauri::command]
-pub async fn pick_path(app: AppHandle, kind: PickKind) -> Result<Option<String>, Message> {
+pub async fn pick_path(
+    app: AppHandle,
+    kind: PickKind,
+    state: State<'_, AppState>,
+) -> Result<Option<String>, Message> {
     use tauri_plugin_dialog::DialogExt;
-    blocking(move || {
+    let picked = blocking(move || {
         let d = app.dialog().file();
         let picked = match kind {
             PickKind::Letter => d
@@ -449,11 +540,29 @@ pub async fn pick_path(app: AppHandle, kind: PickKind) -> Result<Option<String>,
                 .set_file_name("inkan-reports.json")
                 .blocking_save_file(),
         };
-        Ok(picked
-            .and_then(|p| p.into_path().ok())
-            .map(|p| p.to_string_lossy().into_owned()))
+        Ok(picked.and_then(|p| p.into_path().ok()))
     })
-    .await
+    .await?;
+    // What the user chose for writing becomes a destination the window may
+    // write to (a folder and what is inside it; a file to save).
+    if let Some(p) = &picked {
+        if matches!(kind, PickKind::Folder | PickKind::SaveReports) {
+            if let Ok(real) = match kind {
+                PickKind::Folder => p.canonicalize(),
+                _ => p
+                    .parent()
+                    .map_or(Ok(p.clone()), |d| d.canonicalize())
+                    .map(|d| p.file_name().map_or(d.clone(), |n| d.join(n))),
+            } {
+                state
+                    .approved
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(real);
+            }
+        }
+    }
+    Ok(picked.map(|p| p.to_string_lossy().into_owned()))
 }
 
 /// The time-stamp authority settings (docs/timestamps.md).

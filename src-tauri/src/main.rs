@@ -78,6 +78,7 @@ fn setup(
         crl_cache,
         started,
         first_paint: std::sync::OnceLock::new(),
+        approved: std::sync::Mutex::new(Vec::new()),
     });
     window_state::restore(app);
     Ok(())

@@ -691,7 +691,7 @@ pub fn compose(props: &Props) -> Html {
             </div>
             <div class="sign-bar">
                 <label for="out-dir">{ t(l, "保存先フォルダ", "Save to folder") }</label>
-                <input id="out-dir" ref={out_dir_input.clone()} type="text" value={(*out_dir).clone()} onchange={on_out_dir} placeholder="/home/user/Documents" />
+                <input id="out-dir" ref={out_dir_input.clone()} type="text" readonly=true value={(*out_dir).clone()} onchange={on_out_dir} placeholder={t(l, "「参照…」で選んでください", "Choose with “Browse…”")} />
                 { browse_button(l, "folder", out_dir_input.clone(), "out-dir") }
                 <span id="problem-count" class={ if problems.is_empty() { "muted" } else { "status-error" } }>
                     { match (l, problems.len()) {

@@ -41,7 +41,10 @@ impl TauriDriver {
         .env("DISPLAY", display)
         .env("XDG_DATA_HOME", data_home.join("data"))
         .env("XDG_CONFIG_HOME", data_home.join("config"))
-        .env("XDG_CACHE_HOME", data_home.join("cache"));
+        .env("XDG_CACHE_HOME", data_home.join("cache"))
+        // The native dialogs cannot be driven: a debug build accepts typed
+        // destinations when this is 1 (a test may set it to 0).
+        .env("INKAN_TEST_TYPED_DESTINATIONS", "1");
         for (k, v) in env {
             cmd.env(k, v);
         }

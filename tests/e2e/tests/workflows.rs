@@ -31,8 +31,13 @@ fn rig(name: &str) -> Rig {
     rig_readers(name, &["doctor"])
 }
 
-/// One vpcd reader per identity, each with its TEST card inserted.
 fn rig_readers(name: &str, identities: &[&str]) -> Rig {
+    rig_with(name, identities, &[])
+}
+
+/// A TEST card per identity (two slots of one vpcd reader), and the app
+/// with `env` added.
+fn rig_with(name: &str, identities: &[&str], env: &[(&str, &str)]) -> Rig {
     let machine = exclusive();
     let dir = fresh_dir(name);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -77,7 +82,7 @@ fn rig_readers(name: &str, identities: &[&str]) -> Rig {
     let driver = TauriDriver::start_with_env(
         &x.display,
         &dir.join("profile"),
-        &[("INKAN_TEST_PKI", pki_str.as_str())],
+        &[&[("INKAN_TEST_PKI", pki_str.as_str())], env].concat(),
     );
     let s = Session::new(&driver, &workspace_bin("inkan-app"));
     std::fs::create_dir_all(dir.join("out")).expect("out dir");
@@ -465,4 +470,42 @@ fn with_two_cards_the_chosen_reader_signs() {
         "signed by the chosen card: {facts}"
     );
     assert_eq!(r.card.tries_left(), 15, "the other card was not used");
+}
+
+/// The window writes only where the user chose, in a native dialog: a typed
+/// output folder is refused before the card is touched, and the app's data
+/// folder (history, signing log, settings) is never a destination.
+#[test]
+fn typed_destinations_and_the_data_folder_are_refused() {
+    let r = rig_with(
+        "wf-destinations",
+        &["doctor"],
+        &[("INKAN_TEST_TYPED_DESTINATIONS", "0")],
+    );
+    compose(&r);
+    open_pin_dialog(&r);
+    enter_pin(&r, "1234");
+    let err = r.s.wait_text("#pin-error", 20, |t| !t.is_empty());
+    assert!(err.contains("参照"), "{err}");
+    assert_eq!(r.card.tries_left(), 15, "refused before the card");
+    assert!(out_files(&r).is_empty());
+    shot(&r.s, "destination-refused");
+}
+
+#[test]
+fn the_app_data_folder_is_never_a_destination() {
+    let r = rig("wf-data-folder");
+    compose(&r);
+    let data = r.dir.join("profile/data/jp.inkan.desktop");
+    assert!(data.is_dir(), "the app made its data folder");
+    r.s.set_value("#out-dir", &path(&data));
+    open_pin_dialog(&r);
+    enter_pin(&r, "1234");
+    let err = r.s.wait_text("#pin-error", 20, |t| !t.is_empty());
+    assert!(err.contains("データフォルダ"), "{err}");
+    assert_eq!(r.card.tries_left(), 15);
+    assert!(!std::fs::read_dir(&data)
+        .expect("data")
+        .filter_map(|e| e.ok())
+        .any(|e| e.file_name().to_string_lossy().starts_with("referral")));
 }
