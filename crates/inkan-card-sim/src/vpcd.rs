@@ -58,6 +58,7 @@ struct Shared {
     card: Mutex<SimCard>,
     faults: Mutex<Faults>,
     log: Mutex<Vec<LoggedApdu>>,
+    wire: Mutex<Option<Vec<Vec<u8>>>>,
     inserted: AtomicBool,
     connected: AtomicBool,
     stop: AtomicBool,
@@ -83,6 +84,7 @@ pub fn spawn(addr: SocketAddr, card: SimCard) -> SimHandle {
         card: Mutex::new(card),
         faults: Mutex::new(Faults::default()),
         log: Mutex::new(Vec::new()),
+        wire: Mutex::new(None),
         inserted: AtomicBool::new(true),
         connected: AtomicBool::new(false),
         stop: AtomicBool::new(false),
@@ -104,6 +106,20 @@ impl SimHandle {
     /// The vpcd address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Starts recording every command exactly as it arrives, VERIFY data
+    /// included, for tests that check where a PIN travels (once, in the
+    /// signing application's VERIFY, nowhere else). The card's own log stays
+    /// redacted; the tap is off unless a test turns it on.
+    pub fn tap_wire(&self) {
+        *lock(&self.shared.wire) = Some(Vec::new());
+    }
+
+    /// The commands recorded since [`SimHandle::tap_wire`], unredacted (empty
+    /// when the wire is not tapped).
+    pub fn wire(&self) -> Vec<Vec<u8>> {
+        lock(&self.shared.wire).clone().unwrap_or_default()
     }
 
     /// Removes the card from the reader.
@@ -284,6 +300,9 @@ fn serve(mut stream: TcpStream, s: &Shared) {
             [_] => {}
             _ => {
                 let n = s.apdus.fetch_add(1, Ordering::SeqCst) + 1;
+                if let Some(w) = lock(&s.wire).as_mut() {
+                    w.push(payload.clone());
+                }
                 let (vanish, delay, forced) = {
                     let f = lock(&s.faults);
                     let forced = payload

@@ -246,9 +246,23 @@ fn signer_error_writes_nothing_and_keeps_the_card_error() {
     std::fs::remove_dir_all(&out).expect("cleanup");
 }
 
+/// A signer that counts the signatures it computes (each one a PIN-guarded
+/// card operation in real life).
+struct Counting(SoftwareSigner, usize);
+impl ExternalSigner for Counting {
+    fn certificate(&self) -> &[u8] {
+        self.0.certificate()
+    }
+    fn sign_sha256(&mut self, digest: &[u8; 32]) -> Result<Vec<u8>, SignerError> {
+        self.1 += 1;
+        self.0.sign_sha256(digest)
+    }
+}
+
 #[test]
 fn missing_output_folder_is_refused_before_signing() {
-    let (mut signer, chain) = doctor();
+    let (signer, chain) = doctor();
+    let mut signer = Counting(signer, 0);
     let out = temp_dir("sign-nofolder");
     let job = LetterJob {
         letter: plain_letter(),
@@ -258,6 +272,11 @@ fn missing_output_folder_is_refused_before_signing() {
     };
     let err = sign_letter_with(&job, &mut signer, &chain, None).expect_err("no folder");
     assert_eq!(err.code(), "workflow.not_found");
+    assert_eq!(signer.1, 0, "the card was asked to sign");
+    // The same job with the folder present signs exactly once.
+    std::fs::create_dir_all(out.join("missing")).expect("folder");
+    sign_letter_with(&job, &mut signer, &chain, None).expect("sign");
+    assert_eq!(signer.1, 1);
     std::fs::remove_dir_all(&out).expect("cleanup");
 }
 

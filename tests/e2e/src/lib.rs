@@ -51,10 +51,23 @@ pub fn workspace_bin(name: &str) -> PathBuf {
         .and_then(|m| m.modified())
         .expect("binary mtime");
     let root = workspace_root();
-    let newest = ["crates", "src-tauri/src", "ui/src", "ui/dist"]
-        .iter()
-        .filter_map(|d| newest_source(&root.join(d)))
-        .max();
+    let newest = match built_from(&path, &root) {
+        // What cargo says the binary was built from (and, for the app, the
+        // UI it embeds, which a build script reads).
+        Some(sources) => sources
+            .iter()
+            .filter_map(|f| Some((std::fs::metadata(f).ok()?.modified().ok()?, f.clone())))
+            .chain(if name == "inkan-app" {
+                newest_source(&root.join("ui/dist"))
+            } else {
+                None
+            })
+            .max(),
+        None => ["crates", "src-tauri/src", "ui/src", "ui/dist"]
+            .iter()
+            .filter_map(|d| newest_source(&root.join(d)))
+            .max(),
+    };
     if let Some((when, file)) = newest {
         assert!(
             when <= built,
@@ -64,6 +77,45 @@ pub fn workspace_bin(name: &str) -> PathBuf {
         );
     }
     path
+}
+
+/// The workspace sources `bin` was compiled from, as listed in the dep-info
+/// file cargo writes beside it (`bin.d`); `None` without one. A binary built
+/// from another checkout that shares the target directory (a clean-clone CI
+/// run) lists none of this checkout's files: that is refused here, because
+/// cargo itself would call it fresh while its sources are elsewhere.
+fn built_from(bin: &std::path::Path, root: &std::path::Path) -> Option<Vec<PathBuf>> {
+    let dep_info = std::fs::read_to_string(bin.with_extension("d")).ok()?;
+    let (_, deps) = dep_info.split_once(": ")?;
+    let mut files = Vec::new();
+    let mut current = String::new();
+    let mut chars = deps.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&' ') => {
+                current.push(' ');
+                chars.next();
+            }
+            ' ' | '\n' => {
+                if !current.is_empty() {
+                    files.push(PathBuf::from(std::mem::take(&mut current)));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        files.push(PathBuf::from(current));
+    }
+    let ours: Vec<PathBuf> = files.into_iter().filter(|f| f.starts_with(root)).collect();
+    assert!(
+        !ours.is_empty(),
+        "{} was built from another checkout (its {} names none of {}): rebuild here",
+        bin.display(),
+        bin.with_extension("d").display(),
+        root.display()
+    );
+    Some(ours)
 }
 
 /// The repository root (this crate is `tests/e2e`).

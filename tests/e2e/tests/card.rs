@@ -572,3 +572,142 @@ fn watcher_reports_removal_and_insertion() {
         &|e| matches!(e, inkan_card::watch::ReaderEvent::Inserted(x) if x.name == r.reader && x.atr.is_some()),
     );
 }
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+fn holds(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The PIN goes to the card once, as the data of the signing application's
+/// VERIFY, and nowhere else: not in another command on the wire, not in
+/// anything the CLI prints, not in any file it writes (the signature, the
+/// history, the signing log). Checked on the raw transport and on the
+/// client's side, because the card's own log is redacted by the simulator.
+#[test]
+fn the_pin_travels_once_in_verify_and_nowhere_else() {
+    const SECRET: &str = "90817263";
+    let mut cfg = config("doctor", SimProfile::Jahis);
+    cfg.pin = SECRET.as_bytes().to_vec();
+    let r = rig(cfg);
+    let dir = inkan_e2e::fresh_dir("pin-travels");
+    let letter = dir.join("letter.xml");
+    let s = |p: &std::path::Path| p.to_str().expect("utf-8 path").to_string();
+    let (data, config, cache) = (dir.join("data"), dir.join("config"), dir.join("cache"));
+    let env = [
+        ("XDG_DATA_HOME", data.as_path()),
+        ("XDG_CONFIG_HOME", config.as_path()),
+        ("XDG_CACHE_HOME", cache.as_path()),
+        ("RUST_BACKTRACE", std::path::Path::new("full")),
+    ];
+    let (code, _, err) = inkan_e2e::run_inkan(
+        &[
+            "letter",
+            "new",
+            "--example",
+            "--format",
+            "hs008",
+            "--out",
+            &s(&letter),
+        ],
+        "",
+        &env,
+    );
+    assert_eq!(code, 0, "{err}");
+    r.card.tap_wire();
+    let mut printed = String::new();
+    // A wrong PIN first (its try is spent and reported), then the right one.
+    let (code, out, err) = inkan_e2e::run_inkan(
+        &["sign", &s(&letter), "--pin-stdin", "--reader", &r.reader],
+        "90817260\n",
+        &env,
+    );
+    assert_ne!(code, 0, "a wrong PIN signs nothing");
+    printed.push_str(&(out + &err));
+    let (code, out, err) = inkan_e2e::run_inkan(
+        &[
+            "sign",
+            &s(&letter),
+            "--pin-stdin",
+            "--reader",
+            &r.reader,
+            "--lang",
+            "en",
+        ],
+        &format!("{SECRET}\n"),
+        &env,
+    );
+    assert_eq!(code, 0, "sign: {out}{err}");
+    printed.push_str(&(out + &err));
+
+    let wire = r.card.wire();
+    let carrying: Vec<&Vec<u8>> = wire
+        .iter()
+        .filter(|c| holds(c, SECRET.as_bytes()))
+        .collect();
+    assert_eq!(
+        carrying.len(),
+        1,
+        "the PIN on the wire {} times",
+        carrying.len()
+    );
+    let verify = carrying[0];
+    assert_eq!(
+        verify[..5],
+        [0x00, 0x20, 0x00, 0x96, 8],
+        "VERIFY of the signing PIN"
+    );
+    assert_eq!(
+        &verify[5..13],
+        SECRET.as_bytes(),
+        "the PIN is the whole data"
+    );
+    assert_eq!(verify.len(), 13);
+    // The wrong PIN travelled once too, and only in VERIFY.
+    let wrong: Vec<&Vec<u8>> = wire.iter().filter(|c| holds(c, b"90817260")).collect();
+    assert_eq!(wrong.len(), 1);
+    assert_eq!(wrong[0][1], 0x20);
+    assert!(r
+        .card
+        .log()
+        .iter()
+        .all(|l| !holds(&l.command, SECRET.as_bytes())));
+
+    assert!(!printed.contains(SECRET), "printed: {printed}");
+    let written = files_under(&dir);
+    assert!(
+        written
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e == "p7s")),
+        "the signature is among the files checked: {written:?}"
+    );
+    assert!(
+        written
+            .iter()
+            .any(|p| p.to_string_lossy().contains("inkan") && p.starts_with(&data)),
+        "the app's data (history, signing log) is among the files checked: {written:?}"
+    );
+    for p in &written {
+        let bytes = std::fs::read(p).expect("read");
+        assert!(
+            !holds(&bytes, SECRET.as_bytes()),
+            "the PIN is in {}",
+            p.display()
+        );
+    }
+}

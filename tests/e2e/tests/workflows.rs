@@ -38,6 +38,11 @@ fn rig_readers(name: &str, identities: &[&str]) -> Rig {
 /// A TEST card per identity (two slots of one vpcd reader), and the app
 /// with `env` added.
 fn rig_with(name: &str, identities: &[&str], env: &[(&str, &str)]) -> Rig {
+    rig_pin(name, identities, env, inkan_card_sim::TEST_PIN)
+}
+
+/// [`rig_with`], the cards' PIN being `pin`.
+fn rig_pin(name: &str, identities: &[&str], env: &[(&str, &str)], pin: &str) -> Rig {
     let machine = exclusive();
     let dir = fresh_dir(name);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -61,16 +66,18 @@ fn rig_with(name: &str, identities: &[&str], env: &[(&str, &str)]) -> Rig {
         .enumerate()
         .map(|(slot, who)| {
             let id = pki.identity(who).expect("identity");
+            let mut cfg = CardConfig::new(
+                id.key.clone(),
+                id.cert_der.clone(),
+                vec![
+                    pki.ca(inkan_testpki::CaId::Root).cert_der.clone(),
+                    pki.ca(inkan_testpki::CaId::SigningCa).cert_der.clone(),
+                ],
+            );
+            cfg.pin = pin.as_bytes().to_vec();
             let card = spawn(
                 SocketAddr::from(([127, 0, 0, 1], reader.port + slot as u16)),
-                SimCard::new(CardConfig::new(
-                    id.key.clone(),
-                    id.cert_der.clone(),
-                    vec![
-                        pki.ca(inkan_testpki::CaId::Root).cert_der.clone(),
-                        pki.ca(inkan_testpki::CaId::SigningCa).cert_der.clone(),
-                    ],
-                )),
+                SimCard::new(cfg),
             );
             assert!(card.wait_connected(Duration::from_secs(10)));
             card
@@ -355,6 +362,17 @@ fn batch_verification_of_twenty_files_shows_progress_and_the_table() {
         std::fs::write(folder.join(format!("{name}.p7s")), sig).expect("write sig");
     }
     r.s.click_css("#tab-verify");
+    // Every value the progress shows, recorded as it changes (not only the end).
+    r.s.execute(
+        "window.__progress = [];\
+         new MutationObserver(() => {\
+           const e = document.querySelector('#batch-progress-text');\
+           const v = e ? e.textContent.trim() : null;\
+           if (v && window.__progress[window.__progress.length - 1] !== v) window.__progress.push(v);\
+         }).observe(document.body, { subtree: true, childList: true, characterData: true });\
+         return true;",
+        serde_json::json!([]),
+    );
     r.s.set_value("#verify-dir", &path(&folder));
     r.s.click_css("#verify-folder-button");
     let table =
@@ -383,6 +401,19 @@ fn batch_verification_of_twenty_files_shows_progress_and_the_table() {
     );
     let progress = r.s.wait_text("#batch-progress-text", 10, |t| !t.is_empty());
     assert_eq!(progress.trim(), "20 / 20");
+    // The bar moved through the batch: counts only go up, by file, to 20.
+    let seen =
+        r.s.execute("return window.__progress;", serde_json::json!([]));
+    let seen: Vec<u64> = seen
+        .as_array()
+        .expect("progress values")
+        .iter()
+        .filter_map(|v| v.as_str()?.split(" / ").next()?.parse().ok())
+        .collect();
+    assert!(seen.len() >= 3, "progress shown only as {seen:?}");
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    assert_eq!(seen.last(), Some(&20), "{seen:?}");
+    assert!(seen.iter().all(|n| *n <= 20), "{seen:?}");
     shot(&r.s, "10-batch");
     let export = r.dir.join("reports.json");
     r.s.set_value("#export-path", &path(&export));
@@ -508,4 +539,69 @@ fn the_app_data_folder_is_never_a_destination() {
         .expect("data")
         .filter_map(|e| e.ok())
         .any(|e| e.file_name().to_string_lossy().starts_with("referral")));
+}
+
+/// The PIN travels from the dialog to Rust once and leaves no trace in the
+/// window: not in any field, the page, the web storage or a global variable,
+/// not in the app's output, and not in any file the app wrote (history,
+/// signing log, settings, the signed files).
+#[test]
+fn the_pin_leaves_no_trace_in_the_window_or_its_files() {
+    const SECRET: &str = "90817263";
+    let r = rig_pin("wf-pin-trace", &["doctor"], &[], SECRET);
+    compose(&r);
+    open_pin_dialog(&r);
+    enter_pin(&r, SECRET);
+    r.s.wait_text("#sign-result", 30, |t| t.contains("署名しました"));
+    let found = r.s.execute(
+        "const pin = arguments[0], hits = [];\
+         document.querySelectorAll('input, textarea').forEach(e => { if ((e.value || '').includes(pin)) hits.push('field ' + e.id); });\
+         if (document.documentElement.outerHTML.includes(pin)) hits.push('page');\
+         for (const st of [localStorage, sessionStorage]) for (let i = 0; i < st.length; i++) { const k = st.key(i); if ((k + st.getItem(k)).includes(pin)) hits.push('storage ' + k); }\
+         for (const k of Object.getOwnPropertyNames(window)) { try { const v = window[k]; \
+           if (typeof v === 'string' && v.includes(pin)) hits.push('window.' + k); \
+           else if (v && typeof v === 'object' && !(v instanceof Node) && v !== window) { const j = JSON.stringify(v); if (j && j.includes(pin)) hits.push('window.' + k); } \
+         } catch (e) {} }\
+         return hits;",
+        serde_json::json!([SECRET]),
+    );
+    assert_eq!(
+        found,
+        serde_json::json!([]),
+        "the PIN is kept in the window"
+    );
+    // The dialog's field was emptied, not only hidden.
+    let pin_fields = r.s.execute(
+        "return Array.from(document.querySelectorAll('input[type=password]')).map(e => e.value);",
+        serde_json::json!([]),
+    );
+    assert!(
+        pin_fields
+            .as_array()
+            .is_some_and(|v| v.iter().all(|x| x == "")),
+        "{pin_fields}"
+    );
+    let log = r._driver.log();
+    assert!(!log.contains(SECRET), "the PIN is in the app's output");
+    let mut checked = 0;
+    let mut todo = vec![r.dir.join("profile"), r.dir.join("out")];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                checked += 1;
+                assert!(
+                    !bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+                    "the PIN is in {}",
+                    p.display()
+                );
+            }
+        }
+    }
+    assert!(
+        checked >= 4,
+        "the signed files and the app's data were read"
+    );
 }
