@@ -242,6 +242,24 @@ pub fn run_inkan(
     )
 }
 
+/// Writes the example HS008 letter to `out` with `inkan letter new`.
+pub fn example_letter(out: &std::path::Path, env: &[(&str, &std::path::Path)]) {
+    let (code, _, err) = run_inkan(
+        &[
+            "letter",
+            "new",
+            "--example",
+            "--format",
+            "hs008",
+            "--out",
+            out.to_str().expect("utf-8 path"),
+        ],
+        "",
+        env,
+    );
+    assert_eq!(code, 0, "letter new: {err}");
+}
+
 /// Starts the `inkan-card-sim` binary with `identity` from the test PKI in
 /// `pki_dir`, in `reader`'s first slot, and waits until pcscd sees the card.
 pub fn start_sim_binary(

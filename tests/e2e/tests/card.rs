@@ -615,20 +615,7 @@ fn the_pin_travels_once_in_verify_and_nowhere_else() {
         ("XDG_CACHE_HOME", cache.as_path()),
         ("RUST_BACKTRACE", std::path::Path::new("full")),
     ];
-    let (code, _, err) = inkan_e2e::run_inkan(
-        &[
-            "letter",
-            "new",
-            "--example",
-            "--format",
-            "hs008",
-            "--out",
-            &s(&letter),
-        ],
-        "",
-        &env,
-    );
-    assert_eq!(code, 0, "{err}");
+    inkan_e2e::example_letter(&letter, &env);
     r.card.tap_wire();
     let mut printed = String::new();
     // A wrong PIN first (its try is spent and reported), then the right one.

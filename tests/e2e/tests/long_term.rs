@@ -44,20 +44,7 @@ fn card_signed_letter_at_t_raised_to_lta_verifies_ten_years_after_expiry_and_b_d
     let mut letters = Vec::new();
     for (name, level) in [("t.xml", "T"), ("b.xml", "B")] {
         let letter = dir.join(name);
-        let (code, _, err) = inkan_e2e::run_inkan(
-            &[
-                "letter",
-                "new",
-                "--example",
-                "--format",
-                "hs008",
-                "--out",
-                &s(&letter),
-            ],
-            "",
-            &env,
-        );
-        assert_eq!(code, 0, "{err}");
+        inkan_e2e::example_letter(&letter, &env);
         let (code, out, err) = inkan_e2e::run_inkan(
             &[
                 "sign",

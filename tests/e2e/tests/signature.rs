@@ -33,20 +33,7 @@ fn letter_signed_with_the_card_verifies_in_inkan_and_openssl_and_tampering_is_ha
 
     let letter = dir.join("letter.xml");
     let s = |p: &Path| p.to_str().expect("utf-8 path").to_string();
-    let (code, _, err) = inkan_e2e::run_inkan(
-        &[
-            "letter",
-            "new",
-            "--example",
-            "--format",
-            "hs008",
-            "--out",
-            &s(&letter),
-        ],
-        "",
-        &[],
-    );
-    assert_eq!(code, 0, "{err}");
+    inkan_e2e::example_letter(&letter, &[]);
 
     let (code, out, err) = inkan_e2e::run_inkan(
         &["sign", &s(&letter), "--pin-stdin", "--lang", "en"],
