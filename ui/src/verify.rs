@@ -286,6 +286,9 @@ pub fn verify(props: &Props) -> Html {
                 return;
             }
             let (items, exported) = ((*items).clone(), exported.clone());
+            // The previous save's result goes at once: a second refusal must not
+            // look like the first one still on screen.
+            exported.set(None);
             wasm_bindgen_futures::spawn_local(async move {
                 let r = tauri::call_with::<_, Value>(
                     "export_reports",
@@ -365,14 +368,14 @@ pub fn verify(props: &Props) -> Html {
             if !items.is_empty() {
                 <form class="inline" onsubmit={on_export}>
                     <label for="export-path">{ t(l, "検証結果を JSON で保存", "Save the reports as JSON") }</label>
-                    <input id="export-path" ref={export_input.clone()} type="text" placeholder="/path/reports.json" />
+                    <input id="export-path" ref={export_input.clone()} type="text" readonly=true placeholder={t(l, "「参照…」で選んでください", "Choose with “Browse…”")} />
                     { browse_button(l, "save_reports", export_input.clone(), "export-path") }
                     <button type="submit" class="secondary">{ t(l, "保存", "Save") }</button>
                 </form>
                 if let Some(r) = &*exported {
                     { match r {
-                        Ok(p) => html!{ <p class="muted" role="status">{ format!("{} {p}", t(l, "保存しました:", "Saved:")) }</p> },
-                        Err(m) => html!{ <p class="status-error" role="alert">{ msg(l, m) }</p> },
+                        Ok(p) => html!{ <p id="export-result" class="muted" role="status">{ format!("{} {p}", t(l, "保存しました:", "Saved:")) }</p> },
+                        Err(m) => html!{ <p id="export-result" class="status-error" role="alert" data-code={m.code.clone()}>{ msg(l, m) }</p> },
                     } }
                 }
             }

@@ -335,9 +335,9 @@ fn card_removed_during_signing_shows_the_error_and_writes_no_file() {
     );
 }
 
-#[test]
-fn batch_verification_of_twenty_files_shows_progress_and_the_table() {
-    let r = rig("wf-batch");
+/// `n` letters signed by the TEST doctor in `<rig>/received`, the one at
+/// `tampered` changed after signing.
+fn received_letters(r: &Rig, n: usize, tampered: Option<usize>) -> PathBuf {
     let pki = inkan_testpki::TestPki::load(&r.dir.join("pki")).expect("load PKI");
     let folder = r.dir.join("received");
     std::fs::create_dir_all(&folder).expect("folder");
@@ -348,12 +348,11 @@ fn batch_verification_of_twenty_files_shows_progress_and_the_table() {
         signing_time: std::time::SystemTime::now(),
         extra_certificates: vec![pki.ca(inkan_testpki::CaId::SigningCa).cert_der.clone()],
     };
-    for i in 0..20 {
+    for i in 0..n {
         let name = format!("letter-{i:02}.xml");
         let content = format!("<letter n=\"{i}\">紹介状</letter>");
         let sig = inkan_cades::sign(content.as_bytes(), &mut signer, &opts).expect("sign");
-        // Letter 07 is changed after signing.
-        let on_disk = if i == 7 {
+        let on_disk = if Some(i) == tampered {
             content.replace("紹介状", "改ざん")
         } else {
             content
@@ -361,6 +360,14 @@ fn batch_verification_of_twenty_files_shows_progress_and_the_table() {
         std::fs::write(folder.join(&name), on_disk).expect("write");
         std::fs::write(folder.join(format!("{name}.p7s")), sig).expect("write sig");
     }
+    folder
+}
+
+#[test]
+fn batch_verification_of_twenty_files_shows_progress_and_the_table() {
+    let r = rig("wf-batch");
+    // Letter 07 is changed after signing.
+    let folder = received_letters(&r, 20, Some(7));
     r.s.click_css("#tab-verify");
     // Every value the progress shows, recorded as it changes (not only the end).
     r.s.execute(
@@ -604,4 +611,49 @@ fn the_pin_leaves_no_trace_in_the_window_or_its_files() {
         checked >= 4,
         "the signed files and the app's data were read"
     );
+}
+
+/// Saving the verification reports never replaces the app's own databases
+/// (the history, the signing log), nor any file the save dialog did not
+/// confirm; a new file in an ordinary folder is written.
+#[test]
+fn an_export_cannot_overwrite_the_history_database() {
+    let r = rig("wf-export-guard");
+    let folder = received_letters(&r, 2, None);
+    r.s.click_css("#tab-verify");
+    r.s.set_value("#verify-dir", &path(&folder));
+    r.s.click_css("#verify-folder-button");
+    r.s.wait_text("#batch-table", 60, |t| t.contains("letter-01"));
+    let data = r.dir.join("profile/data/jp.inkan.desktop");
+    let export_to = |target: &Path| {
+        r.s.set_value("#export-path", &path(target));
+        r.s.execute(
+            "document.querySelector('#export-path').form.requestSubmit(); return true;",
+            serde_json::json!([]),
+        );
+        r.s.wait_text("#export-result", 10, |t| !t.is_empty())
+    };
+    for db in ["history.sqlite3", "audit.sqlite3", "audit.key"] {
+        let db = data.join(db);
+        let before = std::fs::read(&db).expect("database");
+        let said = export_to(&db);
+        assert!(said.contains("データフォルダ"), "{said}");
+        assert_eq!(
+            std::fs::read(&db).expect("database"),
+            before,
+            "{}",
+            db.display()
+        );
+    }
+    // An existing file elsewhere is not replaced without the dialog's confirmation.
+    let existing = r.dir.join("notes.json");
+    std::fs::write(&existing, b"keep me").expect("write");
+    let said = export_to(&existing);
+    assert!(said.contains("既にあります"), "{said}");
+    assert_eq!(std::fs::read(&existing).expect("read"), b"keep me");
+    // A new file is written.
+    let fresh = r.dir.join("reports.json");
+    let said = export_to(&fresh);
+    assert!(said.contains("保存しました"), "{said}");
+    assert!(fresh.exists());
 }
