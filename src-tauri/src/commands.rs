@@ -13,15 +13,17 @@ use std::sync::{Arc, Mutex};
 use tauri::{AppHandle, Emitter, State};
 use zeroize::Zeroizing;
 
-/// Whether `url` is the app's own origin: `tauri://localhost` (Linux,
-/// macOS) or `http(s)://tauri.localhost` (Windows). Nothing else may be
-/// loaded in the window.
+/// Whether `url` is the app's own origin, exactly: `tauri://localhost` on
+/// Linux and macOS, `http://tauri.localhost` on Windows, with no port.
+/// Anything else (another port on a loopback name included) may be served
+/// by another program, and must never be shown in the app's window.
 pub fn is_app_url(url: &tauri::Url) -> bool {
-    match url.scheme() {
-        "tauri" => url.host_str() == Some("localhost"),
-        "http" | "https" => url.host_str() == Some("tauri.localhost"),
-        _ => false,
-    }
+    let (scheme, host) = if cfg!(windows) {
+        ("http", "tauri.localhost")
+    } else {
+        ("tauri", "localhost")
+    };
+    url.scheme() == scheme && url.host_str() == Some(host) && url.port().is_none()
 }
 
 /// Version information for the header and the diagnostics page.
@@ -101,74 +103,9 @@ pub struct AppState {
     pub started: std::time::Instant,
     /// See [`AppState::started`].
     pub first_paint: std::sync::OnceLock<std::time::Duration>,
-    /// Destinations the user chose in a native dialog (folders, files to
-    /// save): the only places the window's commands write to.
-    pub approved: Mutex<Vec<PathBuf>>,
-}
-
-/// Typed destinations, for the end-to-end tests of a debug build only
-/// (they cannot drive the native dialog); a release build ignores it.
-fn typed_destinations_allowed() -> bool {
-    cfg!(debug_assertions)
-        && std::env::var_os("INKAN_TEST_TYPED_DESTINATIONS").is_some_and(|v| v == "1")
-}
-
-/// A destination the window may write to: chosen in a native dialog (the
-/// folder itself or a path inside it; the file itself for a save), and
-/// never inside the app's data folder (the history, the signing log, the
-/// settings). Returns the path and whether the dialog chose it (a save
-/// dialog has confirmed any overwrite).
-fn destination(state: &AppState, s: &str, folder: bool) -> Result<(PathBuf, bool), Message> {
-    let path = ui_path(s)?;
-    let refused = |ja: String, en: String| Message {
-        code: "app.destination".into(),
-        ja,
-        en,
-    };
-    // Compare real locations: `..` and symlinks must not lead around the checks.
-    let real = if folder {
-        path.canonicalize().ok()
-    } else {
-        path.parent()
-            .and_then(|p| p.canonicalize().ok())
-            .zip(path.file_name())
-            .map(|(p, n)| p.join(n))
-    }
-    .ok_or_else(|| {
-        refused(
-            format!("保存先のフォルダがありません（{}）", path.display()),
-            format!("The destination folder does not exist ({})", path.display()),
-        )
-    })?;
-    let data = state
-        .data_dir
-        .canonicalize()
-        .unwrap_or_else(|_| state.data_dir.clone());
-    if real.starts_with(&data) {
-        return Err(refused(
-            "アプリのデータフォルダ（履歴・署名ログ・設定）には保存できません。別の場所を選んでください。".into(),
-            "Nothing is saved in the app's data folder (history, signing log, settings): choose another place.".into(),
-        ));
-    }
-    let approved = state
-        .approved
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .iter()
-        .any(|a| {
-            if folder {
-                real.starts_with(a)
-            } else {
-                &real == a || real.parent() == Some(a.as_path())
-            }
-        });
-    if !approved && !typed_destinations_allowed() {
-        return Err(refused(
-            "保存先は「参照…」で選んでください（入力した場所には保存しません）。".into(),
-            "Choose where to save with “Browse…” (a typed location is not used).".into(),
-        ));
-    }
-    Ok((real, approved))
+    /// What the user chose in native dialogs: the only places the window's
+    /// commands write to (and the app's folders, never written to).
+    pub destinations: crate::destinations::Destinations,
 }
 
 /// Set to make the app print `inkan-app: first frame painted` on stdout when
@@ -217,19 +154,7 @@ fn msg<E: Localized>(e: E) -> Message {
     Message::from(&e)
 }
 
-/// A path from the UI: a non-empty absolute path (existence is checked where
-/// it is used, with a `workflow.not_found` message).
-fn ui_path(s: &str) -> Result<PathBuf, Message> {
-    let p = PathBuf::from(s);
-    if s.trim().is_empty() || !p.is_absolute() {
-        return Err(Message {
-            code: "app.path".into(),
-            ja: format!("ファイルの場所は絶対パスで指定してください（「{s}」）"),
-            en: format!("Please give the file's full (absolute) path (got \"{s}\")"),
-        });
-    }
-    Ok(p)
-}
+pub use crate::destinations::{ui_path, PickKind};
 
 /// The form's letter. A malformed one is the UI's fault, not the user's:
 /// the serde detail goes to the log, the message says what to do.
@@ -361,7 +286,7 @@ pub async fn sign_letter(
         .iter()
         .map(|a| ui_path(a))
         .collect::<Result<Vec<_>, _>>()?;
-    let (out_dir, _) = destination(&state, &out_dir, true)?;
+    let out_dir = state.destinations.folder(&out_dir)?;
     let history = Arc::clone(&state.history);
     let req = SignRequest {
         job: LetterJob {
@@ -465,7 +390,7 @@ pub async fn export_reports(
     path: String,
     state: State<'_, AppState>,
 ) -> Result<(), Message> {
-    let (path, chosen) = destination(&state, &path, false)?;
+    let (path, chosen) = state.destinations.save_file(&path)?;
     if !chosen && path.exists() {
         return Err(Message {
             code: "app.exists".into(),
@@ -486,24 +411,6 @@ pub async fn export_reports(
 #[tauri::command]
 pub fn trust_mode() -> TrustMode {
     inkan_workflow::trust_mode()
-}
-
-/// What the native file dialog is for.
-#[derive(Debug, Clone, Copy, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PickKind {
-    /// A letter to import (HS008 XML, HS038 JSON, a package).
-    Letter,
-    /// A PDF, JPEG or PNG attachment.
-    Attachment,
-    /// A document, signature or package to verify.
-    Signed,
-    /// A folder (where to save; what to verify).
-    Folder,
-    /// Where to save the JSON reports.
-    SaveReports,
-    /// A certificate (a TSA trust anchor).
-    Certificate,
 }
 
 /// Opens the native file dialog and returns the chosen path (`null` when
@@ -531,11 +438,18 @@ pub async fn pick_path(
                     &["p7s", "p7m", "xml", "json", "zip"],
                 )
                 .blocking_pick_file(),
-            PickKind::Folder => d.blocking_pick_folder(),
+            PickKind::Folder => d
+                .set_title("検証するフォルダ / Folder to verify")
+                .blocking_pick_folder(),
+            PickKind::SaveFolder => d
+                .set_title("署名した文書の保存先 / Where signed documents are saved")
+                .blocking_pick_folder(),
             PickKind::Certificate => d
+                .set_title("信頼する TSA の証明書 / TSA certificate to trust")
                 .add_filter("証明書 / Certificate", &["pem", "crt", "cer", "der"])
                 .blocking_pick_file(),
             PickKind::SaveReports => d
+                .set_title("検証結果の保存 / Save the reports")
                 .add_filter("JSON", &["json"])
                 .set_file_name("inkan-reports.json")
                 .blocking_save_file(),
@@ -543,24 +457,8 @@ pub async fn pick_path(
         Ok(picked.and_then(|p| p.into_path().ok()))
     })
     .await?;
-    // What the user chose for writing becomes a destination the window may
-    // write to (a folder and what is inside it; a file to save).
     if let Some(p) = &picked {
-        if matches!(kind, PickKind::Folder | PickKind::SaveReports) {
-            if let Ok(real) = match kind {
-                PickKind::Folder => p.canonicalize(),
-                _ => p
-                    .parent()
-                    .map_or(Ok(p.clone()), |d| d.canonicalize())
-                    .map(|d| p.file_name().map_or(d.clone(), |n| d.join(n))),
-            } {
-                state
-                    .approved
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(real);
-            }
-        }
+        state.destinations.approve(kind, p);
     }
     Ok(picked.map(|p| p.to_string_lossy().into_owned()))
 }
@@ -577,16 +475,52 @@ pub fn tsa_settings() -> inkan_workflow::settings::TsaSettingsView {
 pub async fn save_tsa_settings(
     url: String,
     add_trust: Option<String>,
+    state: State<'_, AppState>,
 ) -> Result<inkan_workflow::settings::TsaSettingsView, Message> {
+    // A trust anchor changes which time-stamps count: only a certificate
+    // the user chose in the dialog.
+    let add_trust = add_trust
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| state.destinations.certificate(&p))
+        .transpose()?;
     blocking(move || {
-        inkan_workflow::settings::save_tsa_settings(
-            &url,
-            add_trust
-                .as_deref()
-                .filter(|p| !p.trim().is_empty())
-                .map(std::path::Path::new),
-        )
-        .map_err(msg)
+        inkan_workflow::settings::save_tsa_settings(&url, add_trust.as_deref()).map_err(msg)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_app_url;
+
+    fn url(s: &str) -> tauri::Url {
+        s.parse().expect("URL")
+    }
+
+    #[test]
+    fn only_the_apps_exact_origin_is_the_app() {
+        let own = if cfg!(windows) {
+            "http://tauri.localhost/index.html"
+        } else {
+            "tauri://localhost/index.html"
+        };
+        assert!(is_app_url(&url(own)));
+        for other in [
+            "http://tauri.localhost:8080/",
+            "https://tauri.localhost/",
+            "tauri://localhost:1/",
+            "tauri://evil.example/",
+            "http://localhost/",
+            "https://example.org/",
+            "file:///etc/passwd",
+            "data:text/html,x",
+        ] {
+            if other != own {
+                assert!(!is_app_url(&url(other)), "{other}");
+            }
+        }
+        if !cfg!(windows) {
+            assert!(!is_app_url(&url("http://tauri.localhost/")));
+        }
+    }
 }

@@ -7,6 +7,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod destinations;
 mod window_state;
 
 use inkan_workflow::History;
@@ -69,6 +70,27 @@ fn setup(
             tauri::webview::NewWindowResponse::Deny
         })
         .build()?;
+    // The app's own folders, never a destination: its data (history, signing
+    // log and key, WebKit storage), configuration, cache, and the settings
+    // folder shared with the CLI.
+    let paths = app.path();
+    let protected: Vec<std::path::PathBuf> = [
+        paths.app_data_dir().ok(),
+        paths.app_local_data_dir().ok(),
+        paths.app_config_dir().ok(),
+        paths.app_cache_dir().ok(),
+        paths.app_log_dir().ok(),
+        inkan_workflow::settings::config_dir(),
+        inkan_workflow::settings::data_dir(),
+        // WebKit's own storage on macOS.
+        cfg!(target_os = "macos")
+            .then(|| paths.home_dir().ok())
+            .flatten()
+            .map(|h| h.join("Library/WebKit").join(&app.config().identifier)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     // Every signature and verification of the window goes to the signing log.
     inkan_workflow::audit::enable(&data_dir);
     let history = open_history(&data_dir)?;
@@ -78,7 +100,10 @@ fn setup(
         crl_cache,
         started,
         first_paint: std::sync::OnceLock::new(),
-        approved: std::sync::Mutex::new(Vec::new()),
+        destinations: destinations::Destinations::new(
+            protected,
+            destinations::Destinations::typed_from_env(),
+        ),
     });
     window_state::restore(app);
     Ok(())

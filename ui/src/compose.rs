@@ -45,7 +45,7 @@ struct SignArgs<'a> {
     format: &'a str,
     attachments: &'a [String],
     out_dir: &'a str,
-    pin: String,
+    pin: &'a str,
     confirm_last_try: bool,
     reader: Option<String>,
     preview_token: &'a str,
@@ -437,8 +437,9 @@ pub fn compose(props: &Props) -> Html {
             let Some(input) = pin_input.cast::<HtmlInputElement>() else {
                 return;
             };
-            // The PIN leaves the UI at once: the field is cleared before the call.
-            let pin = input.value();
+            // The PIN leaves the UI at once: the field is cleared before the
+            // call, and the wasm copy is wiped when the call returns.
+            let pin = zeroize::Zeroizing::new(input.value());
             input.set_value("");
             let lt = with_attachments(&letter, &attachments);
             // Only what was previewed is signed: the app prepares the bytes
@@ -464,12 +465,15 @@ pub fn compose(props: &Props) -> Html {
                     format: &format,
                     attachments: &atts,
                     out_dir: &out_dir,
-                    pin,
+                    pin: &pin,
                     confirm_last_try: confirm,
                     reader: reader.clone(),
                     preview_token: &previewed,
                 };
-                match tauri::call_with::<_, Value>("sign_letter", &args).await {
+                let signed = tauri::call_with::<_, Value>("sign_letter", &args).await;
+                drop(args);
+                drop(pin);
+                match signed {
                     Ok(v) => {
                         dialog.set(Dialog::Closed);
                         result.set(Some(Ok(v)));
@@ -692,7 +696,7 @@ pub fn compose(props: &Props) -> Html {
             <div class="sign-bar">
                 <label for="out-dir">{ t(l, "保存先フォルダ", "Save to folder") }</label>
                 <input id="out-dir" ref={out_dir_input.clone()} type="text" readonly=true value={(*out_dir).clone()} onchange={on_out_dir} placeholder={t(l, "「参照…」で選んでください", "Choose with “Browse…”")} />
-                { browse_button(l, "folder", out_dir_input.clone(), "out-dir") }
+                { browse_button(l, "save_folder", out_dir_input.clone(), "out-dir") }
                 <span id="problem-count" class={ if problems.is_empty() { "muted" } else { "status-error" } }>
                     { match (l, problems.len()) {
                         (Lang::Ja, 0) => "入力内容に問題はありません".to_string(),

@@ -106,11 +106,14 @@ pub fn on_event(event: &str, mut f: impl FnMut(serde_json::Value) + 'static) -> 
     }
 }
 
+/// The detail (a serde or bridge message) goes to the console, where a
+/// developer looks; the user gets what happened and what to do.
 fn bridge_error(cmd: &str, detail: &str) -> Message {
+    web_sys::console::error_1(&format!("inkan-ui: {cmd}: {detail}").into());
     Message {
         code: "ui.bridge".into(),
-        ja: format!("アプリ内部の呼び出し（{cmd}）に失敗しました: {detail}"),
-        en: format!("The internal call {cmd} failed: {detail}"),
+        ja: format!("アプリ内部の処理（{cmd}）が失敗しました。アプリを再起動してください。続く場合は「診断」の情報を添えてお問い合わせください。"),
+        en: format!("An internal step of the app ({cmd}) failed. Restart the app; if it happens again, report it with the details from Diagnostics."),
     }
 }
 

@@ -27,6 +27,16 @@ pub enum SettingsError {
         /// What is wrong.
         detail: String,
     },
+    /// A settings file is not JSON at all.
+    #[error("{} is not valid JSON (line {line}, column {column}): correct or delete it", path.display())]
+    NotJson {
+        /// The file.
+        path: PathBuf,
+        /// Where the JSON reader stopped.
+        line: usize,
+        /// See `line`.
+        column: usize,
+    },
 }
 
 impl Localized for SettingsError {
@@ -34,6 +44,7 @@ impl Localized for SettingsError {
         match self {
             SettingsError::Read { .. } => "settings.read",
             SettingsError::Invalid { .. } => "settings.invalid",
+            SettingsError::NotJson { .. } => "settings.not_json",
         }
     }
 
@@ -48,6 +59,10 @@ impl Localized for SettingsError {
                     path.display()
                 )
             }
+            SettingsError::NotJson { path, line, column } => format!(
+                "設定ファイル {} が JSON として読めません（{line} 行 {column} 文字目）。修正するか削除してください",
+                path.display()
+            ),
         };
         Text::new(ja, self.to_string())
     }
@@ -143,7 +158,11 @@ fn read_tsa_json(path: &Path) -> Result<Option<inkan_tsp::TsaConfig>, SettingsEr
         detail,
     };
     let v: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
+        serde_json::from_slice(&bytes).map_err(|e| SettingsError::NotJson {
+            path: path.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+        })?;
     let url = v["url"]
         .as_str()
         .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
@@ -161,6 +180,65 @@ fn read_tsa_json(path: &Path) -> Result<Option<inkan_tsp::TsaConfig>, SettingsEr
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    fn tmp_dir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("dir");
+        d
+    }
+
+    #[test]
+    fn credentials_never_follow_the_url_to_another_server() {
+        let d = tmp_dir("inkan-tsa-origin");
+        let json = d.join("tsa.json");
+        let with_creds = r#"{"url":"https://tsa-a.example/ts","user":"u","password":"p"}"#;
+        std::fs::write(&json, with_creds).expect("write");
+        // Another path on the same server keeps them.
+        save_tsa_settings_in(&d, "https://TSA-A.example:443/other", None).expect("save");
+        let cfg = read_tsa_json(&json).expect("read").expect("config");
+        assert!(cfg.basic_auth.is_some());
+        // Another server does not get them.
+        save_tsa_settings_in(&d, "https://tsa-b.example/ts", None).expect("save");
+        let cfg = read_tsa_json(&json).expect("read").expect("config");
+        assert_eq!(cfg.url, "https://tsa-b.example/ts");
+        assert!(
+            cfg.basic_auth.is_none(),
+            "credentials sent to another server"
+        );
+        std::fs::remove_dir_all(&d).expect("cleanup");
+    }
+
+    #[test]
+    fn adding_a_certificate_with_no_url_keeps_the_tsa() {
+        let d = tmp_dir("inkan-tsa-keep");
+        let json = d.join("tsa.json");
+        std::fs::write(
+            &json,
+            r#"{"url":"https://tsa.example/","user":"u","password":"p"}"#,
+        )
+        .expect("write");
+        let pki = inkan_testpki::cached(&inkan_testpki::PkiConfig::default());
+        let cert = d.join("tsa.der");
+        std::fs::write(&cert, &pki.ca(inkan_testpki::CaId::Root).cert_der).expect("cert");
+        save_tsa_settings_in(&d, "", Some(&cert)).expect("save");
+        assert!(json.exists(), "tsa.json was removed");
+        assert_eq!(d.join("tsa-trust").read_dir().expect("trust").count(), 1);
+        std::fs::remove_dir_all(&d).expect("cleanup");
+    }
+
+    #[test]
+    fn a_file_that_is_not_json_is_said_plainly() {
+        let d = tmp_dir("inkan-tsa-json");
+        let json = d.join("tsa.json");
+        std::fs::write(&json, "{").expect("write");
+        let e = read_tsa_json(&json).expect_err("not JSON");
+        assert_eq!(e.code(), "settings.not_json");
+        let t = e.text();
+        assert!(!t.en.contains("EOF") && !t.ja.contains("EOF"), "{t:?}");
+        assert!(t.ja.contains("1 行"), "{t:?}");
+        std::fs::remove_dir_all(&d).expect("cleanup");
+    }
 
     #[test]
     fn tsa_json_is_read_and_checked() {
@@ -184,7 +262,10 @@ mod tests {
         ] {
             std::fs::write(&p, bad).unwrap();
             assert!(
-                matches!(read_tsa_json(&p), Err(SettingsError::Invalid { .. })),
+                matches!(
+                    read_tsa_json(&p),
+                    Err(SettingsError::Invalid { .. } | SettingsError::NotJson { .. })
+                ),
                 "{bad}"
             );
         }
@@ -255,6 +336,15 @@ pub fn save_tsa_settings(
         path: PathBuf::from("~/.config/inkan"),
         detail: "no settings folder (HOME is not set)".into(),
     })?;
+    save_tsa_settings_in(&folder, url, add_trust)?;
+    Ok(tsa_settings_view())
+}
+
+fn save_tsa_settings_in(
+    folder: &Path,
+    url: &str,
+    add_trust: Option<&Path>,
+) -> Result<(), SettingsError> {
     let write = |path: &Path, bytes: &[u8]| -> Result<(), SettingsError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|source| SettingsError::Read {
@@ -269,7 +359,10 @@ pub fn save_tsa_settings(
     };
     let json_path = folder.join("tsa.json");
     let url = url.trim();
-    if url.is_empty() {
+    if url.is_empty() && add_trust.is_some() {
+        // Adding a certificate (the URL field not filled in, or not loaded
+        // yet) leaves the TSA as it is.
+    } else if url.is_empty() {
         match std::fs::remove_file(&json_path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -292,6 +385,15 @@ pub fn save_tsa_settings(
             .and_then(|b| serde_json::from_slice(&b).ok())
             .filter(serde_json::Value::is_object)
             .unwrap_or_else(|| serde_json::json!({}));
+        // Credentials belong to the server they were given for: another
+        // origin never receives them.
+        let same_origin = v["url"].as_str().map(origin) == Some(origin(url));
+        if !same_origin {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("user");
+                o.remove("password");
+            }
+        }
         v["url"] = serde_json::Value::String(url.to_owned());
         let bytes = serde_json::to_vec_pretty(&v).map_err(|e| SettingsError::Invalid {
             path: json_path.clone(),
@@ -322,7 +424,25 @@ pub fn save_tsa_settings(
             write(&folder.join("tsa-trust").join(name), pem.as_bytes())?;
         }
     }
-    Ok(tsa_settings_view())
+    Ok(())
+}
+
+/// `scheme://host[:port]` of an http(s) URL, lower-cased (what a browser
+/// would call its origin; enough to tell one server from another here).
+fn origin(url: &str) -> String {
+    let url = url.trim();
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match (scheme.to_ascii_lowercase().as_str(), host.rsplit_once(':')) {
+        ("https", Some((h, "443"))) | ("http", Some((h, "80"))) => h,
+        _ => host,
+    };
+    format!(
+        "{}://{}",
+        scheme.to_ascii_lowercase(),
+        host.to_ascii_lowercase()
+    )
 }
 
 fn base64_lines(der: &[u8]) -> String {

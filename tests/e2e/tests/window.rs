@@ -115,6 +115,29 @@ fn the_window_refuses_to_navigate_away_or_open_windows() {
     // The app still answers: its IPC was not handed to another page.
     s.wait_text("#app-version", 5, |t| !t.is_empty());
 
+    // A look-alike of the app's own name on another port, served by another
+    // program (`*.localhost` resolves to loopback): refused before any
+    // request reaches it.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let port = listener.local_addr().expect("addr").port();
+    for url in [
+        format!("http://tauri.localhost:{port}/"),
+        format!("http://localhost:{port}/"),
+    ] {
+        s.execute(
+            "window.location.href = arguments[0]; return null;",
+            serde_json::json!([url]),
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1000));
+        let now = s.execute("return window.location.href;", serde_json::json!([]));
+        assert_eq!(now.as_str(), Some(origin.as_str()), "navigated to {url}");
+    }
+    assert!(
+        listener.accept().is_err(),
+        "the look-alike origin was contacted"
+    );
+
     let opened = s.execute(
         "const w = window.open('https://example.invalid/'); return w === null ? 'blocked' : 'opened';",
         serde_json::json!([]),

@@ -540,7 +540,7 @@ fn the_app_data_folder_is_never_a_destination() {
     open_pin_dialog(&r);
     enter_pin(&r, "1234");
     let err = r.s.wait_text("#pin-error", 20, |t| !t.is_empty());
-    assert!(err.contains("データフォルダ"), "{err}");
+    assert!(err.contains("データ・設定フォルダ"), "{err}");
     assert_eq!(r.card.tries_left(), 15);
     assert!(!std::fs::read_dir(&data)
         .expect("data")
@@ -554,7 +554,8 @@ fn the_app_data_folder_is_never_a_destination() {
 /// signing log, settings, the signed files).
 #[test]
 fn the_pin_leaves_no_trace_in_the_window_or_its_files() {
-    const SECRET: &str = "90817263";
+    // 16 characters: longer than what a freed heap chunk's header overwrites.
+    const SECRET: &str = "9081726354019283";
     let r = rig_pin("wf-pin-trace", &["doctor"], &[], SECRET);
     compose(&r);
     open_pin_dialog(&r);
@@ -576,6 +577,28 @@ fn the_pin_leaves_no_trace_in_the_window_or_its_files() {
         found,
         serde_json::json!([]),
         "the PIN is kept in the window"
+    );
+    // Nor in the UI's wasm memory: its copy was wiped, not only freed.
+    let (tail, known) = (&SECRET[8..], "PIN を入力して署名");
+    let in_wasm = r.s.execute_async(&format!(
+        "const done = arguments[arguments.length - 1];\
+         wasmBindings.default().then(w => {{\
+           const m = new Uint8Array(w.memory.buffer), enc = new TextEncoder();\
+           const count = s => {{ const p = enc.encode(s); let n = 0;\
+             outer: for (let i = 0; i + p.length <= m.length; i++) {{\
+               for (let j = 0; j < p.length; j++) if (m[i + j] !== p[j]) continue outer;\
+               n++;\
+             }} return n; }};\
+           done({{ hits: count('{tail}'), known: count('{known}'), size: m.length }});\
+         }}, e => done({{ error: String(e) }}));"
+    ));
+    // The scan finds what is there (a text of the UI's own)…
+    assert!(in_wasm["known"].as_u64().unwrap_or(0) > 0, "{in_wasm}");
+    // …and not the PIN's second half, which a freed, unwiped buffer keeps
+    // (the allocator writes its links over the first bytes).
+    assert_eq!(
+        in_wasm["hits"], 0,
+        "the PIN is in the wasm memory: {in_wasm}"
     );
     // The dialog's field was emptied, not only hidden.
     let pin_fields = r.s.execute(
@@ -637,7 +660,7 @@ fn an_export_cannot_overwrite_the_history_database() {
         let db = data.join(db);
         let before = std::fs::read(&db).expect("database");
         let said = export_to(&db);
-        assert!(said.contains("データフォルダ"), "{said}");
+        assert!(said.contains("データ・設定フォルダ"), "{said}");
         assert_eq!(
             std::fs::read(&db).expect("database"),
             before,
