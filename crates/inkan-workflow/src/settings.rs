@@ -71,7 +71,8 @@ impl Localized for SettingsError {
 /// Where the app keeps its data (the history, the audit log), shared with
 /// the CLI: `$INKAN_DATA_DIR`, else `$XDG_DATA_HOME/jp.inkan.desktop`,
 /// else `~/.local/share/jp.inkan.desktop` (the app's identifier, as the
-/// window's data folder on Linux).
+/// window's data folder on Linux), else `%APPDATA%\jp.inkan.desktop` (as
+/// the window's on Windows, where HOME is not set).
 pub fn data_dir() -> Option<PathBuf> {
     std::env::var_os("INKAN_DATA_DIR")
         .map(PathBuf::from)
@@ -79,11 +80,14 @@ pub fn data_dir() -> Option<PathBuf> {
             std::env::var_os("XDG_DATA_HOME")
                 .map(PathBuf::from)
                 .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+                // Windows sets no HOME: the app's data folder is in the roaming AppData.
+                .or_else(|| std::env::var_os("APPDATA").map(PathBuf::from))
                 .map(|d| d.join("jp.inkan.desktop"))
         })
 }
 
-/// `$INKAN_CONFIG_DIR`, else `$XDG_CONFIG_HOME/inkan`, else `~/.config/inkan`.
+/// `$INKAN_CONFIG_DIR`, else `$XDG_CONFIG_HOME/inkan`, else `~/.config/inkan`,
+/// else `%APPDATA%\inkan` (Windows).
 pub fn config_dir() -> Option<PathBuf> {
     std::env::var_os("INKAN_CONFIG_DIR")
         .map(PathBuf::from)
@@ -91,6 +95,7 @@ pub fn config_dir() -> Option<PathBuf> {
             std::env::var_os("XDG_CONFIG_HOME")
                 .map(PathBuf::from)
                 .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+                .or_else(|| std::env::var_os("APPDATA").map(PathBuf::from))
                 .map(|c| c.join("inkan"))
         })
 }
