@@ -32,9 +32,10 @@ as_root() {
 # Debian/Ubuntu packages needed to build and run the app.
 APT_APP=(build-essential pkg-config file libssl-dev libwebkit2gtk-4.1-dev libxdo-dev
          libayatana-appindicator3-dev librsvg2-dev pcscd libpcsclite-dev vsmartcard-vpcd
-         openssl ca-certificates curl fonts-ipafont-gothic)
-# ...and what the tests need on top: a virtual X server and the WebKit WebDriver.
-APT_TEST=(xvfb xauth webkit2gtk-driver python3-venv)
+         libdbus-1-dev openssl ca-certificates curl fonts-ipafont-gothic)
+# ...and what the tests need on top: a virtual X server, the WebKit WebDriver,
+# and a Secret Service (the signing log's key in a real keyring).
+APT_TEST=(xvfb xauth webkit2gtk-driver python3-venv dbus gnome-keyring)
 # ...and what scripts/package.sh needs to check the packages it builds.
 APT_PACKAGE=(lintian desktop-file-utils dpkg-dev)
 

@@ -51,10 +51,12 @@ pub fn history(props: &Props) -> Html {
             let n = c["records"].as_i64().unwrap_or(0);
             match c["first_broken"]["id"].as_i64() {
                 None => html! {
-                    <p id="audit-state" class="status-ok" data-intact="true">
-                        { match l {
-                            Lang::Ja => format!("署名ログ: 改ざんなし（{n} 件の記録）"),
-                            Lang::En => format!("Audit log: intact ({n} records)"),
+                    <p id="audit-state" class="status-ok" data-intact="true" data-key-store={c["key_store"].as_str().unwrap_or_default().to_string()}>
+                        { match (l, c["key_store"].as_str() == Some("keyring")) {
+                            (Lang::Ja, true) => format!("署名ログ: 改ざんなし（{n} 件の記録、鍵は OS のキーリングに保管）"),
+                            (Lang::Ja, false) => format!("署名ログ: 改ざんなし（{n} 件の記録、鍵は鍵ファイルに保管）"),
+                            (Lang::En, true) => format!("Audit log: intact ({n} records, key in the OS keyring)"),
+                            (Lang::En, false) => format!("Audit log: intact ({n} records, key in a key file)"),
                         } }
                     </p>
                 },

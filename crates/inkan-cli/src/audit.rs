@@ -3,7 +3,7 @@
 
 use crate::output::Failure;
 use inkan_l10n::{Lang, Message};
-use inkan_workflow::audit::{AuditLog, AuditRecord};
+use inkan_workflow::audit::{AuditLog, AuditRecord, KeyStore};
 use std::path::PathBuf;
 
 /// The log's folder: `--dir`, else the data folder the app and every
@@ -31,14 +31,22 @@ pub fn verify(explicit: Option<PathBuf>, json: bool, lang: Lang) -> Result<(), F
     } else {
         match (&state.first_broken, lang) {
             (None, Lang::Ja) => println!(
-                "署名ログは改ざんされていません（{} 件、{}）",
+                "署名ログは改ざんされていません（{} 件、{}、鍵: {}）",
                 state.records,
-                d.display()
+                d.display(),
+                match state.key_store {
+                    KeyStore::Keyring => "OS のキーリング",
+                    _ => "鍵ファイル audit.key",
+                }
             ),
             (None, Lang::En) => println!(
-                "The audit log is intact ({} records, {})",
+                "The audit log is intact ({} records, {}, key: {})",
                 state.records,
-                d.display()
+                d.display(),
+                match state.key_store {
+                    KeyStore::Keyring => "the OS keyring",
+                    _ => "the key file audit.key",
+                }
             ),
             (Some(b), Lang::Ja) => println!(
                 "署名ログが改ざんされています: 記録 {} で連鎖が切れています（{}）",

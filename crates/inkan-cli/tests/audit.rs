@@ -17,6 +17,7 @@ fn inkan(data: &Path, args: &[&str]) -> Output {
         .args(args)
         .env("INKAN_DATA_DIR", data)
         .env("INKAN_LANG", "en")
+        .env("INKAN_AUDIT_KEY_STORE", "file")
         .output()
         .expect("run inkan")
 }

@@ -6,8 +6,12 @@
 //! `<data dir>/audit.sqlite3`. A record holds the time (UTC and JST), the
 //! action, the document's SHA-256 and name, the signer certificate's
 //! fingerprint and holder, the verdict, the previous record's hash, and its
-//! own hash: HMAC-SHA256 over all of these (and its id), keyed by
-//! `<data dir>/audit.key`, 32 random bytes readable only by the user.
+//! own hash: HMAC-SHA256 over all of these (and its id), keyed by 32 random
+//! bytes kept in the OS keyring where there is one (Secret Service,
+//! Keychain, Credential Manager), else in `<data dir>/audit.key`, readable
+//! only by the user. Where the key went is written in the log
+//! (`audit_meta`), so a key that disappears later is reported, never
+//! silently replaced.
 //!
 //! So the log is a chain: removing, reordering or editing a record breaks
 //! the hash of that record or the link of the next one, and without the
@@ -32,6 +36,108 @@ pub const KEY_FILE: &str = "audit.key";
 /// `prev_hash` of the first record.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// Where the log's HMAC key is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyStore {
+    /// The OS keyring: service [`KEYRING_SERVICE`], user
+    /// `signing-log:<data folder>`.
+    Keyring,
+    /// [`KEY_FILE`] in the data folder, readable only by the user.
+    File,
+}
+
+impl KeyStore {
+    fn as_str(self) -> &'static str {
+        match self {
+            KeyStore::Keyring => "keyring",
+            KeyStore::File => "file",
+        }
+    }
+}
+
+/// Where a new log puts its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyPolicy {
+    /// The OS keyring when it answers, else the file.
+    Auto,
+    /// The OS keyring, or an error.
+    Keyring,
+    /// The file.
+    File,
+}
+
+impl KeyPolicy {
+    /// From `INKAN_AUDIT_KEY_STORE` (`keyring`, `file`; anything else or
+    /// unset: [`KeyPolicy::Auto`]). Test suites set `file`, so that they
+    /// neither touch the developer's keyring nor wait for its prompt.
+    pub fn from_env() -> KeyPolicy {
+        match std::env::var("INKAN_AUDIT_KEY_STORE").as_deref() {
+            Ok("keyring") => KeyPolicy::Keyring,
+            Ok("file") => KeyPolicy::File,
+            _ => KeyPolicy::Auto,
+        }
+    }
+}
+
+/// The keyring service name of the log's key.
+pub const KEYRING_SERVICE: &str = "jp.inkan.desktop";
+
+fn keyring_user(dir: &Path) -> String {
+    // One log per data folder, so one entry per folder.
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    format!("signing-log:{}", dir.display())
+}
+
+fn keyring_name(dir: &Path) -> PathBuf {
+    PathBuf::from(format!("keyring:{KEYRING_SERVICE}/{}", keyring_user(dir)))
+}
+
+fn keyring_err(e: &keyring::Error) -> AuditError {
+    AuditError::Keyring {
+        detail: e.to_string(),
+    }
+}
+
+fn keyring_entry(dir: &Path) -> Result<keyring::Entry, AuditError> {
+    keyring::Entry::new(KEYRING_SERVICE, &keyring_user(dir)).map_err(|e| keyring_err(&e))
+}
+
+/// The key in the keyring, or `KeyMissing` when the entry is gone.
+fn keyring_key(dir: &Path) -> Result<Zeroizing<Vec<u8>>, AuditError> {
+    match keyring_entry(dir)?.get_secret() {
+        Ok(k) if k.len() == 32 => Ok(Zeroizing::new(k)),
+        Ok(k) => Err(AuditError::Keyring {
+            detail: format!("the key has {} bytes, not 32", k.len()),
+        }),
+        Err(keyring::Error::NoEntry) => Err(AuditError::KeyMissing {
+            path: keyring_name(dir),
+        }),
+        Err(e) => Err(keyring_err(&e)),
+    }
+}
+
+/// A new key in the keyring, read back to be sure it is there.
+fn new_keyring_key(dir: &Path) -> Result<Zeroizing<Vec<u8>>, AuditError> {
+    let key = random_key(dir)?;
+    let entry = keyring_entry(dir)?;
+    entry.set_secret(&key).map_err(|e| keyring_err(&e))?;
+    match entry.get_secret() {
+        Ok(k) if k[..] == key[..] => Ok(key),
+        Ok(_) => Err(AuditError::Keyring {
+            detail: "the key read back differs".into(),
+        }),
+        Err(e) => Err(keyring_err(&e)),
+    }
+}
+
+fn random_key(dir: &Path) -> Result<Zeroizing<Vec<u8>>, AuditError> {
+    let mut key = Zeroizing::new(vec![0u8; 32]);
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key)
+        .map_err(|_| file_err(dir, "no randomness for the key"))?;
+    Ok(key)
+}
+
 /// Why the log could not be used.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -51,8 +157,15 @@ pub enum AuditError {
     /// checked, and a new key would hide that.
     #[error("the audit log has records but its key {} is missing", path.display())]
     KeyMissing {
-        /// Where the key should be.
+        /// Where the key should be (a file, or the keyring entry's name).
         path: PathBuf,
+    },
+    /// The OS keyring holds (or was asked to hold) the key but cannot be
+    /// used now (locked, no secret service running, access refused).
+    #[error("the OS keyring cannot be used for the audit log's key: {detail}")]
+    Keyring {
+        /// What the keyring said.
+        detail: String,
     },
 }
 
@@ -62,6 +175,7 @@ impl Localized for AuditError {
             AuditError::Sqlite(_) => "audit.database",
             AuditError::File { .. } => "audit.file",
             AuditError::KeyMissing { .. } => "audit.key_missing",
+            AuditError::Keyring { .. } => "audit.keyring",
         }
     }
 
@@ -78,6 +192,10 @@ impl Localized for AuditError {
             AuditError::KeyMissing { path } => Text::new(
                 format!("署名ログに記録がありますが、その鍵 {} がありません。ログの改ざん検知ができません。", path.display()),
                 format!("the audit log has records but its key {} is missing: tampering can no longer be detected", path.display()),
+            ),
+            AuditError::Keyring { detail } => Text::new(
+                format!("署名ログの鍵を保管している OS のキーリングを使えません（ロックされている、または起動していない可能性があります）: {detail}"),
+                format!("the OS keyring that keeps the audit log's key cannot be used (it may be locked or not running): {detail}"),
             ),
         }
     }
@@ -157,6 +275,8 @@ pub struct ChainState {
     pub records: i64,
     /// The first record whose hash or link does not hold, and why.
     pub first_broken: Option<BrokenRecord>,
+    /// Where the key that anchors the chain is kept.
+    pub key_store: KeyStore,
 }
 
 impl ChainState {
@@ -181,6 +301,7 @@ pub struct BrokenRecord {
 pub struct AuditLog {
     conn: Connection,
     key: Zeroizing<Vec<u8>>,
+    store: KeyStore,
 }
 
 fn now() -> i64 {
@@ -248,9 +369,7 @@ fn load_key(path: &Path, log_is_empty: bool) -> Result<Zeroizing<Vec<u8>>, Audit
             path: path.to_path_buf(),
         });
     }
-    let mut key = Zeroizing::new(vec![0u8; 32]);
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key)
-        .map_err(|_| file_err(path, "no randomness for the key"))?;
+    let key = random_key(path)?;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -267,8 +386,15 @@ fn load_key(path: &Path, log_is_empty: bool) -> Result<Zeroizing<Vec<u8>>, Audit
 }
 
 impl AuditLog {
-    /// Opens (creating if needed) the log in `dir`.
+    /// Opens (creating if needed) the log in `dir`; a new log keeps its key
+    /// where [`KeyPolicy::from_env`] says.
     pub fn open(dir: &Path) -> Result<AuditLog, AuditError> {
+        Self::open_with(dir, KeyPolicy::from_env())
+    }
+
+    /// Opens (creating if needed) the log in `dir`; a new log keeps its key
+    /// as `policy` says. An existing log uses the store it recorded.
+    pub fn open_with(dir: &Path, policy: KeyPolicy) -> Result<AuditLog, AuditError> {
         std::fs::create_dir_all(dir).map_err(|e| file_err(dir, e))?;
         let conn = Connection::open_with_flags(
             dir.join(DB_FILE),
@@ -296,11 +422,67 @@ impl AuditLog {
              CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
              BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
              CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+             CREATE TABLE IF NOT EXISTS audit_meta (
+                name TEXT PRIMARY KEY,
+                value TEXT NOT NULL
+             );
+             CREATE TRIGGER IF NOT EXISTS audit_meta_no_update BEFORE UPDATE ON audit_meta
+             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+             CREATE TRIGGER IF NOT EXISTS audit_meta_no_delete BEFORE DELETE ON audit_meta
              BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
         )?;
         let count: i64 = conn.query_row("SELECT COUNT(*) FROM audit_log", [], |r| r.get(0))?;
-        let key = load_key(&dir.join(KEY_FILE), count == 0)?;
-        Ok(AuditLog { conn, key })
+        let stored: Option<String> = conn
+            .query_row(
+                "SELECT value FROM audit_meta WHERE name = 'key_store'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let file = dir.join(KEY_FILE);
+        let (key, store) = match stored.as_deref() {
+            Some("keyring") => (keyring_key(dir)?, KeyStore::Keyring),
+            Some("file") => (load_key(&file, count == 0)?, KeyStore::File),
+            Some(other) => {
+                return Err(file_err(
+                    &dir.join(DB_FILE),
+                    format!("unknown key store {other:?}"),
+                ))
+            }
+            // A log from before the keyring, or a key file already there.
+            None if count > 0 || file.exists() => (load_key(&file, count == 0)?, KeyStore::File),
+            None => match policy {
+                KeyPolicy::File => (load_key(&file, true)?, KeyStore::File),
+                KeyPolicy::Keyring => (new_keyring_key(dir)?, KeyStore::Keyring),
+                KeyPolicy::Auto => match new_keyring_key(dir) {
+                    Ok(k) => (k, KeyStore::Keyring),
+                    Err(_) => (load_key(&file, true)?, KeyStore::File),
+                },
+            },
+        };
+        if stored.is_none() {
+            conn.execute(
+                "INSERT OR IGNORE INTO audit_meta (name, value) VALUES ('key_store', ?1)",
+                params![store.as_str()],
+            )?;
+            // Two processes created the log at once: the first one's word
+            // stands, and this one opens it as the other left it.
+            let now: String = conn.query_row(
+                "SELECT value FROM audit_meta WHERE name = 'key_store'",
+                [],
+                |r| r.get(0),
+            )?;
+            if now != store.as_str() {
+                return Self::open_with(dir, policy);
+            }
+        }
+        Ok(AuditLog { conn, key, store })
+    }
+
+    /// Where this log's key is kept.
+    pub fn key_store(&self) -> KeyStore {
+        self.store
     }
 
     /// Appends a record in one transaction, linked to the last one.
@@ -405,6 +587,7 @@ impl AuditLog {
         let mut prev = GENESIS.to_owned();
         for (expected_id, r) in (1i64..).zip(all.iter()) {
             let broken = |reason| ChainState {
+                key_store: self.store,
                 records: all.len() as i64,
                 first_broken: Some(BrokenRecord { id: r.id, reason }),
             };
@@ -421,6 +604,7 @@ impl AuditLog {
             prev = r.hash.clone();
         }
         Ok(ChainState {
+            key_store: self.store,
             records: all.len() as i64,
             first_broken: None,
         })
@@ -496,7 +680,7 @@ mod tests {
     #[test]
     fn records_chain_and_verify() {
         let d = dir("chain");
-        let mut log = AuditLog::open(&d).expect("open");
+        let mut log = AuditLog::open_with(&d, KeyPolicy::File).expect("open");
         for n in 0..5 {
             log.append(&entry(n)).expect("append");
         }
@@ -522,7 +706,7 @@ mod tests {
     #[test]
     fn the_log_is_append_only_and_an_edit_names_the_record() {
         let d = dir("edit");
-        let mut log = AuditLog::open(&d).expect("open");
+        let mut log = AuditLog::open_with(&d, KeyPolicy::File).expect("open");
         for n in 0..4 {
             log.append(&entry(n)).expect("append");
         }
@@ -563,15 +747,34 @@ mod tests {
     }
 
     #[test]
+    fn the_key_store_is_recorded_and_kept() {
+        let d = dir("store");
+        let log = AuditLog::open_with(&d, KeyPolicy::File).expect("open");
+        assert_eq!(log.key_store(), KeyStore::File);
+        drop(log);
+        // Opened later under another policy, the log keeps its own store.
+        let log = AuditLog::open_with(&d, KeyPolicy::Keyring).expect("reopen");
+        assert_eq!(log.key_store(), KeyStore::File);
+        assert_eq!(log.verify().expect("verify").key_store, KeyStore::File);
+        // The record of the store cannot be changed in place.
+        assert!(log
+            .conn
+            .execute("UPDATE audit_meta SET value = 'keyring'", [])
+            .is_err());
+        assert!(log.conn.execute("DELETE FROM audit_meta", []).is_err());
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    #[test]
     fn a_lost_key_is_refused_not_replaced() {
         let d = dir("key");
-        AuditLog::open(&d)
+        AuditLog::open_with(&d, KeyPolicy::File)
             .expect("open")
             .append(&entry(1))
             .expect("append");
         std::fs::remove_file(d.join(KEY_FILE)).expect("rm key");
         assert!(matches!(
-            AuditLog::open(&d),
+            AuditLog::open_with(&d, KeyPolicy::File),
             Err(AuditError::KeyMissing { .. })
         ));
         let _ = std::fs::remove_dir_all(d);

@@ -14,7 +14,7 @@ const CHILD_ENV: &str = "INKAN_AUDIT_CRASH_CHILD";
 #[ignore = "the child process of killed_appends_leave_a_verifiable_chain"]
 fn child_appender() {
     let dir = PathBuf::from(std::env::var_os(CHILD_ENV).expect("run by the crash test"));
-    let mut log = AuditLog::open(&dir).expect("open");
+    let mut log = AuditLog::open_with(&dir, inkan_workflow::audit::KeyPolicy::File).expect("open");
     for i in 0u64.. {
         let r = log
             .append(&NewAudit {
@@ -62,7 +62,8 @@ fn killed_appends_leave_a_verifiable_chain() {
         child.wait().expect("wait");
         let appended = reader.join().expect("reader");
 
-        let log = AuditLog::open(&dir).expect("reopens after a kill");
+        let log = AuditLog::open_with(&dir, inkan_workflow::audit::KeyPolicy::File)
+            .expect("reopens after a kill");
         let state = log.verify().expect("verify");
         assert!(state.intact(), "trial {trial}: {:?}", state.first_broken);
         if let Some(last) = appended.last() {

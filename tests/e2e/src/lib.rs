@@ -224,6 +224,8 @@ pub fn run_inkan(
     use std::process::{Command, Stdio};
     let mut cmd = Command::new(workspace_bin("inkan"));
     cmd.args(args)
+        // Only the keyring's own test uses a keyring.
+        .env("INKAN_AUDIT_KEY_STORE", "file")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

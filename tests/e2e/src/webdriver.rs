@@ -44,7 +44,9 @@ impl TauriDriver {
         .env("XDG_CACHE_HOME", data_home.join("cache"))
         // The native dialogs cannot be driven: a debug build accepts typed
         // destinations when this is 1 (a test may set it to 0).
-        .env("INKAN_TEST_TYPED_DESTINATIONS", "1");
+        .env("INKAN_TEST_TYPED_DESTINATIONS", "1")
+        // Only the keyring's own test uses a keyring.
+        .env("INKAN_AUDIT_KEY_STORE", "file");
         for (k, v) in env {
             cmd.env(k, v);
         }

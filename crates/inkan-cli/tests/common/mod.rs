@@ -52,7 +52,9 @@ pub fn inkan_env(args: &[&str], env: &[(&str, &std::path::Path)]) -> (i32, Strin
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_inkan"));
     cmd.args(args)
         .env("INKAN_CRL_CACHE", fixture().dir.join("crl-cache"))
-        .env("INKAN_CONFIG_DIR", fixture().dir.join("no-settings"));
+        .env("INKAN_CONFIG_DIR", fixture().dir.join("no-settings"))
+        // The developer's keyring is not the tests' business.
+        .env("INKAN_AUDIT_KEY_STORE", "file");
     for (k, v) in env {
         cmd.env(k, v);
     }
