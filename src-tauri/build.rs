@@ -22,6 +22,13 @@ fn main() {
         "ui_painted",
         "tsa_settings",
         "save_tsa_settings",
+        "window_settings",
+        "set_out_dir",
+        "set_reader_preference",
+        "draft_load",
+        "draft_save",
+        "draft_clear",
+        "open_folder",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri build script failed: {e:#}"));

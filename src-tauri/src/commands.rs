@@ -106,6 +106,19 @@ pub struct AppState {
     /// What the user chose in native dialogs: the only places the window's
     /// commands write to (and the app's folders, never written to).
     pub destinations: crate::destinations::Destinations,
+    /// The window's settings (`settings_path`), and what the window must
+    /// say about them (a broken file was reset).
+    pub settings: Mutex<crate::daily::AppSettings>,
+    /// See [`AppState::settings`].
+    pub settings_path: PathBuf,
+    /// See [`AppState::settings`].
+    pub settings_notice: Option<Message>,
+    /// `~/Documents/Inkan`: where signed letters go unless the settings say.
+    pub default_out_dir: PathBuf,
+    /// The autosaved draft (`<app_data_dir>/draft.json`).
+    pub draft_path: PathBuf,
+    /// A signature is in progress: the window may not close.
+    pub signing: std::sync::atomic::AtomicBool,
 }
 
 /// Set to make the app print `inkan-app: first frame painted` on stdout when
@@ -286,6 +299,17 @@ pub async fn sign_letter(
         .iter()
         .map(|a| ui_path(a))
         .collect::<Result<Vec<_>, _>>()?;
+    // The folder of the settings (chosen in a dialog, or the default one,
+    // created on first use) is the app's own choice.
+    let configured = state.out_dir();
+    if std::path::Path::new(&out_dir) == configured {
+        if let Err(e) = std::fs::create_dir_all(&configured) {
+            eprintln!("inkan-app: cannot create {}: {e}", configured.display());
+        }
+        state
+            .destinations
+            .approve(crate::destinations::PickKind::SaveFolder, &configured);
+    }
     let out_dir = state.destinations.folder(&out_dir)?;
     let history = Arc::clone(&state.history);
     let req = SignRequest {
@@ -301,7 +325,171 @@ pub async fn sign_letter(
         // The window signs only what it previewed.
         preview_token: Some(preview_token),
     };
-    blocking(move || inkan_workflow::sign_letter(req, Some(&history)).map_err(msg)).await
+    struct Signing<'a>(&'a std::sync::atomic::AtomicBool);
+    impl Drop for Signing<'_> {
+        fn drop(&mut self) {
+            self.0.store(false, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    state
+        .signing
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let _signing = Signing(&state.signing);
+    let signed =
+        blocking(move || inkan_workflow::sign_letter(req, Some(&history)).map_err(msg)).await?;
+    // Signed: the draft has become a document.
+    crate::daily::clear_draft(&state.draft_path);
+    Ok(signed)
+}
+
+impl AppState {
+    /// Where signed letters go: the settings' folder, else the default.
+    pub fn out_dir(&self) -> PathBuf {
+        self.settings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .out_dir
+            .clone()
+            .unwrap_or_else(|| self.default_out_dir.clone())
+    }
+}
+
+/// The window's settings as the UI shows them.
+#[derive(Debug, Serialize)]
+pub struct WindowSettings {
+    /// Where signed letters go now.
+    pub out_dir: String,
+    /// `~/Documents/Inkan`.
+    pub default_out_dir: String,
+    /// The preferred reader.
+    pub reader: Option<String>,
+    /// Set when a broken settings file was reset at start-up.
+    pub notice: Option<Message>,
+}
+
+/// The window's settings.
+#[tauri::command]
+pub fn window_settings(state: State<'_, AppState>) -> WindowSettings {
+    let reader = state
+        .settings
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .reader
+        .clone();
+    WindowSettings {
+        out_dir: state.out_dir().to_string_lossy().into_owned(),
+        default_out_dir: state.default_out_dir.to_string_lossy().into_owned(),
+        reader,
+        notice: state.settings_notice.clone(),
+    }
+}
+
+fn change_settings(
+    state: &AppState,
+    f: impl FnOnce(&mut crate::daily::AppSettings),
+) -> Result<WindowSettings, Message> {
+    let mut s = state.settings.lock().unwrap_or_else(|p| p.into_inner());
+    let mut next = s.clone();
+    f(&mut next);
+    crate::daily::save_settings(&state.settings_path, &next).map_err(|e| {
+        eprintln!(
+            "inkan-app: cannot save {}: {e}",
+            state.settings_path.display()
+        );
+        Message {
+            code: "settings.write".into(),
+            ja: "設定を保存できませんでした（ディスクの空きや権限を確認してください）。".into(),
+            en: "The settings could not be saved (check the disk space and permissions).".into(),
+        }
+    })?;
+    *s = next;
+    drop(s);
+    Ok(WindowSettings {
+        out_dir: state.out_dir().to_string_lossy().into_owned(),
+        default_out_dir: state.default_out_dir.to_string_lossy().into_owned(),
+        reader: state
+            .settings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .reader
+            .clone(),
+        notice: state.settings_notice.clone(),
+    })
+}
+
+/// Makes `path` (a folder chosen in the dialog) where signed letters go;
+/// an empty path goes back to the default folder.
+#[tauri::command]
+pub fn set_out_dir(path: String, state: State<'_, AppState>) -> Result<WindowSettings, Message> {
+    let chosen = if path.trim().is_empty() {
+        None
+    } else {
+        Some(state.destinations.folder(&path)?)
+    };
+    change_settings(&state, |s| s.out_dir = chosen)
+}
+
+/// The reader to prefer when several hold a card (`None`: ask).
+#[tauri::command]
+pub fn set_reader_preference(
+    reader: Option<String>,
+    state: State<'_, AppState>,
+) -> Result<WindowSettings, Message> {
+    let reader = reader.filter(|r| !r.trim().is_empty());
+    change_settings(&state, |s| s.reader = reader)
+}
+
+/// The autosaved draft, if any.
+#[tauri::command]
+pub fn draft_load(state: State<'_, AppState>) -> Option<serde_json::Value> {
+    crate::daily::load_draft(&state.draft_path)
+}
+
+/// Saves the draft (the form as it is now).
+#[tauri::command]
+pub async fn draft_save(
+    draft: serde_json::Value,
+    state: State<'_, AppState>,
+) -> Result<(), Message> {
+    let path = state.draft_path.clone();
+    blocking(move || crate::daily::save_draft(&path, &draft)).await
+}
+
+/// Throws the draft away (a new, empty letter).
+#[tauri::command]
+pub fn draft_clear(state: State<'_, AppState>) {
+    crate::daily::clear_draft(&state.draft_path);
+}
+
+/// Shows a folder the window saved into in the file manager.
+#[tauri::command]
+pub fn open_folder(path: String, state: State<'_, AppState>) -> Result<(), Message> {
+    let dir = state.destinations.folder(&path)?;
+    let program = if cfg!(windows) {
+        "explorer"
+    } else if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    std::process::Command::new(program)
+        .arg(&dir)
+        .spawn()
+        .map(drop)
+        .map_err(|e| {
+            eprintln!("inkan-app: {program} {}: {e}", dir.display());
+            Message {
+                code: "app.open_folder".into(),
+                ja: format!(
+                    "フォルダを開けませんでした（{}）。ファイルマネージャーで開いてください。",
+                    dir.display()
+                ),
+                en: format!(
+                    "The folder could not be opened ({}): open it in your file manager.",
+                    dir.display()
+                ),
+            }
+        })
 }
 
 fn verify_config(state: &AppState) -> Result<VerifyConfig, Message> {

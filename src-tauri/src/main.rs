@@ -7,6 +7,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod daily;
 mod destinations;
 mod window_state;
 
@@ -94,12 +95,25 @@ fn setup(
     // Every signature and verification of the window goes to the signing log.
     inkan_workflow::audit::enable(&data_dir);
     let history = open_history(&data_dir)?;
+    let settings_path = paths.app_config_dir()?.join("settings.json");
+    let (settings, settings_notice) = daily::load_settings(&settings_path);
+    let default_out_dir = paths
+        .document_dir()
+        .or_else(|_| paths.home_dir().map(|h| h.join("Documents")))?
+        .join("Inkan");
+    let draft_path = data_dir.join("draft.json");
     app.manage(commands::AppState {
         history: Arc::new(Mutex::new(history)),
         data_dir,
         crl_cache,
         started,
         first_paint: std::sync::OnceLock::new(),
+        settings: Mutex::new(settings),
+        settings_path,
+        settings_notice,
+        default_out_dir,
+        draft_path,
+        signing: std::sync::atomic::AtomicBool::new(false),
         destinations: destinations::Destinations::new(
             protected,
             destinations::Destinations::typed_from_env(),
@@ -116,7 +130,20 @@ fn main() {
         // the plugin's own JS commands are not granted to the UI.
         .plugin(tauri_plugin_dialog::init())
         .setup(move |app| setup(app, started))
-        .on_window_event(window_state::on_event)
+        .on_window_event(|window, event| {
+            // A signature in progress is not cut off by closing the window.
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                let signing = window
+                    .try_state::<commands::AppState>()
+                    .is_some_and(|s| s.signing.load(std::sync::atomic::Ordering::SeqCst));
+                if signing {
+                    api.prevent_close();
+                    let _ = tauri::Emitter::emit(window, "close-blocked", ());
+                    return;
+                }
+            }
+            window_state::on_event(window, event);
+        })
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::list_readers,
@@ -133,6 +160,13 @@ fn main() {
             commands::history_list,
             commands::audit_state,
             commands::export_reports,
+            commands::window_settings,
+            commands::set_out_dir,
+            commands::set_reader_preference,
+            commands::draft_load,
+            commands::draft_save,
+            commands::draft_clear,
+            commands::open_folder,
             commands::trust_mode,
             commands::pick_path,
             commands::ui_painted,

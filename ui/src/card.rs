@@ -18,8 +18,11 @@ pub struct Props {
     pub on_test_card: Callback<bool>,
     /// The reader chosen to sign with (`None`: the first with a card).
     pub reader: Option<String>,
-    /// Told when the user picks another reader.
+    /// Told when the reader that signs changes (the user's pick, or the
+    /// first with a card when the chosen one has none).
     pub on_reader: Callback<Option<String>>,
+    /// Told when the user picks a reader (remembered in the settings).
+    pub on_pick: Callback<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -193,12 +196,13 @@ pub fn card_panel(props: &Props) -> Html {
                 <legend>{ t(l, "署名に使うカードリーダー", "Reader to sign with") }</legend>
                 { for with_card.iter().map(|name| {
                     let on_reader = props.on_reader.clone();
+                    let on_pick = props.on_pick.clone();
                     let value = name.clone();
                     let checked = picked.as_deref() == Some(name.as_str());
                     html! {
                         <label class="check">
                             <input type="radio" name="reader" value={name.clone()} checked={checked}
-                                onchange={Callback::from(move |_: Event| on_reader.emit(Some(value.clone())))} />
+                                onchange={Callback::from(move |_: Event| { on_pick.emit(value.clone()); on_reader.emit(Some(value.clone())) })} />
                             { name.clone() }
                         </label>
                     }

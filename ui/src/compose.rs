@@ -19,6 +19,21 @@ pub struct Props {
     pub on_signed: Callback<()>,
     /// The reader chosen in the card panel; `None`: the one with a card.
     pub reader: Option<String>,
+    /// Told `true` while the card signs and `false` after: the window keeps
+    /// to the signing meanwhile.
+    pub on_busy: Callback<bool>,
+    /// "Verify this signature": the signed file to verify.
+    pub on_verify: Callback<String>,
+}
+
+#[derive(Serialize)]
+struct DraftArgs<'a> {
+    draft: &'a Value,
+}
+
+#[derive(Serialize)]
+struct FolderArgs<'a> {
+    path: &'a str,
 }
 
 #[derive(Serialize)]
@@ -114,6 +129,7 @@ pub fn compose(props: &Props) -> Html {
     let last_try_ok = use_state(|| false);
     let dialog = use_state(|| Dialog::Closed);
     let result = use_state(|| None::<Result<Value, Message>>);
+    let open_error = use_state(|| None::<Message>);
     let timer = use_mut_ref(|| None::<Timeout>);
 
     // The preview follows the letter, the format and the attachments,
@@ -174,14 +190,54 @@ pub fn compose(props: &Props) -> Html {
         });
     }
 
-    // A real card: an empty form (the physician's own letter); otherwise
-    // (no card, the TEST card) the complete example, so that a newcomer
-    // sees a finished letter. The example is always a button away.
+    // The draft left by the last session (or a tab switch that remounted
+    // the view) comes back as it was. Without one: a real card gets an
+    // empty form (the physician's own letter); otherwise (no card, the TEST
+    // card) the complete example, so that a newcomer sees a finished
+    // letter. The example is always a button away. The output folder is
+    // the settings' (by default ~/Documents/Inkan).
+    let restored = use_state(|| false);
     {
         let letter = letter.clone();
         let reader = props.reader.clone();
+        let (format, attachments, out_dir, restored) = (
+            format.clone(),
+            attachments.clone(),
+            out_dir.clone(),
+            restored.clone(),
+        );
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(w) = tauri::call::<Value>("window_settings").await {
+                    if let Some(d) = w["out_dir"].as_str() {
+                        out_dir.set(d.to_string());
+                    }
+                }
+                if let Ok(d) = tauri::call::<Value>("draft_load").await {
+                    if d["letter"].is_object() {
+                        letter.set(d["letter"].clone());
+                        if let Some(f) = d["format"]
+                            .as_str()
+                            .filter(|f| ["hs008", "hs038"].contains(f))
+                        {
+                            format.set(f.to_string());
+                        }
+                        attachments.set(
+                            d["attachments"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .filter_map(|a| a.as_str().map(str::to_string))
+                                .collect(),
+                        );
+                        if let Some(o) = d["out_dir"].as_str().filter(|o| !o.is_empty()) {
+                            out_dir.set(o.to_string());
+                        }
+                        restored.set(true);
+                        return;
+                    }
+                }
+                restored.set(true);
                 let real_card = matches!(
                     tauri::call_with::<_, Value>("card_status", &ReaderArgs { reader }).await,
                     Ok(c) if c["test"] == false
@@ -198,6 +254,61 @@ pub fn compose(props: &Props) -> Html {
                 }
             });
         });
+    }
+
+    // Autosave: the form as it is, shortly after each change (not before
+    // the last session's draft came back, which it would overwrite).
+    {
+        let save_timer = use_mut_ref(|| None::<Timeout>);
+        let deps = (
+            (*letter).clone(),
+            (*format).clone(),
+            (*attachments).clone(),
+            (*out_dir).clone(),
+            *restored,
+        );
+        use_effect_with(
+            deps,
+            move |(letter, format, attachments, out_dir, restored)| {
+                if *restored && letter.is_object() {
+                    let draft = serde_json::json!({
+                        "letter": letter,
+                        "format": format,
+                        "attachments": attachments,
+                        "out_dir": out_dir,
+                    });
+                    *save_timer.borrow_mut() = Some(Timeout::new(400, move || {
+                        wasm_bindgen_futures::spawn_local(async move {
+                            let _ = tauri::call_with::<_, Value>(
+                                "draft_save",
+                                &DraftArgs { draft: &draft },
+                            )
+                            .await;
+                        });
+                    }));
+                }
+            },
+        );
+    }
+
+    // Closing the window while the card signs is refused by the app: say why.
+    let close_blocked = use_state(|| false);
+    {
+        let close_blocked = close_blocked.clone();
+        use_effect_with((), move |_| {
+            let sub = tauri::on_event("close-blocked", move |_| close_blocked.set(true));
+            move || drop(sub)
+        });
+    }
+    if *close_blocked && !matches!(*dialog, Dialog::Signing) {
+        close_blocked.set(false);
+    }
+
+    // The window keeps to the signing while the card works.
+    {
+        let on_busy = props.on_busy.clone();
+        let signing = matches!(*dialog, Dialog::Signing);
+        use_effect_with(signing, move |s| on_busy.emit(*s));
     }
 
     let on_example = {
@@ -524,6 +635,11 @@ pub fn compose(props: &Props) -> Html {
                         <span class="spinner" aria-hidden="true"></span>
                         { t(l, "カードで署名しています。カードを抜かないでください…", "The card is signing. Do not remove the card…") }
                     </p>
+                    if *close_blocked {
+                        <p id="close-blocked" class="status-warn" role="alert">
+                            { t(l, "署名中です。終わるまでウィンドウは閉じられません。", "Signing: the window cannot be closed until it is done.") }
+                        </p>
+                    }
                 </div>
             </div>
         },
@@ -605,10 +721,47 @@ pub fn compose(props: &Props) -> Html {
             let stamp = v["timestamp"].as_str().map(str::to_string);
             let tsa = v["tsa"].as_str().unwrap_or_default().to_string();
             let warning = v.get("warning").filter(|w| !w.is_null()).cloned();
+            // The folder of the outputs, and the file a receiving doctor
+            // would verify (the letter, or the package).
+            let first = v["package_path"]
+                .as_str()
+                .or(v["letter_path"].as_str())
+                .unwrap_or_default()
+                .to_string();
+            let folder = first
+                .rfind(['/', '\\'])
+                .map(|i| first[..i].to_string())
+                .unwrap_or_default();
+            let open_folder = {
+                let (folder, open_error) = (folder.clone(), open_error.clone());
+                Callback::from(move |_: MouseEvent| {
+                    let (folder, open_error) = (folder.clone(), open_error.clone());
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let r = tauri::call_with::<_, Value>(
+                            "open_folder",
+                            &FolderArgs { path: &folder },
+                        )
+                        .await;
+                        open_error.set(r.err());
+                    });
+                })
+            };
+            let verify_it = {
+                let (first, on_verify) = (first.clone(), props.on_verify.clone());
+                Callback::from(move |_: MouseEvent| on_verify.emit(first.clone()))
+            };
             html! {
                 <div id="sign-result" class="banner banner-ok" role="status" data-level={level.clone()}>
                     <strong>{ t(l, "署名しました", "Signed") }</strong>
-                    <ul>{ for paths.iter().map(|p| html!{ <li><code>{ p.clone() }</code></li> }) }</ul>
+                    <p>{ t(l, "保存したファイル:", "Files saved:") }</p>
+                    <ul id="signed-files">{ for paths.iter().map(|p| html!{ <li><code>{ p.clone() }</code></li> }) }</ul>
+                    <div class="result-actions">
+                        <button id="open-folder" type="button" class="secondary" onclick={open_folder}>{ t(l, "フォルダを開く", "Open the folder") }</button>
+                        <button id="verify-signed" type="button" class="secondary" onclick={verify_it}>{ t(l, "この署名を検証", "Verify this signature") }</button>
+                    </div>
+                    if let Some(m) = &*open_error {
+                        <p class="status-error" role="alert">{ msg(l, m) }</p>
+                    }
                     if let Some(st) = stamp {
                         <p class="sign-timestamp">{ format!("{}: ", t(l, "タイムスタンプ", "Time-stamp")) }{ crate::i18n::when(l, &st, true) }{ " — " }<bdi>{ tsa }</bdi>{ format!(" / {} {level}", t(l, "署名レベル", "level")) }</p>
                     }

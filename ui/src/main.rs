@@ -8,6 +8,7 @@ mod diag;
 mod form;
 mod history;
 mod i18n;
+mod settings;
 mod tauri;
 mod verify;
 
@@ -128,15 +129,72 @@ fn app() -> Html {
     };
     // The reader that signs: chosen in the card panel when several readers
     // hold a card, and used by every card call of the compose page.
+    // The preference in the settings is where it starts.
     let reader = use_state(|| None::<String>);
     let on_reader = {
         let reader = reader.clone();
         Callback::from(move |r: Option<String>| reader.set(r))
     };
+    let on_pick = Callback::from(move |r: String| {
+        wasm_bindgen_futures::spawn_local(async move {
+            #[derive(serde::Serialize)]
+            struct Args {
+                reader: Option<String>,
+            }
+            let _ =
+                tauri::call_with::<_, Value>("set_reader_preference", &Args { reader: Some(r) })
+                    .await;
+        });
+    });
+    let on_lang = {
+        let lang = lang.clone();
+        Callback::from(move |l: Lang| lang.set(l))
+    };
+    // A settings file that did not read was reset at start-up: say so once.
+    let notice = use_state(|| None::<Message>);
+    {
+        let (notice, reader) = (notice.clone(), reader.clone());
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(v) = tauri::call::<Value>("window_settings").await {
+                    if let Some(r) = v["reader"].as_str() {
+                        reader.set(Some(r.to_string()));
+                    }
+                    notice.set(serde_json::from_value::<Message>(v["notice"].clone()).ok());
+                }
+            });
+        });
+    }
+    let dismiss = {
+        let notice = notice.clone();
+        Callback::from(move |_: MouseEvent| notice.set(None))
+    };
+    // While the card signs, the window stays on the signing (the tabs are
+    // disabled; closing is refused by the app until it ends).
+    let busy = use_state(|| false);
+    let on_busy = {
+        let busy = busy.clone();
+        Callback::from(move |b: bool| busy.set(b))
+    };
+    // "Verify this signature" from the sign result: the file, and a counter
+    // so that the same file asked twice is verified twice.
+    let to_verify = use_state(|| None::<(String, u32)>);
+    let on_verify = {
+        let (to_verify, tab) = (to_verify.clone(), tab.clone());
+        Callback::from(move |path: String| {
+            let n = to_verify.as_ref().map_or(0, |(_, n)| n + 1);
+            to_verify.set(Some((path, n)));
+            tab.set(Tab::Verify);
+        })
+    };
     // Arrow keys move between tabs (WAI-ARIA tabs pattern).
     let on_tab_key = {
         let tab = tab.clone();
+        let busy = busy.clone();
         Callback::from(move |e: KeyboardEvent| {
+            if *busy {
+                return;
+            }
             let i = TABS.iter().position(|x| *x == *tab).unwrap_or(0);
             let next = match e.key().as_str() {
                 "ArrowRight" => TABS[(i + 1) % TABS.len()],
@@ -172,15 +230,18 @@ fn app() -> Html {
     let panel = match *tab {
         Tab::Card => html! {
             <card::CardPanel lang={l} on_test_card={on_test_card.clone()}
-                reader={(*reader).clone()} on_reader={on_reader.clone()} />
+                reader={(*reader).clone()} on_reader={on_reader.clone()} on_pick={on_pick.clone()} />
         },
-        Tab::Compose => html! {
-            <compose::Compose lang={l} on_signed={bump.clone()} reader={(*reader).clone()} />
-        },
-        Tab::Verify => html! { <verify::Verify lang={l} on_verified={bump.clone()} /> },
+        // Compose and Verify stay mounted (below), so that a tab switch loses
+        // neither the letter being written nor the results on screen.
+        Tab::Compose | Tab::Verify => html! {},
         Tab::History => html! { <history::History lang={l} generation={*generation} /> },
         Tab::Diagnostics => {
-            html! { <><diag::TsaSettings lang={l} /><diag::Diagnostics lang={l} /></> }
+            html! { <>
+                <settings::Settings lang={l} on_lang={on_lang.clone()} />
+                <diag::TsaSettings lang={l} />
+                <diag::Diagnostics lang={l} />
+            </> }
         }
     };
 
@@ -219,6 +280,8 @@ fn app() -> Html {
                 html! {
                     <button id={x.id()} type="button" role="tab" aria-selected={selected.to_string()}
                         tabindex={ if selected { "0" } else { "-1" } }
+                        disabled={*busy && !selected}
+                        title={ if *busy && !selected { t(l, "署名が終わるまで切り替えできません", "Wait until the signature is done") } else { "" } }
                         class={classes!("tab", selected.then_some("active"))}
                         onclick={Callback::from(move |_: MouseEvent| tab.set(x))}>
                         { x.label(l) }
@@ -227,7 +290,21 @@ fn app() -> Html {
             }) }
         </nav>
         <main role="tabpanel" aria-labelledby={tab.id()}>
+            if let Some(m) = &*notice {
+                <div id="settings-notice" class="banner banner-indet" role="alert">
+                    <p>{ i18n::msg(l, m) }</p>
+                    <button type="button" class="secondary" onclick={dismiss}>{ t(l, "閉じる", "Dismiss") }</button>
+                </div>
+            }
             { panel }
+            <div hidden={*tab != Tab::Compose}>
+                <compose::Compose lang={l} on_signed={bump.clone()} reader={(*reader).clone()}
+                    on_busy={on_busy.clone()} on_verify={on_verify.clone()} />
+            </div>
+            <div hidden={*tab != Tab::Verify}>
+                <verify::Verify lang={l} on_verified={bump.clone()} open={(*to_verify).clone()}
+                    active={*tab == Tab::Verify} />
+            </div>
         </main>
         <footer class="app-footer">
             <span id="app-version">{ version }</span>

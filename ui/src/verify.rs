@@ -13,6 +13,12 @@ use yew::prelude::*;
 pub struct Props {
     pub lang: Lang,
     pub on_verified: Callback<()>,
+    /// The view is on screen (it stays mounted behind other tabs, keeping
+    /// its results; dropped files count only when it is shown).
+    pub active: bool,
+    /// A file to verify now ("verify this signature" after signing), with a
+    /// counter so that asking twice verifies twice.
+    pub open: Option<(String, u32)>,
 }
 
 #[derive(Serialize)]
@@ -87,7 +93,6 @@ pub fn report_view(l: Lang, item: &Value) -> Html {
                 <span class="verdict">{ word }</span>
                 if test { <span class="badge-test">{ "TEST" }</span> }
                 <span class="verdict-reason">{ text(l, &r["summary"]) }</span>
-                <code class="indication">{ format!("{ind}{sub}") }</code>
             </div>
             <dl class="facts">
                 <dt>{ t(l, "ファイル", "File") }</dt><dd>{ file }</dd>
@@ -104,6 +109,8 @@ pub fn report_view(l: Lang, item: &Value) -> Html {
                     <dt>{ t(l, "署名レベル", "Signature level") }</dt><dd class="level">{ s(&r["level"]) }</dd>
                 }
                 <dt>{ t(l, "検証時刻", "Validation time") }</dt><dd>{ when(l, &s(&r["validation_time"]), true) }</dd>
+                // The ETSI EN 319 102-1 codes, for whoever compares with another tool.
+                <dt>{ t(l, "判定コード（ETSI）", "Result code (ETSI)") }</dt><dd><code class="indication">{ format!("{ind}{sub}") }</code></dd>
             </dl>
             if r["signers"].as_array().is_some_and(|v| v.len() > 1) {
                 <h4>{ t(l, "署名者ごとの判定", "Each signer") }</h4>
@@ -221,11 +228,32 @@ pub fn verify(props: &Props) -> Html {
         }
     };
 
-    // Files dropped on the window are verified at once.
+    // A file handed over by another view is verified at once.
     {
         let run = run.clone();
+        let path_input = path_input.clone();
+        use_effect_with(props.open.clone(), move |open| {
+            if let Some((path, _)) = open {
+                if let Some(i) = path_input.cast::<HtmlInputElement>() {
+                    i.set_value(path);
+                }
+                run(None, vec![path.clone()]);
+            }
+        });
+    }
+
+    // Files dropped on the window are verified at once (when this view is
+    // the one on screen).
+    let active = use_mut_ref(|| false);
+    *active.borrow_mut() = props.active;
+    {
+        let run = run.clone();
+        let active = active.clone();
         use_effect_with((), move |_| {
             let sub = tauri::on_event("tauri://drag-drop", move |p| {
+                if !*active.borrow() {
+                    return;
+                }
                 let paths: Vec<String> = p["paths"]
                     .as_array()
                     .into_iter()
@@ -320,13 +348,15 @@ pub fn verify(props: &Props) -> Html {
                     { for items.iter().map(|it| {
                         let r = &it["report"];
                         let (class, word) = verdict(l, r["indication"].as_str().unwrap_or(""));
-                        let reason = if it["error"].is_null() { r["sub_indication"].as_str().unwrap_or("").to_string() } else { text(l, &it["error"]) };
+                        // The reason in words; the ETSI code only on hover.
+                        let code = r["sub_indication"].as_str().or(r["indication"].as_str()).unwrap_or("").to_string();
+                        let reason = if it["error"].is_null() { text(l, &r["summary"]) } else { text(l, &it["error"]) };
                         html! { <tr class={format!("row-{class}")} data-indication={r["indication"].as_str().unwrap_or("").to_string()}>
                             <td><code title={s(&it["file"])}>{ s(&it["file"]).rsplit(['/', '\\']).next().unwrap_or_default().to_string() }</code></td>
                             <td class="verdict-cell">{ word }</td>
                             <td><bdi>{ if r["signer"].is_null() { String::new() } else { signer_name(l, r) } }</bdi></td>
                             <td>{ if r["signer"].is_null() { String::new() } else { qualification(l, r) } }</td>
-                            <td>{ reason }</td>
+                            <td class="reason" title={code}>{ reason }</td>
                         </tr> }
                     }) }
                 </tbody>

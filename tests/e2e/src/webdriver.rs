@@ -42,6 +42,8 @@ impl TauriDriver {
         .env("XDG_DATA_HOME", data_home.join("data"))
         .env("XDG_CONFIG_HOME", data_home.join("config"))
         .env("XDG_CACHE_HOME", data_home.join("cache"))
+        // The default output folder (~/Documents/Inkan) stays in the test's folder.
+        .env("HOME", data_home.join("home"))
         // The native dialogs cannot be driven: a debug build accepts typed
         // destinations when this is 1 (a test may set it to 0).
         .env("INKAN_TEST_TYPED_DESTINATIONS", "1")

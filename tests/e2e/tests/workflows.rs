@@ -25,6 +25,34 @@ struct Rig {
     tsa: inkan_testpki::TsaServer,
     _pcscd: Pcscd,
     _machine: MutexGuard<'static, ()>,
+    /// The app's environment, for a restart.
+    env: Vec<(String, String)>,
+}
+
+impl Rig {
+    /// Quits the app and starts it again on the same profile.
+    fn restart(self) -> Rig {
+        let Rig {
+            s,
+            _driver,
+            _x,
+            env,
+            ..
+        } = self;
+        drop(s);
+        drop(_driver);
+        let env_ref: Vec<(&str, &str)> =
+            env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let driver = TauriDriver::start_with_env(&_x.display, &self.dir.join("profile"), &env_ref);
+        let s = Session::new(&driver, &workspace_bin("inkan-app"));
+        Rig {
+            s,
+            _driver: driver,
+            _x,
+            env,
+            ..self
+        }
+    }
 }
 
 fn rig(name: &str) -> Rig {
@@ -86,11 +114,12 @@ fn rig_pin(name: &str, identities: &[&str], env: &[(&str, &str)], pin: &str) -> 
     let card = cards.remove(0);
     let x = Xvfb::start();
     let pki_str = pki_dir.to_str().expect("utf-8 path").to_string();
-    let driver = TauriDriver::start_with_env(
-        &x.display,
-        &dir.join("profile"),
-        &[&[("INKAN_TEST_PKI", pki_str.as_str())], env].concat(),
-    );
+    let env: Vec<(&str, &str)> = [&[("INKAN_TEST_PKI", pki_str.as_str())], env].concat();
+    let driver = TauriDriver::start_with_env(&x.display, &dir.join("profile"), &env);
+    let env = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let s = Session::new(&driver, &workspace_bin("inkan-app"));
     std::fs::create_dir_all(dir.join("out")).expect("out dir");
     Rig {
@@ -104,6 +133,7 @@ fn rig_pin(name: &str, identities: &[&str], env: &[(&str, &str)], pin: &str) -> 
         tsa,
         _pcscd: pcscd,
         _machine: machine,
+        env,
     }
 }
 
@@ -205,12 +235,16 @@ fn compose_sign_verify_shows_valid_then_tampered_shows_invalid() {
     r.s.click_css("#tab-verify");
     r.s.set_value("#verify-path", &path(&letter));
     r.s.click_css("#verify-button");
-    let banner = r.s.wait_text(".banner", 30, |t| {
+    let banner = r.s.wait_text("#verify-results .banner", 30, |t| {
         t.contains("有効") || t.contains("無効") || t.contains("判定不能")
     });
     // The verdict from the banner's data, not the word 有効 (which is also
     // inside 有効期限).
-    assert_eq!(indication(&r.s, ".banner"), "TOTAL_PASSED", "{banner}");
+    assert_eq!(
+        indication(&r.s, "#verify-results .banner"),
+        "TOTAL_PASSED",
+        "{banner}"
+    );
     assert!(banner.contains("TEST"), "{banner}");
     let facts = r.s.wait_text(".verify-result .facts", 5, |t| !t.is_empty());
     assert!(facts.contains("医師"), "{facts}");
@@ -222,9 +256,20 @@ fn compose_sign_verify_shows_valid_then_tampered_shows_invalid() {
     bytes[i] ^= 0x01;
     std::fs::write(&letter, bytes).expect("tamper");
     r.s.click_css("#verify-button");
-    let banner = r.s.wait_text(".banner", 30, |t| t.contains("無効"));
-    assert_eq!(indication(&r.s, ".banner"), "TOTAL_FAILED", "{banner}");
-    assert!(banner.contains("HASH_FAILURE"), "{banner}");
+    let banner =
+        r.s.wait_text("#verify-results .banner", 30, |t| t.contains("無効"));
+    assert_eq!(
+        indication(&r.s, "#verify-results .banner"),
+        "TOTAL_FAILED",
+        "{banner}"
+    );
+    // Said in words; the ETSI code only in the details.
+    assert!(
+        !banner.contains("HASH_FAILURE") && !banner.contains("TOTAL_"),
+        "{banner}"
+    );
+    let facts = r.s.wait_text(".verify-result .facts", 5, |t| !t.is_empty());
+    assert!(facts.contains("HASH_FAILURE"), "{facts}");
     shot(&r.s, "06-verify-tampered");
 
     r.s.click_css("#tab-history");
@@ -285,10 +330,14 @@ fn tsa_set_in_the_window_stamps_the_signature_and_verification_shows_it() {
     shot(&r.s, "23-signed-with-time-stamp");
 
     verify_signed_letter(&r, "out2");
-    let banner = r.s.wait_text(".banner", 30, |t| {
+    let banner = r.s.wait_text("#verify-results .banner", 30, |t| {
         t.contains("有効") || t.contains("判定不能")
     });
-    assert_eq!(indication(&r.s, ".banner"), "TOTAL_PASSED", "{banner}");
+    assert_eq!(
+        indication(&r.s, "#verify-results .banner"),
+        "TOTAL_PASSED",
+        "{banner}"
+    );
     let facts = r.s.wait_text(".verify-result .facts", 5, |t| !t.is_empty());
     assert!(
         facts.contains("署名時刻（タイムスタンプ）")
@@ -396,6 +445,13 @@ fn batch_verification_of_twenty_files_shows_progress_and_the_table() {
         .filter_map(|v| v.as_str())
         .collect();
     assert_eq!(rows.len(), 20, "{table}");
+    // Reasons in Japanese words, never an ETSI code.
+    assert!(
+        !["HASH_FAILURE", "TOTAL_", "INDETERMINATE", "_"]
+            .iter()
+            .any(|c| table.contains(c)),
+        "{table}"
+    );
     assert_eq!(
         rows.iter().filter(|i| **i == "TOTAL_PASSED").count(),
         19,
@@ -501,7 +557,9 @@ fn with_two_cards_the_chosen_reader_signs() {
     enter_pin(&r, "1234");
     r.s.wait_text("#sign-result", 30, |t| t.contains("署名しました"));
     verify_signed_letter(&r, "out");
-    r.s.wait_text(".banner", 30, |t| t.contains("有効") || t.contains("無効"));
+    r.s.wait_text("#verify-results .banner", 30, |t| {
+        t.contains("有効") || t.contains("無効")
+    });
     let facts = r.s.wait_text(".verify-result .facts", 5, |t| !t.is_empty());
     assert!(
         facts.contains("歯科医師"),
@@ -679,4 +737,165 @@ fn an_export_cannot_overwrite_the_history_database() {
     let said = export_to(&fresh);
     assert!(said.contains("保存しました"), "{said}");
     assert!(fresh.exists());
+}
+
+/// Issue 16: a letter being written survives a tab switch and a restart of
+/// the app (the autosaved draft), and is gone once it has been signed.
+#[test]
+fn a_draft_survives_a_tab_switch_and_an_app_restart() {
+    let r = rig("wf-draft");
+    compose(&r);
+    let purpose = "下書き保存の確認：再起動後も残ること";
+    r.s.set_value("#f-purpose", purpose);
+    r.s.wait_text("#letter-preview", 10, |t| t.contains(purpose));
+    r.s.click_css("#tab-verify");
+    r.s.click_css("#tab-compose");
+    let value = |r: &Rig| {
+        r.s.execute(
+            "const e = document.querySelector('#f-purpose'); return e ? e.value : '';",
+            serde_json::json!([]),
+        )
+    };
+    assert_eq!(value(&r), purpose, "lost on a tab switch");
+    // The autosave runs shortly after the change.
+    let draft = r.dir.join("profile/data/jp.inkan.desktop/draft.json");
+    inkan_e2e::wait_for(10, "the draft on disk", || {
+        std::fs::read_to_string(&draft)
+            .ok()
+            .filter(|d| d.contains(purpose))
+            .map(drop)
+    });
+    let r = r.restart();
+    r.s.click_css("#tab-compose");
+    r.s.wait_text("#letter-preview", 20, |t| t.contains(purpose));
+    assert_eq!(value(&r), purpose, "lost on a restart");
+    // Signed: the draft is cleared.
+    r.s.set_value("#out-dir", &path(&r.dir.join("out")));
+    r.s.wait_text("#problem-count", 10, |t| t.contains("問題はありません"));
+    open_pin_dialog(&r);
+    enter_pin(&r, "1234");
+    r.s.wait_text("#sign-result", 30, |t| t.contains("署名しました"));
+    inkan_e2e::wait_for(10, "the draft removed", || (!draft.exists()).then_some(()));
+}
+
+/// Issue 16: with no folder typed or chosen, the letter goes to
+/// ~/Documents/Inkan (made on first use); the result panel names the files
+/// and verifies the signature in one click.
+#[test]
+fn signing_with_the_default_folder_needs_no_typing_and_the_result_names_the_files() {
+    // As a release build: no typed destination is accepted, so the default
+    // folder is used because the app chose it, not because the test typed it.
+    let r = rig_with(
+        "wf-default-folder",
+        &["doctor"],
+        &[("INKAN_TEST_TYPED_DESTINATIONS", "0")],
+    );
+    r.s.click_css("#tab-compose");
+    r.s.wait_text("#letter-preview", 20, |t| t.contains("診療情報提供書"));
+    r.s.wait_text("#problem-count", 10, |t| t.contains("問題はありません"));
+    let default = r.dir.join("profile/home/Documents/Inkan");
+    assert!(!default.exists(), "made before it was needed");
+    let shown = r.s.execute(
+        "return document.querySelector('#out-dir').value;",
+        serde_json::json!([]),
+    );
+    assert_eq!(shown.as_str(), Some(path(&default).as_str()));
+    open_pin_dialog(&r);
+    enter_pin(&r, "1234");
+    let done =
+        r.s.wait_text("#sign-result", 30, |t| t.contains("署名しました"));
+    let files: Vec<PathBuf> = std::fs::read_dir(&default)
+        .expect("the default folder was made")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(files.len(), 2, "letter and signature: {files:?}");
+    let listed = r.s.wait_text("#signed-files", 5, |t| !t.is_empty());
+    for f in &files {
+        assert!(listed.contains(&path(f)), "{listed} lacks {}", f.display());
+    }
+    assert!(
+        done.contains("フォルダを開く") && done.contains("この署名を検証"),
+        "{done}"
+    );
+    shot(&r.s, "25-sign-result");
+    r.s.click_css("#verify-signed");
+    r.s.wait_text("#verify-results .banner", 30, |t| !t.is_empty());
+    assert_eq!(indication(&r.s, "#verify-results .banner"), "TOTAL_PASSED");
+    // Dates in the Japanese UI: YYYY年M月D日 in Japan time.
+    let facts = r.s.wait_text(".verify-result .facts", 5, |t| !t.is_empty());
+    let jst = {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs() as i64;
+        // Today's date in Japan: UTC nine hours on.
+        let day = inkan_card::holder::fmt_utc(now + 9 * 3600);
+        let n = |r: std::ops::Range<usize>| day[r].parse::<u32>().expect("date");
+        format!("{}年{}月{}日", n(0..4), n(5..7), n(8..10))
+    };
+    assert!(facts.contains(&jst), "no {jst} in {facts}");
+    assert!(!facts.contains("T0") && !facts.contains("Z\n"), "{facts}");
+}
+
+/// Issue 16: the tabs keep the window on a signature in progress.
+#[test]
+fn the_tabs_wait_while_the_card_signs() {
+    let r = rig("wf-busy");
+    compose(&r);
+    open_pin_dialog(&r);
+    r.card.inject(Fault::Delay(Duration::from_millis(400)));
+    enter_pin(&r, "1234");
+    r.s.wait_text("#signing-progress", 10, |t| !t.is_empty());
+    let disabled = r.s.execute(
+        "return document.querySelector('#tab-verify').disabled;",
+        serde_json::json!([]),
+    );
+    assert_eq!(disabled, serde_json::json!(true));
+    r.s.wait_text("#sign-result", 60, |t| t.contains("署名しました"));
+    let disabled = r.s.execute(
+        "return document.querySelector('#tab-verify').disabled;",
+        serde_json::json!([]),
+    );
+    assert_eq!(disabled, serde_json::json!(false));
+}
+
+/// Issue 16: a settings file that does not read never stops the app: it
+/// starts, says so, and keeps the file aside.
+#[test]
+fn a_corrupted_settings_file_is_said_kept_and_reset() {
+    let r = rig("wf-settings-broken");
+    r.s.wait_text("#app-version", 20, |t| !t.is_empty());
+    let config = r.dir.join("profile/config/jp.inkan.desktop");
+    std::fs::create_dir_all(&config).expect("config");
+    std::fs::write(config.join("settings.json"), b"{\"out_dir\": 12, ").expect("write");
+    let r = r.restart();
+    let notice = r.s.wait_text("#settings-notice", 20, |t| !t.is_empty());
+    assert!(notice.contains("初期設定"), "{notice}");
+    let kept: Vec<_> = std::fs::read_dir(&config)
+        .expect("config")
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("settings.json.broken-")
+        })
+        .collect();
+    assert_eq!(kept.len(), 1, "the broken file is kept");
+    assert_eq!(
+        std::fs::read(kept[0].path()).expect("backup"),
+        b"{\"out_dir\": 12, "
+    );
+    shot(&r.s, "26-settings-reset");
+    r.s.click_css("#tab-diagnostics");
+    r.s.wait_text("#settings", 10, |t| t.contains("保存先"));
+    let out = r.s.execute(
+        "return document.querySelector('#settings-out-dir').value;",
+        serde_json::json!([]),
+    );
+    assert!(
+        out.as_str().is_some_and(|o| o.ends_with("Documents/Inkan")),
+        "the default folder after the reset: {out}"
+    );
+    shot(&r.s, "27-settings");
 }
