@@ -102,6 +102,28 @@ ensure_test_tools() {
   cargo_tool tauri-driver tauri-driver "$TAURI_DRIVER_VERSION" --locked
   ensure_pyhanko
   ensure_fhir_resources
+  ensure_axe
+}
+
+# axe-core (npm), the accessibility checker we did not write: the end-to-end
+# suite injects it into the real window through WebDriver. It runs inside
+# WebKit, so only its browser bundle is fetched from the npm registry, pinned
+# by the registry's own integrity hash (no Node.js needed).
+AXE_VERSION=4.14.1
+AXE_SHA512=FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==
+ensure_axe() {
+  local dir="$TOOLS/axe-core-$AXE_VERSION"
+  [ -f "$dir/axe.min.js" ] && return 0
+  log "fetching axe-core $AXE_VERSION from the npm registry"
+  local tmp
+  tmp=$(mktemp -d)
+  curl -fsSL -o "$tmp/axe.tgz" "https://registry.npmjs.org/axe-core/-/axe-core-$AXE_VERSION.tgz"
+  [ "$(openssl dgst -sha512 -binary "$tmp/axe.tgz" | base64 -w0)" = "$AXE_SHA512" ] ||
+    die "axe-core $AXE_VERSION: the download does not match the registry's integrity hash"
+  tar xzf "$tmp/axe.tgz" -C "$tmp" package/axe.min.js package/LICENSE
+  mkdir -p "$dir"
+  mv "$tmp/package/axe.min.js" "$tmp/package/LICENSE" "$dir/"
+  rm -rf "$tmp"
 }
 
 # pyHanko (PyPI), a peer we did not write, in the tools' virtual environment:

@@ -9,6 +9,8 @@ ensure_apt "${APT_APP[@]}" "${APT_TEST[@]}"
 ensure_rust with-lint
 ensure_ui_tools
 ensure_test_tools
+# The accessibility checker the end-to-end suite injects into the window.
+export INKAN_AXE_JS="$TOOLS/axe-core-$AXE_VERSION/axe.min.js"
 
 cd "$ROOT"
 log "the repository stands alone (no reference to a folder beside it)"

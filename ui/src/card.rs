@@ -267,7 +267,7 @@ fn card_details(l: Lang, c: &Value) -> Html {
                 <dt>{ t(l, "名義", "Holder") }</dt><dd id="holder-name">{ name }</dd>
                 <dt>{ t(l, "資格", "Qualification") }</dt><dd id="holder-role">{ role }</dd>
                 <dt>{ t(l, "発行認証局", "Issuing CA") }</dt><dd>{ s(&h["issuer_short"]) }</dd>
-                <dt>{ t(l, "有効期間", "Valid") }</dt><dd>{ format!("{} – {}", s(&h["not_before"]), s(&h["not_after"])) }</dd>
+                <dt>{ t(l, "有効期間", "Valid") }</dt><dd id="holder-validity">{ crate::i18n::when(l, &s(&h["not_before"]), false) }{ " – " }{ crate::i18n::when(l, &s(&h["not_after"]), false) }</dd>
                 <dt>{ "PIN" }</dt><dd id="pin-tries">{ pin_line(l, &c["pin"]) }</dd>
             </dl>
             if c["test"] == true {

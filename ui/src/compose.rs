@@ -108,6 +108,40 @@ fn with_attachments(letter: &Value, attachments: &[String]) -> Value {
     lt
 }
 
+/// Keeps Tab inside the modal dialog the event happened in.
+fn trap_focus(e: &KeyboardEvent) {
+    use wasm_bindgen::JsCast;
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Some(modal) = doc.query_selector(".modal").ok().flatten() else {
+        return;
+    };
+    let Ok(list) = modal.query_selector_all(
+        "button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])",
+    ) else {
+        return;
+    };
+    let items: Vec<web_sys::HtmlElement> = (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+        .collect();
+    let (Some(first), Some(last)) = (items.first(), items.last()) else {
+        e.prevent_default();
+        return;
+    };
+    let active = doc.active_element();
+    let at = |el: &web_sys::HtmlElement| active.as_ref().is_some_and(|a| a.is_same_node(Some(el)));
+    let inside = active.as_ref().is_some_and(|a| modal.contains(Some(a)));
+    if e.shift_key() && (at(first) || !inside) {
+        e.prevent_default();
+        let _ = last.focus();
+    } else if !e.shift_key() && (at(last) || !inside) {
+        e.prevent_default();
+        let _ = first.focus();
+    }
+}
+
 fn file_name(path: &str) -> String {
     path.rsplit(['/', '\\']).next().unwrap_or(path).to_string()
 }
@@ -621,9 +655,49 @@ pub fn compose(props: &Props) -> Html {
         Callback::from(move |e: KeyboardEvent| {
             if e.key() == "Escape" && matches!(*dialog, Dialog::Pin { .. }) {
                 dialog.set(Dialog::Closed);
+            } else if e.key() == "Tab" || e.code() == "Tab" {
+                // (WebKitGTK names Shift+Tab's key "Unidentified"; its code is Tab.)
+                // The focus stays in the dialog (aria-modal): Tab from its
+                // last control goes to its first, Shift+Tab the other way.
+                trap_focus(&e);
             }
         })
     };
+    // A new result (files saved, or why not) is brought into view: it is
+    // what the user waits for.
+    {
+        let shown = result.is_some();
+        use_effect_with(
+            (shown, result.as_ref().map(|r| r.is_ok())),
+            move |(shown, _)| {
+                if *shown {
+                    if let Some(e) = web_sys::window()
+                        .and_then(|w| w.document())
+                        .and_then(|d| d.query_selector("#sign-result, #sign-error").ok().flatten())
+                    {
+                        e.scroll_into_view();
+                    }
+                }
+            },
+        );
+    }
+    // When the dialog closes, the focus goes back to the button that opened it.
+    {
+        let open = !matches!(*dialog, Dialog::Closed);
+        let was_open = use_mut_ref(|| false);
+        use_effect_with(open, move |open| {
+            if *was_open.borrow() && !*open {
+                if let Some(b) = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.get_element_by_id("sign-button"))
+                    .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+                {
+                    let _ = b.focus();
+                }
+            }
+            *was_open.borrow_mut() = *open;
+        });
+    }
 
     let dialog_html = match &*dialog {
         Dialog::Closed => html! {},
@@ -771,7 +845,9 @@ pub fn compose(props: &Props) -> Html {
                 </div>
             }
         }
-        Some(Err(m)) => html! { <div class="banner banner-fail" role="alert">{ msg(l, m) }</div> },
+        Some(Err(m)) => {
+            html! { <div id="sign-error" class="banner banner-fail" role="alert">{ msg(l, m) }</div> }
+        }
     };
 
     let fmt = (*format).clone();
@@ -813,7 +889,9 @@ pub fn compose(props: &Props) -> Html {
                         </div>
                     </fieldset>
                 </div>
-                <div class="preview-col">
+                // Scrolls on its own: reachable and scrollable by keyboard.
+                <div class="preview-col" tabindex="0" role="region"
+                    aria-label={ t(l, "署名される内容のプレビュー", "Preview of what is signed") }>
                     <h3>{ t(l, "プレビュー（署名される内容）", "Preview (exactly what is signed)") }</h3>
                     <p class="muted">{ match l { Lang::Ja => format!("{} バイト", *bytes_len), Lang::En => format!("{} bytes", *bytes_len) } }</p>
                     <div id="letter-preview" class="letter-preview">{ Html::from_html_unchecked(AttrValue::from((*preview).clone())) }</div>

@@ -51,7 +51,7 @@ pub fn diagnostics(props: &Props) -> Html {
                     <button id="copy-diagnostics" type="button" class="secondary" onclick={on_copy}>
                         { if *copied { t(l, "コピーしました", "Copied") } else { t(l, "クリップボードにコピー", "Copy to clipboard") } }
                     </button>
-                    <pre id="diagnostics-text" class="diag">{ text.clone() }</pre>
+                    <pre id="diagnostics-text" class="diag" tabindex="0" aria-label={ t(l, "診断情報の内容", "Diagnostics content") }>{ text.clone() }</pre>
                     </>
                 },
             } }

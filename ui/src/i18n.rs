@@ -62,8 +62,11 @@ pub fn browse_button(
 /// it came.
 pub fn when(l: Lang, rfc3339: &str, seconds: bool) -> yew::Html {
     match inkan_l10n::japan_time(rfc3339) {
+        // Documents are dated with the era year in Japanese.
         Some(j) => yew::html! {
-            <time datetime={rfc3339.to_string()} title={format!("{rfc3339} (UTC)")}>{ j.text(l, seconds) }</time>
+            <time datetime={rfc3339.to_string()} title={format!("{rfc3339} (UTC)")}>{
+                match l { Lang::Ja => j.ja_with_era(seconds), Lang::En => j.en(seconds) }
+            }</time>
         },
         None => yew::html! { <span>{ rfc3339.to_string() }</span> },
     }

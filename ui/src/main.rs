@@ -267,8 +267,11 @@ fn app() -> Html {
                     { t(l, "デバッグ版", "DEBUG BUILD") }
                 </span>
             }
+            // The visible word is the button's name (what a speech user says);
+            // the longer description is the tooltip.
             <button id="lang-toggle" class="lang-toggle" type="button"
-                aria-label={ t(l, "表示言語を英語に切り替える", "Switch the display language to Japanese") } onclick={toggle}>
+                lang={ t(l, "en", "ja") }
+                title={ t(l, "表示言語を英語に切り替える", "Switch the display language to Japanese") } onclick={toggle}>
                 { t(l, "English", "日本語") }
             </button>
         </header>

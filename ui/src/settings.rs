@@ -30,14 +30,20 @@ struct ReaderArgs {
 pub fn settings(props: &Props) -> Html {
     let l = props.lang;
     let view = use_state(|| None::<Value>);
+    let trust = use_state(|| None::<(Value, Value)>);
     let error = use_state(|| None::<Message>);
     let saved = use_state(|| false);
     let out_input = use_node_ref();
     {
-        let view = view.clone();
+        let (view, trust) = (view.clone(), trust.clone());
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
                 view.set(tauri::call::<Value>("window_settings").await.ok());
+                let mode = tauri::call::<Value>("trust_mode").await.unwrap_or_default();
+                let anchors = tauri::call::<Value>("trust_anchors")
+                    .await
+                    .unwrap_or_default();
+                trust.set(Some((mode, anchors)));
             });
         });
     }
@@ -141,6 +147,26 @@ pub fn settings(props: &Props) -> Html {
                         </button>
                     </> },
                     None => html! { <span id="settings-reader" class="muted">{ t(l, "カードの入っているリーダー（複数あるときは「カード」画面で選択）", "The reader holding a card (choose on the Card page when there are several)") }</span> },
+                } }
+            </div>
+            <div class="setting" id="settings-trust">
+                <span class="label">{ t(l, "信頼の基点", "Trust anchor") }</span>
+                { match &*trust {
+                    None => html! {},
+                    Some((mode, _)) if mode["test"] == true => html! {
+                        <span><span class="badge-test">{ "TEST" }</span>{ " " }<bdi>{ mode["label"].as_str().unwrap_or_default().to_string() }</bdi>
+                        <span class="muted">{ t(l, "（テスト用のトラストストアです。開発用ビルドでのみ使えます。）", " (a TEST trust store: developer builds only)") }</span></span>
+                    },
+                    Some((_, anchors)) => {
+                        let root = anchors.as_array().into_iter().flatten()
+                            .find(|a| a["role"].as_str().is_some_and(|r| r.eq_ignore_ascii_case("anchor")))
+                            .cloned().unwrap_or_default();
+                        html! { <span>
+                            <bdi>{ root["subject"].as_str().unwrap_or("MHLW HPKI Root CA").to_string() }</bdi>
+                            <br/><small class="muted">{ format!("SHA-256 {}", root["sha256"].as_str().unwrap_or_default()) }</small>
+                            <br/><small class="muted">{ t(l, "厚生労働省 HPKI ルート認証局に固定されています（変更できません）。", "Pinned to the MHLW HPKI root CA (cannot be changed).") }</small>
+                        </span> }
+                    }
                 } }
             </div>
             if *saved { <p id="settings-saved" class="muted" role="status">{ t(l, "保存しました", "Saved") }</p> }

@@ -135,7 +135,7 @@ pub fn report_view(l: Lang, item: &Value) -> Html {
                 if let Some(chain) = r["path"]["chain"].as_array() {
                     <h4>{ t(l, "証明書パス", "Certificate path") }</h4>
                     <ol class="chain">
-                        { for chain.iter().map(|c| html!{ <li><bdi>{ s(&c["subject"]) }</bdi><br/><small>{ format!("{} – {}", s(&c["not_before"]), s(&c["not_after"])) }</small></li> }) }
+                        { for chain.iter().map(|c| html!{ <li><bdi>{ s(&c["subject"]) }</bdi><br/><small>{ when(l, &s(&c["not_before"]), false) }{ " – " }{ when(l, &s(&c["not_after"]), false) }</small></li> }) }
                     </ol>
                 }
                 if let Some(stamps) = r["timestamps"].as_array().filter(|v| !v.is_empty()) {
@@ -154,8 +154,10 @@ pub fn report_view(l: Lang, item: &Value) -> Html {
                     <ul class="revocation">
                         { for rev.iter().map(|i| {
                             let st = s(&i["status"]["status"]);
-                            let crls = i["crls"].as_array().into_iter().flatten().map(|c| format!("{} [{}] {}", s(&c["issuer"]), s(&c["scope"]), s(&c["this_update"]))).collect::<Vec<_>>().join("; ");
-                            html!{ <li class={format!("revocation-{st}")}>{ format!("{} — {st}", s(&i["subject"])) }<br/><small>{ format!("{} {}", s(&i["source"]["source"]), crls) }</small></li> }
+                            let crls = i["crls"].as_array().cloned().unwrap_or_default();
+                            html!{ <li class={format!("revocation-{st}")}>{ format!("{} — {st}", s(&i["subject"])) }<br/><small>{ s(&i["source"]["source"]) }
+                                { for crls.iter().map(|c| html!{ <>{ format!(" {} [{}] ", s(&c["issuer"]), s(&c["scope"])) }{ when(l, &s(&c["this_update"]), false) }</> }) }
+                            </small></li> }
                         }) }
                     </ul>
                 }

@@ -106,6 +106,36 @@ impl JapanTime {
         }
     }
 
+    /// The Japanese era year of the date: `令和8年`, `令和元年`, `平成31年`,
+    /// `昭和64年` (the eras began on 2019-05-01, 1989-01-08 and
+    /// 1926-12-25); `None` before the Shōwa era.
+    pub fn era(&self) -> Option<String> {
+        let date = (self.year, self.month, self.day);
+        let (name, first) = if date >= (2019, 5, 1) {
+            ("令和", 2019)
+        } else if date >= (1989, 1, 8) {
+            ("平成", 1989)
+        } else if date >= (1926, 12, 25) {
+            ("昭和", 1926)
+        } else {
+            return None;
+        };
+        Some(match self.year - first + 1 {
+            1 => format!("{name}元年"),
+            n => format!("{name}{n}年"),
+        })
+    }
+
+    /// [`JapanTime::ja`] with the era year after the date, as documents are
+    /// dated: `2026年11月26日（令和8年）0:00（日本時間）`.
+    pub fn ja_with_era(&self, seconds: bool) -> String {
+        let plain = self.ja(seconds);
+        match (self.era(), plain.split_once(' ')) {
+            (Some(era), Some((date, time))) => format!("{date}（{era}）{time}"),
+            _ => plain,
+        }
+    }
+
     /// `2026-11-26 00:00 JST` (seconds with `seconds`).
     pub fn en(&self, seconds: bool) -> String {
         let JapanTime {
@@ -136,6 +166,23 @@ impl JapanTime {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn era_years_begin_on_their_first_day() {
+        let era = |t: &str| japan_time(t).unwrap().era().unwrap();
+        assert_eq!(era("2026-11-25T15:00:00Z"), "令和8年");
+        assert_eq!(era("2019-04-30T14:59:59Z"), "平成31年");
+        assert_eq!(era("2019-04-30T15:00:00Z"), "令和元年");
+        assert_eq!(era("1989-01-07T14:59:59Z"), "昭和64年");
+        assert_eq!(era("1989-01-07T15:00:00Z"), "平成元年");
+        assert!(japan_time("1900-01-01T00:00:00Z").unwrap().era().is_none());
+        assert_eq!(
+            japan_time("2025-10-25T15:00:00Z")
+                .unwrap()
+                .ja_with_era(false),
+            "2025年10月26日（令和7年）0:00（日本時間）"
+        );
+    }
 
     #[test]
     fn midnight_jst_is_the_next_day() {

@@ -118,6 +118,31 @@ fn built_from(bin: &std::path::Path, root: &std::path::Path) -> Option<Vec<PathB
     Some(ours)
 }
 
+/// axe-core's browser bundle: `INKAN_AXE_JS` (set by the test command), or
+/// the newest one in the tools cache (`scripts/lib.sh` `ensure_axe`).
+pub fn axe_js() -> PathBuf {
+    if let Some(p) = std::env::var_os("INKAN_AXE_JS") {
+        return PathBuf::from(p);
+    }
+    let cache = std::env::var_os("INKAN_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|c| PathBuf::from(c).join("inkan")))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/inkan")))
+        .expect("HOME");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(cache.join("tools"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("axe-core-"))
+        .map(|e| e.path().join("axe.min.js"))
+        .filter(|p| p.is_file())
+        .collect();
+    found.sort();
+    found.pop().expect(
+        "axe-core is not installed: run scripts/test-all.sh (ensure_axe), or set INKAN_AXE_JS",
+    )
+}
+
 /// The repository root (this crate is `tests/e2e`).
 fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

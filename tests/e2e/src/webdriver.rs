@@ -212,6 +212,82 @@ impl Session {
             .expect("execute async script")
     }
 
+    /// Types `keys` on the keyboard (WebDriver actions: real key events to
+    /// whatever has the focus). Special keys: [`TAB`], [`ENTER`], [`ESCAPE`],
+    /// [`SHIFT`] (held for the next key only).
+    pub fn keys(&self, keys: &str) {
+        let mut actions = Vec::new();
+        let mut shift = false;
+        for c in keys.chars() {
+            if c.to_string() == SHIFT {
+                shift = true;
+                actions.push(json!({"type": "keyDown", "value": SHIFT}));
+                continue;
+            }
+            actions.push(json!({"type": "keyDown", "value": c.to_string()}));
+            actions.push(json!({"type": "keyUp", "value": c.to_string()}));
+            if shift {
+                actions.push(json!({"type": "keyUp", "value": SHIFT}));
+                shift = false;
+            }
+        }
+        self.post(
+            "/actions",
+            &json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+        )
+        .expect("keyboard actions");
+    }
+
+    /// The `id` of the element that has the focus (`""` for none).
+    pub fn focused(&self) -> String {
+        self.execute(
+            "const e = document.activeElement; return e ? (e.id || '') : '';",
+            json!([]),
+        )
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+    }
+
+    /// Presses Tab until the element `id` has the focus (at most `max`
+    /// times); panics with the path the focus took otherwise.
+    pub fn tab_to(&self, id: &str, max: usize) {
+        let mut path = Vec::new();
+        for _ in 0..max {
+            if self.focused() == id {
+                return;
+            }
+            self.keys(TAB);
+            path.push(self.focused());
+        }
+        assert_eq!(self.focused(), id, "Tab never reached #{id}: {path:?}");
+    }
+
+    /// Runs axe-core (injected from `INKAN_AXE_JS`, else the tools cache)
+    /// on the page as it is, and returns its serious and critical
+    /// violations (rule id, impact, the elements).
+    pub fn axe_serious(&self) -> Vec<Value> {
+        let script = std::fs::read_to_string(crate::axe_js()).expect("axe-core");
+        self.execute(
+            &format!("{script}\n;window.__axe = axe; return true;"),
+            json!([]),
+        );
+        let out = self.execute_async(
+            "const done = arguments[arguments.length - 1];\
+             window.__axe.run(document).then(r => done({ passes: r.passes.length, violations:\
+               r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')\
+                 .map(v => ({ id: v.id, impact: v.impact, help: v.help,\
+                   nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + n.failureSummary) }))\
+             }), e => done({ passes: 0, violations: [{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }] }));",
+        );
+        // The checker ran its rules on this page (not an empty run).
+        assert!(
+            out["passes"].as_u64().unwrap_or(0) >= 10,
+            "axe-core checked almost nothing: {out}"
+        );
+        out["violations"].as_array().cloned().unwrap_or_default()
+    }
+
     /// Saves a PNG screenshot of the window to `path`, after letting WebKit paint
     /// (two animation frames: WebKit paints late).
     pub fn screenshot(&self, path: &Path) {
@@ -250,3 +326,14 @@ fn unwrap_value(v: Value) -> Result<Value, String> {
     }
     Ok(value)
 }
+
+/// The Tab key, for [`Session::keys`].
+pub const TAB: &str = "\u{E004}";
+/// The Enter key.
+pub const ENTER: &str = "\u{E007}";
+/// The Escape key.
+pub const ESCAPE: &str = "\u{E00C}";
+/// The Shift key (held for the next key).
+pub const SHIFT: &str = "\u{E008}";
+/// The right arrow key.
+pub const ARROW_RIGHT: &str = "\u{E014}";

@@ -204,6 +204,12 @@ fn compose_sign_verify_shows_valid_then_tampered_shows_invalid() {
     let r = rig("wf-sign-verify");
     r.s.wait_text("#holder-role", 20, |t| t.contains("医師"));
     r.s.wait_text("#test-badge", 10, |t| t.contains("TEST"));
+    // The certificate's validity in Japan time with the era, not raw UTC.
+    let validity = r.s.wait_text("#holder-validity", 10, |t| !t.is_empty());
+    assert!(
+        validity.contains("年") && validity.contains("（令和") && !validity.contains(":00Z"),
+        "{validity}"
+    );
     shot(&r.s, "01-card-panel");
 
     compose(&r);
@@ -835,6 +841,10 @@ fn signing_with_the_default_folder_needs_no_typing_and_the_result_names_the_file
         format!("{}年{}月{}日", n(0..4), n(5..7), n(8..10))
     };
     assert!(facts.contains(&jst), "no {jst} in {facts}");
+    assert!(
+        facts.contains("（令和"),
+        "documents are dated with the era: {facts}"
+    );
     assert!(!facts.contains("T0") && !facts.contains("Z\n"), "{facts}");
 }
 
@@ -898,4 +908,108 @@ fn a_corrupted_settings_file_is_said_kept_and_reset() {
         "the default folder after the reset: {out}"
     );
     shot(&r.s, "27-settings");
+}
+
+/// Issue 16: axe-core, injected into the real window, finds no serious or
+/// critical violation on any screen, in Japanese and in English.
+#[test]
+fn axe_finds_no_serious_violation_on_any_screen() {
+    let r = rig("wf-axe");
+    let mut found: Vec<(String, serde_json::Value)> = Vec::new();
+    let mut check = |r: &Rig, screen: &str| {
+        for v in r.s.axe_serious() {
+            found.push((screen.to_string(), v));
+        }
+    };
+    r.s.wait_text("#holder-role", 20, |t| t.contains("医師"));
+    check(&r, "card");
+    compose(&r);
+    check(&r, "compose");
+    open_pin_dialog(&r);
+    check(&r, "pin dialog");
+    enter_pin(&r, "1234");
+    r.s.wait_text("#sign-result", 30, |t| t.contains("署名しました"));
+    check(&r, "sign result");
+    r.s.click_css("#verify-signed");
+    r.s.wait_text("#verify-results .banner", 30, |t| !t.is_empty());
+    check(&r, "verify");
+    let folder = received_letters(&r, 3, Some(1));
+    r.s.set_value("#verify-dir", &path(&folder));
+    r.s.click_css("#verify-folder-button");
+    r.s.wait_text("#batch-table", 60, |t| t.contains("letter-02"));
+    check(&r, "batch");
+    r.s.click_css("#tab-history");
+    r.s.wait_text("#history-table", 10, |t| !t.is_empty());
+    check(&r, "history");
+    r.s.click_css("#tab-diagnostics");
+    r.s.wait_text("#settings", 10, |t| !t.is_empty());
+    check(&r, "settings");
+    r.s.click_css("#lang-toggle");
+    r.s.wait_text("#settings", 10, |t| t.contains("Settings"));
+    check(&r, "settings (English)");
+    r.s.click_css("#tab-card");
+    r.s.wait_text("#holder-role", 20, |t| !t.is_empty());
+    check(&r, "card (English)");
+    shot(&r.s, "28-english");
+    r.s.click_css("#tab-compose");
+    check(&r, "compose (English)");
+    assert!(
+        found.is_empty(),
+        "axe-core: {}",
+        serde_json::to_string_pretty(&found).unwrap_or_default()
+    );
+}
+
+/// Issue 16: compose → sign → verify with the keyboard alone; the PIN
+/// dialog keeps the focus while open and gives it back when it closes.
+#[test]
+fn the_keyboard_alone_composes_signs_and_verifies() {
+    use inkan_e2e::webdriver::{ARROW_RIGHT, ENTER, ESCAPE, SHIFT, TAB};
+    let r = rig("wf-keyboard");
+    r.s.wait_text("#holder-role", 20, |t| t.contains("医師"));
+    r.s.tab_to("tab-card", 40);
+    r.s.keys(ARROW_RIGHT);
+    assert_eq!(r.s.focused(), "tab-compose");
+    r.s.wait_text("#letter-preview", 20, |t| t.contains("診療情報提供書"));
+    r.s.wait_text("#problem-count", 10, |t| t.contains("問題はありません"));
+    r.s.tab_to("sign-button", 600);
+    r.s.keys(ENTER);
+    r.s.wait_text("#pin-dialog-tries", 15, |t| t.contains("残り試行回数"));
+    inkan_e2e::wait_for(5, "the focus in the PIN field", || {
+        (r.s.focused() == "pin-input").then_some(())
+    });
+    // The focus stays in the dialog, both ways round.
+    let in_dialog = || {
+        r.s.execute(
+            "const m = document.querySelector('.modal'); return !!m && m.contains(document.activeElement);",
+            serde_json::json!([]),
+        ) == serde_json::json!(true)
+    };
+    for _ in 0..8 {
+        r.s.keys(TAB);
+        assert!(in_dialog(), "Tab left the dialog: #{}", r.s.focused());
+    }
+    for _ in 0..8 {
+        r.s.keys(&format!("{SHIFT}{TAB}"));
+        assert!(in_dialog(), "Shift+Tab left the dialog: #{}", r.s.focused());
+    }
+    r.s.keys(ESCAPE);
+    inkan_e2e::wait_for(5, "the focus back on the sign button", || {
+        (r.s.focused() == "sign-button").then_some(())
+    });
+    assert_eq!(r.card.tries_left(), 15, "closing spent nothing");
+    r.s.keys(ENTER);
+    inkan_e2e::wait_for(15, "the PIN field", || {
+        (r.s.focused() == "pin-input").then_some(())
+    });
+    r.s.keys("1234");
+    r.s.keys(ENTER);
+    r.s.wait_text("#sign-result", 30, |t| t.contains("署名しました"));
+    inkan_e2e::wait_for(5, "the focus back on the sign button", || {
+        (r.s.focused() == "sign-button").then_some(())
+    });
+    r.s.tab_to("verify-signed", 10);
+    r.s.keys(ENTER);
+    r.s.wait_text("#verify-results .banner", 30, |t| !t.is_empty());
+    assert_eq!(indication(&r.s, "#verify-results .banner"), "TOTAL_PASSED");
 }
