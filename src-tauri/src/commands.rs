@@ -117,8 +117,11 @@ pub struct AppState {
     pub default_out_dir: PathBuf,
     /// The autosaved draft (`<app_data_dir>/draft.json`).
     pub draft_path: PathBuf,
-    /// A signature is in progress: the window may not close.
-    pub signing: std::sync::atomic::AtomicBool,
+    /// Signatures in progress: the window may not close while any is.
+    pub signing: std::sync::atomic::AtomicUsize,
+    /// The folders signed files were written to in this session: the only
+    /// ones `open_folder` shows.
+    pub written: Mutex<Vec<PathBuf>>,
 }
 
 /// Set to make the app print `inkan-app: first frame painted` on stdout when
@@ -302,10 +305,8 @@ pub async fn sign_letter(
     // The folder of the settings (chosen in a dialog, or the default one,
     // created on first use) is the app's own choice.
     let configured = state.out_dir();
-    if std::path::Path::new(&out_dir) == configured {
-        if let Err(e) = std::fs::create_dir_all(&configured) {
-            eprintln!("inkan-app: cannot create {}: {e}", configured.display());
-        }
+    if ui_path(&out_dir)? == configured {
+        crate::daily::create_private_dir(&configured);
         state
             .destinations
             .approve(crate::destinations::PickKind::SaveFolder, &configured);
@@ -325,20 +326,26 @@ pub async fn sign_letter(
         // The window signs only what it previewed.
         preview_token: Some(preview_token),
     };
-    struct Signing<'a>(&'a std::sync::atomic::AtomicBool);
+    struct Signing<'a>(&'a std::sync::atomic::AtomicUsize);
     impl Drop for Signing<'_> {
         fn drop(&mut self) {
-            self.0.store(false, std::sync::atomic::Ordering::SeqCst);
+            self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         }
     }
     state
         .signing
-        .store(true, std::sync::atomic::Ordering::SeqCst);
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let _signing = Signing(&state.signing);
+    let folder = req.job.out_dir.clone();
     let signed =
         blocking(move || inkan_workflow::sign_letter(req, Some(&history)).map_err(msg)).await?;
-    // Signed: the draft has become a document.
+    // Signed: the draft has become a document, and its folder may be shown.
     crate::daily::clear_draft(&state.draft_path);
+    state
+        .written
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(folder);
     Ok(signed)
 }
 
@@ -421,10 +428,12 @@ fn change_settings(
 /// an empty path goes back to the default folder.
 #[tauri::command]
 pub fn set_out_dir(path: String, state: State<'_, AppState>) -> Result<WindowSettings, Message> {
+    // Only the folder just chosen in the settings' own dialog (a choice for
+    // one letter, or a folder inside one, is not a lasting grant).
     let chosen = if path.trim().is_empty() {
         None
     } else {
-        Some(state.destinations.folder(&path)?)
+        Some(state.destinations.settings_folder(&path)?)
     };
     change_settings(&state, |s| s.out_dir = chosen)
 }
@@ -464,7 +473,23 @@ pub fn draft_clear(state: State<'_, AppState>) {
 /// Shows a folder the window saved into in the file manager.
 #[tauri::command]
 pub fn open_folder(path: String, state: State<'_, AppState>) -> Result<(), Message> {
-    let dir = state.destinations.folder(&path)?;
+    let dir = ui_path(&path)?
+        .canonicalize()
+        .ok()
+        .filter(|d| d.is_dir())
+        .filter(|d| {
+            state
+                .written
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .any(|w| w.canonicalize().is_ok_and(|w| &w == d))
+        })
+        .ok_or_else(|| Message {
+            code: "app.open_folder".into(),
+            ja: "開けるのは、このセッションで署名した文書を保存したフォルダだけです。".into(),
+            en: "Only a folder this session saved signed documents in can be opened.".into(),
+        })?;
     let program = if cfg!(windows) {
         "explorer"
     } else if cfg!(target_os = "macos") {
@@ -475,7 +500,10 @@ pub fn open_folder(path: String, state: State<'_, AppState>) -> Result<(), Messa
     std::process::Command::new(program)
         .arg(&dir)
         .spawn()
-        .map(drop)
+        .map(|mut child| {
+            // Reaped when it ends (no zombie per click).
+            std::thread::spawn(move || child.wait());
+        })
         .map_err(|e| {
             eprintln!("inkan-app: {program} {}: {e}", dir.display());
             Message {
@@ -631,6 +659,11 @@ pub async fn pick_path(
                 .blocking_pick_folder(),
             PickKind::SaveFolder => d
                 .set_title("署名した文書の保存先 / Where signed documents are saved")
+                .blocking_pick_folder(),
+            PickKind::SettingsFolder => d
+                .set_title(
+                    "署名した文書の保存先（設定）/ Where signed documents are saved (settings)",
+                )
                 .blocking_pick_folder(),
             PickKind::Certificate => d
                 .set_title("信頼する TSA の証明書 / TSA certificate to trust")

@@ -65,9 +65,15 @@ pub fn load_settings(path: &Path) -> (AppSettings, Option<Message>) {
     );
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let backup = path.with_file_name(format!("settings.json.broken-{stamp}"));
-    let kept = std::fs::rename(path, &backup).is_ok();
+        .map_or(0, |d| d.as_nanos());
+    let backup = path.with_file_name(format!(
+        "settings.json.broken-{stamp}-{}",
+        std::process::id()
+    ));
+    // Never over an earlier backup: a hard link fails when the name exists.
+    let kept = std::fs::hard_link(path, &backup)
+        .and_then(|()| std::fs::remove_file(path))
+        .is_ok();
     let notice = Message {
         code: "settings.reset".into(),
         ja: if kept {
@@ -98,10 +104,10 @@ pub const DRAFT_LIMIT: usize = 4 << 20;
 
 /// The draft in `path`, if there is a readable one.
 pub fn load_draft(path: &Path) -> Option<serde_json::Value> {
-    let bytes = std::fs::read(path).ok()?;
-    if bytes.len() > DRAFT_LIMIT {
+    if std::fs::metadata(path).ok()?.len() > DRAFT_LIMIT as u64 {
         return None;
     }
+    let bytes = std::fs::read(path).ok()?;
     serde_json::from_slice::<serde_json::Value>(&bytes)
         .ok()
         .filter(serde_json::Value::is_object)
@@ -117,15 +123,7 @@ pub fn save_draft(path: &Path, draft: &serde_json::Value) -> Result<(), Message>
             en: "The draft is too large to be saved automatically.".into(),
         });
     }
-    inkan_referral::write_atomic_with(path, |f| {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        }
-        std::io::Write::write_all(f, &bytes)
-    })
-    .map_err(|e| {
+    write_private(path, &bytes).map_err(|e| {
         eprintln!("inkan-app: cannot save the draft {}: {e}", path.display());
         Message {
             code: "app.draft".into(),
@@ -136,6 +134,52 @@ pub fn save_draft(path: &Path, draft: &serde_json::Value) -> Result<(), Message>
                     .into(),
         }
     })
+}
+
+/// Writes `bytes` to `path` atomically, readable by the user only from the
+/// first byte (the temporary file is created 0600, not changed after).
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        std::process::id()
+    ));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let result = (|| {
+        let mut f = opts.open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Makes the default output folder, readable by the user only (it holds
+/// letters about patients); an existing folder is left as it is.
+pub fn create_private_dir(dir: &Path) {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    if let Err(e) = b.create(dir) {
+        eprintln!("inkan-app: cannot create {}: {e}", dir.display());
+    }
 }
 
 /// Removes the draft (after a signature).
@@ -202,6 +246,23 @@ mod tests {
             assert!(notice.ja.contains("settings.json.broken-"), "{}", notice.ja);
             std::fs::remove_file(backups[0].path()).expect("rm");
         }
+        std::fs::remove_dir_all(&d).expect("cleanup");
+    }
+
+    #[test]
+    fn the_default_folder_is_private_and_an_existing_one_untouched() {
+        let d = tmp("private-dir");
+        create_private_dir(&d.join("Documents/Inkan"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(d.join("Documents/Inkan"))
+                .expect("made")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+        create_private_dir(&d.join("Documents/Inkan"));
         std::fs::remove_dir_all(&d).expect("cleanup");
     }
 

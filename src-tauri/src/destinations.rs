@@ -38,6 +38,8 @@ pub enum PickKind {
     Folder,
     /// The folder signed letters are saved in.
     SaveFolder,
+    /// The settings' output folder (a lasting choice).
+    SettingsFolder,
     /// Where to save the JSON reports.
     SaveReports,
     /// A certificate (a TSA trust anchor).
@@ -47,6 +49,7 @@ pub enum PickKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Approval {
     SaveFolder(PathBuf),
+    SettingsFolder(PathBuf),
     SaveFile(PathBuf),
     Certificate(PathBuf),
 }
@@ -130,6 +133,11 @@ impl Destinations {
     pub fn approve(&self, kind: PickKind, path: &Path) {
         let approval = match kind {
             PickKind::SaveFolder => path.canonicalize().ok().map(Approval::SaveFolder),
+            // Also a save folder for this session.
+            PickKind::SettingsFolder => path.canonicalize().ok().map(|p| {
+                self.approvals().push(Approval::SaveFolder(p.clone()));
+                Approval::SettingsFolder(p)
+            }),
             PickKind::SaveReports => real_file(path).map(Approval::SaveFile),
             PickKind::Certificate => path.canonicalize().ok().map(Approval::Certificate),
             _ => None,
@@ -150,6 +158,26 @@ impl Destinations {
         Ok(())
     }
 
+    /// Uses up the approval `is` picks out; whether there was one.
+    fn take(&self, is: impl Fn(&Approval) -> bool) -> bool {
+        let mut approvals = self.approvals();
+        match approvals.iter().position(is) {
+            Some(i) => {
+                approvals.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn no_folder(path: &Path) -> Message {
+        message(
+            "app.destination",
+            format!("保存先のフォルダがありません（{}）", path.display()),
+            format!("The destination folder does not exist ({})", path.display()),
+        )
+    }
+
     fn choose_with_browse() -> Message {
         message(
             "app.destination",
@@ -162,13 +190,7 @@ impl Destinations {
     /// one.
     pub fn folder(&self, s: &str) -> Result<PathBuf, Message> {
         let path = ui_path(s)?;
-        let real = path.canonicalize().map_err(|_| {
-            message(
-                "app.destination",
-                format!("保存先のフォルダがありません（{}）", path.display()),
-                format!("The destination folder does not exist ({})", path.display()),
-            )
-        })?;
+        let real = path.canonicalize().map_err(|_| Self::no_folder(&path))?;
         self.refuse_protected(&real)?;
         let approved = self
             .approvals()
@@ -181,26 +203,35 @@ impl Destinations {
         }
     }
 
+    /// The settings' new output folder: exactly the one the settings'
+    /// dialog returned (once). A lasting choice needs that dialog.
+    pub fn settings_folder(&self, s: &str) -> Result<PathBuf, Message> {
+        let path = ui_path(s)?;
+        let real = path
+            .canonicalize()
+            .ok()
+            .filter(|p| p.is_dir())
+            .ok_or_else(|| Self::no_folder(&path))?;
+        self.refuse_protected(&real)?;
+        if self.take(|a| matches!(a, Approval::SettingsFolder(f) if *f == real)) {
+            return Ok(real);
+        }
+        if self.typed {
+            Ok(real)
+        } else {
+            Err(Self::choose_with_browse())
+        }
+    }
+
     /// A file to save: the one the save dialog returned (its approval is
     /// used up; `true`: the dialog asked about any overwrite), or, in the
     /// end-to-end tests only, a typed one (`false`: an existing file must not
     /// be replaced).
     pub fn save_file(&self, s: &str) -> Result<(PathBuf, bool), Message> {
         let path = ui_path(s)?;
-        let real = real_file(&path).ok_or_else(|| {
-            message(
-                "app.destination",
-                format!("保存先のフォルダがありません（{}）", path.display()),
-                format!("The destination folder does not exist ({})", path.display()),
-            )
-        })?;
+        let real = real_file(&path).ok_or_else(|| Self::no_folder(&path))?;
         self.refuse_protected(&real)?;
-        let mut approvals = self.approvals();
-        if let Some(i) = approvals
-            .iter()
-            .position(|a| matches!(a, Approval::SaveFile(f) if *f == real))
-        {
-            approvals.remove(i);
+        if self.take(|a| matches!(a, Approval::SaveFile(f) if *f == real)) {
             return Ok((real, true));
         }
         if self.typed {
@@ -221,12 +252,7 @@ impl Destinations {
                 format!("No such file ({})", path.display()),
             )
         })?;
-        let mut approvals = self.approvals();
-        if let Some(i) = approvals
-            .iter()
-            .position(|a| matches!(a, Approval::Certificate(f) if *f == real))
-        {
-            approvals.remove(i);
+        if self.take(|a| matches!(a, Approval::Certificate(f) if *f == real)) {
             return Ok(real);
         }
         if self.typed {
@@ -346,6 +372,29 @@ mod tests {
             assert!(dest.save_file(s(&d.join("link/audit.sqlite3"))).is_err());
         }
         assert!(dest.folder(s(&d)).is_ok(), "the approved parent itself");
+        std::fs::remove_dir_all(&d).expect("cleanup");
+    }
+
+    /// A folder chosen for one letter (or a folder inside it) does not
+    /// become the lasting output folder; the settings' own dialog does.
+    #[test]
+    fn only_the_settings_dialog_sets_the_lasting_folder() {
+        let d = tmp("settings-folder");
+        std::fs::create_dir_all(d.join("sub")).expect("sub");
+        let dest = Destinations::new(vec![], false);
+        dest.approve(PickKind::SaveFolder, &d);
+        assert!(dest.settings_folder(s(&d)).is_err());
+        assert!(dest.settings_folder(s(&d.join("sub"))).is_err());
+        dest.approve(PickKind::SettingsFolder, &d.join("sub"));
+        assert_eq!(
+            dest.settings_folder(s(&d.join("sub"))).expect("chosen"),
+            d.join("sub")
+        );
+        assert!(dest.settings_folder(s(&d.join("sub"))).is_err(), "once");
+        assert!(
+            dest.folder(s(&d.join("sub"))).is_ok(),
+            "and a save folder now"
+        );
         std::fs::remove_dir_all(&d).expect("cleanup");
     }
 

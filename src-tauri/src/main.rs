@@ -38,7 +38,12 @@ fn setup(
     app: &mut tauri::App,
     started: std::time::Instant,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let data_dir = app.path().app_data_dir()?;
+    // INKAN_DATA_DIR moves the CLI's data folder: the window follows, so
+    // that both keep one history and one signing log.
+    let data_dir = match std::env::var_os("INKAN_DATA_DIR").map(std::path::PathBuf::from) {
+        Some(d) if d.is_absolute() => d,
+        _ => app.path().app_data_dir()?,
+    };
     if let Err(e) = std::fs::create_dir_all(&data_dir) {
         eprintln!("inkan-app: cannot create {}: {e}", data_dir.display());
     }
@@ -113,7 +118,8 @@ fn setup(
         settings_notice,
         default_out_dir,
         draft_path,
-        signing: std::sync::atomic::AtomicBool::new(false),
+        signing: std::sync::atomic::AtomicUsize::new(0),
+        written: Mutex::new(Vec::new()),
         destinations: destinations::Destinations::new(
             protected,
             destinations::Destinations::typed_from_env(),
@@ -135,7 +141,7 @@ fn main() {
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
                 let signing = window
                     .try_state::<commands::AppState>()
-                    .is_some_and(|s| s.signing.load(std::sync::atomic::Ordering::SeqCst));
+                    .is_some_and(|s| s.signing.load(std::sync::atomic::Ordering::SeqCst) > 0);
                 if signing {
                     api.prevent_close();
                     let _ = tauri::Emitter::emit(window, "close-blocked", ());

@@ -24,6 +24,12 @@ pub struct Props {
     pub on_busy: Callback<bool>,
     /// "Verify this signature": the signed file to verify.
     pub on_verify: Callback<String>,
+    /// The settings' output folder (`~/Documents/Inkan` by default): where
+    /// the letter goes unless another folder is chosen for it.
+    pub out_dir: String,
+    /// The view is on screen (it stays mounted behind other tabs; dropped
+    /// files are attachments only when it is shown and no dialog is open).
+    pub active: bool,
 }
 
 #[derive(Serialize)]
@@ -234,19 +240,10 @@ pub fn compose(props: &Props) -> Html {
     {
         let letter = letter.clone();
         let reader = props.reader.clone();
-        let (format, attachments, out_dir, restored) = (
-            format.clone(),
-            attachments.clone(),
-            out_dir.clone(),
-            restored.clone(),
-        );
+        let (format, attachments, restored) =
+            (format.clone(), attachments.clone(), restored.clone());
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
-                if let Ok(w) = tauri::call::<Value>("window_settings").await {
-                    if let Some(d) = w["out_dir"].as_str() {
-                        out_dir.set(d.to_string());
-                    }
-                }
                 if let Ok(d) = tauri::call::<Value>("draft_load").await {
                     if d["letter"].is_object() {
                         letter.set(d["letter"].clone());
@@ -264,9 +261,6 @@ pub fn compose(props: &Props) -> Html {
                                 .filter_map(|a| a.as_str().map(str::to_string))
                                 .collect(),
                         );
-                        if let Some(o) = d["out_dir"].as_str().filter(|o| !o.is_empty()) {
-                            out_dir.set(o.to_string());
-                        }
                         restored.set(true);
                         return;
                     }
@@ -290,6 +284,18 @@ pub fn compose(props: &Props) -> Html {
         });
     }
 
+    // The folder follows the settings (changed there, or read at start);
+    // a folder chosen for one letter lasts until then. It is not part of
+    // the draft: a choice for one letter is not a lasting grant.
+    {
+        let out_dir = out_dir.clone();
+        use_effect_with(props.out_dir.clone(), move |d| {
+            if !d.is_empty() {
+                out_dir.set(d.clone());
+            }
+        });
+    }
+
     // Autosave: the form as it is, shortly after each change (not before
     // the last session's draft came back, which it would overwrite).
     {
@@ -298,31 +304,26 @@ pub fn compose(props: &Props) -> Html {
             (*letter).clone(),
             (*format).clone(),
             (*attachments).clone(),
-            (*out_dir).clone(),
             *restored,
         );
-        use_effect_with(
-            deps,
-            move |(letter, format, attachments, out_dir, restored)| {
-                if *restored && letter.is_object() {
-                    let draft = serde_json::json!({
-                        "letter": letter,
-                        "format": format,
-                        "attachments": attachments,
-                        "out_dir": out_dir,
+        use_effect_with(deps, move |(letter, format, attachments, restored)| {
+            if *restored && letter.is_object() {
+                let draft = serde_json::json!({
+                    "letter": letter,
+                    "format": format,
+                    "attachments": attachments,
+                });
+                *save_timer.borrow_mut() = Some(Timeout::new(400, move || {
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let _ = tauri::call_with::<_, Value>(
+                            "draft_save",
+                            &DraftArgs { draft: &draft },
+                        )
+                        .await;
                     });
-                    *save_timer.borrow_mut() = Some(Timeout::new(400, move || {
-                        wasm_bindgen_futures::spawn_local(async move {
-                            let _ = tauri::call_with::<_, Value>(
-                                "draft_save",
-                                &DraftArgs { draft: &draft },
-                            )
-                            .await;
-                        });
-                    }));
-                }
-            },
-        );
+                }));
+            }
+        });
     }
 
     // Closing the window while the card signs is refused by the app: say why.
@@ -341,9 +342,27 @@ pub fn compose(props: &Props) -> Html {
     // The window keeps to the signing while the card works.
     {
         let on_busy = props.on_busy.clone();
-        let signing = matches!(*dialog, Dialog::Signing);
-        use_effect_with(signing, move |s| on_busy.emit(*s));
+        // A dialog open (the PIN, the signing) holds the window.
+        let open = !matches!(*dialog, Dialog::Closed);
+        use_effect_with(open, move |s| on_busy.emit(*s));
     }
+
+    // A new, empty letter: the draft is thrown away.
+    let on_new = {
+        let (letter, attachments, result) = (letter.clone(), attachments.clone(), result.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (letter, attachments, result) =
+                (letter.clone(), attachments.clone(), result.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = tauri::call::<Value>("draft_clear").await;
+                if let Ok(v) = tauri::call::<Value>("letter_blank").await {
+                    attachments.set(Vec::new());
+                    result.set(None);
+                    letter.set(v);
+                }
+            });
+        })
+    };
 
     let on_example = {
         let letter = letter.clone();
@@ -495,10 +514,17 @@ pub fn compose(props: &Props) -> Html {
     };
 
     // PDF/JPEG/PNG files dropped on the window become attachments.
+    let accepts_drops = use_mut_ref(|| false);
+    *accepts_drops.borrow_mut() = props.active && matches!(*dialog, Dialog::Closed);
     {
         let attachments = attachments.clone();
+        let accepts_drops = accepts_drops.clone();
         use_effect_with((), move |_| {
             let sub = tauri::on_event("tauri://drag-drop", move |p| {
+                // What is being signed does not change under the dialog.
+                if !*accepts_drops.borrow() {
+                    return;
+                }
                 let mut next = (*attachments).clone();
                 for x in p["paths"].as_array().into_iter().flatten() {
                     if let Some(path) = x.as_str() {
@@ -853,8 +879,14 @@ pub fn compose(props: &Props) -> Html {
     let fmt = (*format).clone();
     html! {
         <section class="panel compose" aria-labelledby="compose-heading">
+            // Under an open dialog the form cannot be reached (aria-modal
+            // is a promise, inert keeps it).
+            <div class="compose-body" inert={!matches!(*dialog, Dialog::Closed)}>
             <h2 id="compose-heading">{ t(l, "診療情報提供書の作成と署名", "Compose and sign a referral letter") }</h2>
             <div class="toolbar">
+                <button id="new-letter" type="button" class="secondary" onclick={on_new}>
+                    { t(l, "新しい紹介状（下書きを破棄）", "New letter (discard the draft)") }
+                </button>
                 <button id="load-example" type="button" class="secondary" onclick={on_example}>
                     { t(l, "記入例を読み込む", "Load the example") }
                 </button>
@@ -942,6 +974,7 @@ pub fn compose(props: &Props) -> Html {
                 </button>
             </div>
             { result_html }
+            </div>
             { dialog_html }
         </section>
     }

@@ -150,15 +150,24 @@ fn app() -> Html {
         let lang = lang.clone();
         Callback::from(move |l: Lang| lang.set(l))
     };
+    // The output folder of the settings, for the compose page.
+    let out_dir = use_state(String::new);
+    let on_out_dir = {
+        let out_dir = out_dir.clone();
+        Callback::from(move |d: String| out_dir.set(d))
+    };
     // A settings file that did not read was reset at start-up: say so once.
     let notice = use_state(|| None::<Message>);
     {
-        let (notice, reader) = (notice.clone(), reader.clone());
+        let (notice, reader, out_dir) = (notice.clone(), reader.clone(), out_dir.clone());
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
                 if let Ok(v) = tauri::call::<Value>("window_settings").await {
                     if let Some(r) = v["reader"].as_str() {
                         reader.set(Some(r.to_string()));
+                    }
+                    if let Some(d) = v["out_dir"].as_str() {
+                        out_dir.set(d.to_string());
                     }
                     notice.set(serde_json::from_value::<Message>(v["notice"].clone()).ok());
                 }
@@ -238,7 +247,7 @@ fn app() -> Html {
         Tab::History => html! { <history::History lang={l} generation={*generation} /> },
         Tab::Diagnostics => {
             html! { <>
-                <settings::Settings lang={l} on_lang={on_lang.clone()} />
+                <settings::Settings lang={l} on_lang={on_lang.clone()} on_out_dir={on_out_dir.clone()} />
                 <diag::TsaSettings lang={l} />
                 <diag::Diagnostics lang={l} />
             </> }
@@ -247,7 +256,7 @@ fn app() -> Html {
 
     html! {
         <>
-        <header class="app-header">
+        <header class="app-header" inert={*busy}>
             <img class="seal" src="128x128.png" alt="" />
             <div class="titles">
                 <h1>{ "Inkan" }<span class="kanji" lang="ja">{ "印鑑" }</span></h1>
@@ -275,7 +284,7 @@ fn app() -> Html {
                 { t(l, "English", "日本語") }
             </button>
         </header>
-        <nav class="tabs" role="tablist" aria-label={ t(l, "画面", "Views") } onkeydown={on_tab_key}>
+        <nav class="tabs" inert={*busy} role="tablist" aria-label={ t(l, "画面", "Views") } onkeydown={on_tab_key}>
             { for TABS.iter().map(|x| {
                 let selected = *x == *tab;
                 let tab = tab.clone();
@@ -302,14 +311,15 @@ fn app() -> Html {
             { panel }
             <div hidden={*tab != Tab::Compose}>
                 <compose::Compose lang={l} on_signed={bump.clone()} reader={(*reader).clone()}
-                    on_busy={on_busy.clone()} on_verify={on_verify.clone()} />
+                    on_busy={on_busy.clone()} on_verify={on_verify.clone()} out_dir={(*out_dir).clone()}
+                    active={*tab == Tab::Compose} />
             </div>
             <div hidden={*tab != Tab::Verify}>
                 <verify::Verify lang={l} on_verified={bump.clone()} open={(*to_verify).clone()}
                     active={*tab == Tab::Verify} />
             </div>
         </main>
-        <footer class="app-footer">
+        <footer class="app-footer" inert={*busy}>
             <span id="app-version">{ version }</span>
             <span>{ t(l, "文書の検証はこの端末内だけで行います。", "Documents are verified on this computer only.") }</span>
         </footer>

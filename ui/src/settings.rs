@@ -14,6 +14,8 @@ pub struct Props {
     pub lang: Lang,
     /// Told when the language is chosen here.
     pub on_lang: Callback<Lang>,
+    /// Told the output folder after it changed here.
+    pub on_out_dir: Callback<String>,
 }
 
 #[derive(Serialize)]
@@ -50,8 +52,10 @@ pub fn settings(props: &Props) -> Html {
     // A folder chosen with Browse… becomes the output folder at once.
     let apply = {
         let (view, error, saved) = (view.clone(), error.clone(), saved.clone());
+        let on_out_dir = props.on_out_dir.clone();
         move |command: &'static str, path: String| {
             let (view, error, saved) = (view.clone(), error.clone(), saved.clone());
+            let on_out_dir = on_out_dir.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let r = match command {
                     "set_out_dir" => {
@@ -69,6 +73,9 @@ pub fn settings(props: &Props) -> Html {
                 };
                 match r {
                     Ok(v) => {
+                        if let Some(d) = v["out_dir"].as_str() {
+                            on_out_dir.emit(d.to_string());
+                        }
                         view.set(Some(v));
                         error.set(None);
                         saved.set(true);
@@ -122,7 +129,7 @@ pub fn settings(props: &Props) -> Html {
             <div class="setting">
                 <label for="settings-out-dir">{ t(l, "署名した文書の保存先", "Where signed documents are saved") }</label>
                 <input id="settings-out-dir" ref={out_input.clone()} type="text" readonly=true value={out.clone()} onchange={on_out} />
-                { browse_button(l, "save_folder", out_input.clone(), "settings-out-dir") }
+                { browse_button(l, "settings_folder", out_input.clone(), "settings-out-dir") }
                 if !default.is_empty() && out != default {
                     <button id="settings-out-default" type="button" class="secondary" onclick={on_default}>
                         { t(l, "既定（書類/Inkan）に戻す", "Back to the default (Documents/Inkan)") }

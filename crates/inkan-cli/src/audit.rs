@@ -7,9 +7,10 @@ use inkan_workflow::audit::{AuditLog, AuditRecord, KeyStore};
 use std::path::PathBuf;
 
 /// The log's folder: `--dir`, else the data folder the app and every
-/// command share.
+/// command share. Checking or exporting never starts a log: a folder
+/// without one (a typo, a backup not yet restored) is an error.
 fn dir(explicit: Option<PathBuf>) -> Result<PathBuf, Failure> {
-    explicit
+    let d = explicit
         .or_else(inkan_workflow::settings::data_dir)
         .ok_or_else(|| {
             Failure::new(Message {
@@ -17,7 +18,23 @@ fn dir(explicit: Option<PathBuf>) -> Result<PathBuf, Failure> {
                 ja: "データフォルダがありません（HOME が設定されていません）".into(),
                 en: "no data folder (HOME is not set)".into(),
             })
-        })
+        })?;
+    if !d.join(inkan_workflow::audit::DB_FILE).is_file() {
+        return Err(Failure::new(Message {
+            code: "audit.no_log".into(),
+            ja: format!(
+                "{} に署名ログ（{}）がありません",
+                d.display(),
+                inkan_workflow::audit::DB_FILE
+            ),
+            en: format!(
+                "there is no signing log ({}) in {}",
+                inkan_workflow::audit::DB_FILE,
+                d.display()
+            ),
+        }));
+    }
+    Ok(d)
 }
 
 /// `inkan audit verify`: every record's hash and link; exit 3 and the first

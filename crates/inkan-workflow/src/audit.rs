@@ -117,10 +117,27 @@ fn keyring_key(dir: &Path) -> Result<Zeroizing<Vec<u8>>, AuditError> {
     }
 }
 
-/// A new key in the keyring, read back to be sure it is there.
+/// Whether the keyring holds a log key for `dir` (false when there is no
+/// keyring to ask).
+fn keyring_has_key(dir: &Path) -> bool {
+    keyring_entry(dir).is_ok_and(|e| e.get_secret().is_ok())
+}
+
+/// A new key in the keyring, read back to be sure it is there. An entry
+/// already there belongs to a log that is gone (deleted, or being restored
+/// from a backup): it is never replaced.
 fn new_keyring_key(dir: &Path) -> Result<Zeroizing<Vec<u8>>, AuditError> {
-    let key = random_key(dir)?;
     let entry = keyring_entry(dir)?;
+    match entry.get_secret() {
+        Ok(_) => {
+            return Err(AuditError::LogMissing {
+                path: dir.join(DB_FILE),
+            })
+        }
+        Err(keyring::Error::NoEntry) => {}
+        Err(e) => return Err(keyring_err(&e)),
+    }
+    let key = random_key(dir)?;
     entry.set_secret(&key).map_err(|e| keyring_err(&e))?;
     match entry.get_secret() {
         Ok(k) if k[..] == key[..] => Ok(key),
@@ -160,6 +177,20 @@ pub enum AuditError {
         /// Where the key should be (a file, or the keyring entry's name).
         path: PathBuf,
     },
+    /// The log is keyed by a file, but the keyring holds this folder's log
+    /// key: the log was replaced by one sealed with another key.
+    #[error("the audit log {} is keyed by a file while the keyring holds its key: it was replaced", path.display())]
+    Downgraded {
+        /// The log.
+        path: PathBuf,
+    },
+    /// The keyring holds this folder's log key but the log itself is gone
+    /// (deleted, or not yet restored): a new log would hide that.
+    #[error("the audit log {} is missing while its key is in the keyring", path.display())]
+    LogMissing {
+        /// Where the log should be.
+        path: PathBuf,
+    },
     /// The OS keyring holds (or was asked to hold) the key but cannot be
     /// used now (locked, no secret service running, access refused).
     #[error("the OS keyring cannot be used for the audit log's key: {detail}")]
@@ -176,6 +207,8 @@ impl Localized for AuditError {
             AuditError::File { .. } => "audit.file",
             AuditError::KeyMissing { .. } => "audit.key_missing",
             AuditError::Keyring { .. } => "audit.keyring",
+            AuditError::Downgraded { .. } => "audit.downgraded",
+            AuditError::LogMissing { .. } => "audit.log_missing",
         }
     }
 
@@ -192,6 +225,14 @@ impl Localized for AuditError {
             AuditError::KeyMissing { path } => Text::new(
                 format!("署名ログに記録がありますが、その鍵 {} がありません。ログの改ざん検知ができません。", path.display()),
                 format!("the audit log has records but its key {} is missing: tampering can no longer be detected", path.display()),
+            ),
+            AuditError::Downgraded { path } => Text::new(
+                format!("署名ログ {} は鍵ファイルで封印されていますが、このログの鍵は OS のキーリングにあります。ログが別のものに置き換えられています。", path.display()),
+                format!("the audit log {} is sealed with a key file, but this log's key is in the OS keyring: the log was replaced", path.display()),
+            ),
+            AuditError::LogMissing { path } => Text::new(
+                format!("署名ログ {} がありませんが、その鍵は OS のキーリングに残っています。ログを元の場所に戻してください（新しいログは作りません）。", path.display()),
+                format!("the audit log {} is missing, but its key is still in the OS keyring: put the log back (no new log is started)", path.display()),
             ),
             AuditError::Keyring { detail } => Text::new(
                 format!("署名ログの鍵を保管している OS のキーリングを使えません（ロックされている、または起動していない可能性があります）: {detail}"),
@@ -432,6 +473,28 @@ impl AuditLog {
              CREATE TRIGGER IF NOT EXISTS audit_meta_no_delete BEFORE DELETE ON audit_meta
              BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
         )?;
+        // Reading which key the log has and, for a new log, making one and
+        // writing it down are one step for all processes: two first
+        // signatures at once must not make two keys.
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let chosen = Self::key_for(&conn, dir, policy);
+        match &chosen {
+            Ok(_) => conn.execute_batch("COMMIT")?,
+            Err(_) => {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+        }
+        let (key, store) = chosen?;
+        Ok(AuditLog { conn, key, store })
+    }
+
+    /// The log's key and where it is kept, inside the caller's write
+    /// transaction (a new log records its store in `audit_meta`).
+    fn key_for(
+        conn: &Connection,
+        dir: &Path,
+        policy: KeyPolicy,
+    ) -> Result<(Zeroizing<Vec<u8>>, KeyStore), AuditError> {
         let count: i64 = conn.query_row("SELECT COUNT(*) FROM audit_log", [], |r| r.get(0))?;
         let stored: Option<String> = conn
             .query_row(
@@ -443,41 +506,42 @@ impl AuditLog {
         let file = dir.join(KEY_FILE);
         let (key, store) = match stored.as_deref() {
             Some("keyring") => (keyring_key(dir)?, KeyStore::Keyring),
-            Some("file") => (load_key(&file, count == 0)?, KeyStore::File),
+            Some("file") | None if count > 0 || file.exists() || stored.is_some() => {
+                // A log keyed by a file while the keyring holds a key for this
+                // folder is a keyring log swapped for one someone sealed
+                // themselves (the store is written in the file it protects).
+                if policy != KeyPolicy::File && keyring_has_key(dir) {
+                    return Err(AuditError::Downgraded {
+                        path: dir.join(DB_FILE),
+                    });
+                }
+                (load_key(&file, count == 0)?, KeyStore::File)
+            }
             Some(other) => {
                 return Err(file_err(
                     &dir.join(DB_FILE),
                     format!("unknown key store {other:?}"),
                 ))
             }
-            // A log from before the keyring, or a key file already there.
-            None if count > 0 || file.exists() => (load_key(&file, count == 0)?, KeyStore::File),
             None => match policy {
                 KeyPolicy::File => (load_key(&file, true)?, KeyStore::File),
                 KeyPolicy::Keyring => (new_keyring_key(dir)?, KeyStore::Keyring),
                 KeyPolicy::Auto => match new_keyring_key(dir) {
                     Ok(k) => (k, KeyStore::Keyring),
+                    // The log's key is in the keyring but the log is gone:
+                    // never start over in a file either.
+                    Err(e @ AuditError::LogMissing { .. }) => return Err(e),
                     Err(_) => (load_key(&file, true)?, KeyStore::File),
                 },
             },
         };
         if stored.is_none() {
             conn.execute(
-                "INSERT OR IGNORE INTO audit_meta (name, value) VALUES ('key_store', ?1)",
+                "INSERT INTO audit_meta (name, value) VALUES ('key_store', ?1)",
                 params![store.as_str()],
             )?;
-            // Two processes created the log at once: the first one's word
-            // stands, and this one opens it as the other left it.
-            let now: String = conn.query_row(
-                "SELECT value FROM audit_meta WHERE name = 'key_store'",
-                [],
-                |r| r.get(0),
-            )?;
-            if now != store.as_str() {
-                return Self::open_with(dir, policy);
-            }
         }
-        Ok(AuditLog { conn, key, store })
+        Ok((key, store))
     }
 
     /// Where this log's key is kept.
@@ -618,6 +682,16 @@ static ENABLED: Mutex<Option<PathBuf>> = Mutex::new(None);
 /// log in `dir` (the app's data folder; the CLI's [`crate::settings::data_dir`]).
 pub fn enable(dir: &Path) {
     *ENABLED.lock().unwrap_or_else(|p| p.into_inner()) = Some(dir.to_path_buf());
+}
+
+/// Whether the enabled log can take a record now (its key is at hand):
+/// checked before a signature, so that none goes unrecorded.
+pub fn ready() -> Result<(), AuditError> {
+    let dir = ENABLED.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    match dir {
+        Some(dir) => AuditLog::open(&dir).map(drop),
+        None => Ok(()),
+    }
 }
 
 /// Appends `e` to the enabled log. The operation it records has happened
@@ -762,6 +836,33 @@ mod tests {
             .execute("UPDATE audit_meta SET value = 'keyring'", [])
             .is_err());
         assert!(log.conn.execute("DELETE FROM audit_meta", []).is_err());
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    /// Eight processes (threads here) making the first record at once: one
+    /// key, eight records, an intact chain.
+    #[test]
+    fn a_log_created_by_many_at_once_has_one_key() {
+        let d = dir("race");
+        let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+        let handles: Vec<_> = (0..8)
+            .map(|n| {
+                let (d, start) = (d.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    AuditLog::open_with(&d, KeyPolicy::File)
+                        .and_then(|mut log| log.append(&entry(n)))
+                        .map(drop)
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().expect("thread").expect("open and append");
+        }
+        let log = AuditLog::open_with(&d, KeyPolicy::File).expect("open");
+        let st = log.verify().expect("verify");
+        assert_eq!(st.records, 8);
+        assert!(st.intact(), "{st:?}");
         let _ = std::fs::remove_dir_all(d);
     }
 

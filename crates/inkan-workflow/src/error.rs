@@ -110,6 +110,10 @@ pub enum WorkflowError {
         /// SHA-256 of the content as prepared now, hex.
         now: String,
     },
+    /// The signing log cannot record a signature (its key is missing, the
+    /// keyring is locked …): nothing was signed, the card was not used.
+    #[error("signing log: {0}")]
+    Audit(#[from] crate::audit::AuditError),
     /// An internal invariant did not hold (a bug): nothing was written.
     #[error("internal error: {detail}")]
     Internal {
@@ -196,6 +200,7 @@ impl Localized for WorkflowError {
             WorkflowError::History(e) => e.code(),
             WorkflowError::Internal { .. } => "workflow.internal",
             WorkflowError::PreviewMismatch { .. } => "workflow.preview_mismatch",
+            WorkflowError::Audit(e) => e.code(),
         }
     }
 
@@ -311,6 +316,13 @@ impl Localized for WorkflowError {
                 "プレビューの後で署名する内容（入力、添付ファイル、形式）が変わりました。署名していません。プレビューを確認し直してから署名してください。",
                 "What would be signed (the form, an attachment or the format) changed after the preview. Nothing was signed. Check the preview again, then sign.",
             ),
+            WorkflowError::Audit(e) => {
+                let t = e.text();
+                Text::new(
+                    format!("署名ログに記録できないため署名しません（カードは使っていません）。{}", t.ja),
+                    format!("Nothing is signed because the signing log cannot record it (the card was not used): {}", t.en),
+                )
+            }
             WorkflowError::Internal { detail } => Text::new(
                 format!("内部エラーです（ファイルは作成されていません）: {detail}"),
                 format!("internal error (no file was written): {detail}"),

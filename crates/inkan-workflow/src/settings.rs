@@ -71,19 +71,29 @@ impl Localized for SettingsError {
 /// Where the app keeps its data (the history, the audit log), shared with
 /// the CLI: `$INKAN_DATA_DIR`, else `$XDG_DATA_HOME/jp.inkan.desktop`,
 /// else `~/.local/share/jp.inkan.desktop` (the app's identifier, as the
-/// window's data folder on Linux), else `%APPDATA%\jp.inkan.desktop` (as
-/// the window's on Windows, where HOME is not set).
+/// window's data folder on Linux); `~/Library/Application Support/…` on
+/// macOS and `%APPDATA%\jp.inkan.desktop` on Windows, as the window's.
 pub fn data_dir() -> Option<PathBuf> {
-    std::env::var_os("INKAN_DATA_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("XDG_DATA_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-                // Windows sets no HOME: the app's data folder is in the roaming AppData.
-                .or_else(|| std::env::var_os("APPDATA").map(PathBuf::from))
-                .map(|d| d.join("jp.inkan.desktop"))
-        })
+    // Only absolute values count (an empty or relative XDG variable is
+    // ignored, as the XDG specification says), so that the window and the
+    // CLI find the same folder, hence the same history and signing log.
+    let abs = |k: &str| {
+        std::env::var_os(k)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    if let Some(d) = abs("INKAN_DATA_DIR") {
+        return Some(d);
+    }
+    let base = if cfg!(windows) {
+        // The window's data folder is in the roaming AppData.
+        abs("APPDATA")
+    } else if cfg!(target_os = "macos") {
+        abs("HOME").map(|h| h.join("Library/Application Support"))
+    } else {
+        abs("XDG_DATA_HOME").or_else(|| abs("HOME").map(|h| h.join(".local/share")))
+    };
+    base.map(|d| d.join("jp.inkan.desktop"))
 }
 
 /// `$INKAN_CONFIG_DIR`, else `$XDG_CONFIG_HOME/inkan`, else `~/.config/inkan`,

@@ -348,7 +348,7 @@ fn finish(
     // The signing log: what was signed (the SHA-256 of the signed bytes),
     // where it went, and with which certificate.
     let written = files.package_path.as_ref().unwrap_or(&files.letter_path);
-    crate::audit::record(&crate::audit::NewAudit {
+    let logged = crate::audit::record(&crate::audit::NewAudit {
         action: crate::audit::AuditAction::Signed,
         doc_sha256: content_sha256,
         doc_name: written
@@ -359,6 +359,31 @@ fn finish(
         signer_holder: signer,
         verdict: Some("SIGNED".into()),
     });
+    // The signature exists; a record that could not be written after all
+    // is said with the result, never dropped.
+    let mut files = files;
+    if let Some(Err(e)) = logged {
+        let t = inkan_l10n::Localized::text(&e);
+        let audit = Message {
+            code: inkan_l10n::Localized::code(&e).into(),
+            ja: format!(
+                "署名は保存しましたが、署名ログに記録できませんでした: {}",
+                t.ja
+            ),
+            en: format!(
+                "The signature is saved, but the signing log could not record it: {}",
+                t.en
+            ),
+        };
+        files.warning = Some(match files.warning.take() {
+            None => audit,
+            Some(w) => Message {
+                code: audit.code,
+                ja: format!("{}\n{}", audit.ja, w.ja),
+                en: format!("{}\n{}", audit.en, w.en),
+            },
+        });
+    }
     Ok(files)
 }
 
@@ -395,6 +420,7 @@ pub fn sign_letter_with(
     history: Option<&Mutex<History>>,
 ) -> Result<SignedFiles, WorkflowError> {
     let prepared = prepare(job)?;
+    crate::audit::ready()?;
     let sig = inkan_cades::sign(
         &prepared.content,
         signer,
@@ -467,6 +493,10 @@ pub fn sign_letter(
             return Err(WorkflowError::PreviewMismatch { previewed, now });
         }
     }
+    // Every signature is accounted for: a log that cannot take the record
+    // (its key lost, the keyring locked) stops the signing here, before
+    // the card.
+    crate::audit::ready()?;
     let pin = Pin::new(pin)?;
     let last = if confirm_last_try {
         LastTry::Confirmed

@@ -2,6 +2,8 @@
 //! letter (detached and packaged), verify files, packages and folders, and the
 //! guarantees that nothing is written when anything fails.
 
+mod common;
+use common::Counting;
 use inkan_cades::{ExternalSigner, SignerError, SoftwareSigner};
 use inkan_l10n::Localized;
 use inkan_referral::ReferralLetter;
@@ -244,19 +246,6 @@ fn signer_error_writes_nothing_and_keeps_the_card_error() {
         assert_eq!(files_in(&out), before, "no output, no temporary file");
     }
     std::fs::remove_dir_all(&out).expect("cleanup");
-}
-
-/// A signer that counts the signatures it computes (each one a PIN-guarded
-/// card operation in real life).
-struct Counting(SoftwareSigner, usize);
-impl ExternalSigner for Counting {
-    fn certificate(&self) -> &[u8] {
-        self.0.certificate()
-    }
-    fn sign_sha256(&mut self, digest: &[u8; 32]) -> Result<Vec<u8>, SignerError> {
-        self.1 += 1;
-        self.0.sign_sha256(digest)
-    }
 }
 
 #[test]

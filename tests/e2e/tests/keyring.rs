@@ -138,3 +138,66 @@ fn without_a_secret_service_the_key_goes_to_a_file_unless_the_keyring_is_require
     assert!(text(&o).contains("key: the key file"), "{}", text(&o));
     assert!(data.join("audit.key").exists());
 }
+
+/// Copies the signing log files (`audit.*`) from `from` to `to`, replacing
+/// what is there.
+fn copy_log(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("folder");
+    for e in std::fs::read_dir(to).expect("to").flatten() {
+        if e.file_name().to_string_lossy().starts_with("audit.") {
+            std::fs::remove_file(e.path()).expect("remove");
+        }
+    }
+    for e in std::fs::read_dir(from).expect("from").flatten() {
+        if e.file_name().to_string_lossy().starts_with("audit.") {
+            std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+        }
+    }
+}
+
+/// A keyring log is not swapped for one sealed with a key file, and a log
+/// that is gone is not started over while its key is in the keyring: the
+/// backup put back still verifies.
+#[test]
+fn a_keyring_log_is_neither_swapped_nor_started_over() {
+    let dir = fresh_dir("keyring-swap");
+    let (keyrings, data) = (dir.join("keyrings"), dir.join("data"));
+    let o = in_session(
+        &keyrings,
+        &data,
+        &[],
+        &format!("{VERIFY_ONE}{VERIFY_ONE}\"$INKAN\" audit verify"),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let backup = dir.join("backup");
+    copy_log(&data, &backup);
+
+    // Someone's own log, sealed with a key file they made, put in its place.
+    let forged = dir.join("forged");
+    let o = in_session(
+        &dir.join("forger-keyrings"),
+        &forged,
+        &[("INKAN_AUDIT_KEY_STORE", "file")],
+        &format!("{VERIFY_ONE}\"$INKAN\" audit verify"),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(forged.join("audit.key").exists());
+    copy_log(&forged, &data);
+    let o = in_session(&keyrings, &data, &[], "\"$INKAN\" audit verify");
+    assert!(!o.status.success(), "a swapped log passed: {}", text(&o));
+    assert!(text(&o).contains("replaced"), "{}", text(&o));
+
+    // The log gone: no new log, no new key over the old one.
+    for e in std::fs::read_dir(&data).expect("data").flatten() {
+        std::fs::remove_file(e.path()).expect("remove");
+    }
+    let o = in_session(&keyrings, &data, &[], &format!("{VERIFY_ONE}true"));
+    assert!(text(&o).contains("missing"), "{}", text(&o));
+    // The backup put back verifies with the key that stayed in the keyring.
+    copy_log(&backup, &data);
+    let o = in_session(&keyrings, &data, &[], "\"$INKAN\" audit verify --json");
+    assert!(o.status.success(), "{}", text(&o));
+    let state: serde_json::Value = serde_json::from_slice(&o.stdout).expect("audit verify --json");
+    assert_eq!(state["records"], 2, "{state}");
+    assert!(state["first_broken"].is_null(), "{state}");
+}

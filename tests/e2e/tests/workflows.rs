@@ -907,6 +907,18 @@ fn a_corrupted_settings_file_is_said_kept_and_reset() {
         out.as_str().is_some_and(|o| o.ends_with("Documents/Inkan")),
         "the default folder after the reset: {out}"
     );
+    // Another folder set here is the one the compose page uses.
+    let chosen = r.dir.join("out");
+    r.s.set_value("#settings-out-dir", &path(&chosen));
+    r.s.wait_text("#settings-saved", 10, |t| !t.is_empty());
+    r.s.click_css("#tab-compose");
+    let shown = r.s.execute(
+        "return document.querySelector('#out-dir').value;",
+        serde_json::json!([]),
+    );
+    assert_eq!(shown.as_str(), Some(path(&chosen).as_str()));
+    let saved = std::fs::read_to_string(config.join("settings.json")).expect("saved");
+    assert!(saved.contains("\"out_dir\""), "{saved}");
     shot(&r.s, "27-settings");
 }
 
