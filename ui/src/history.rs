@@ -95,10 +95,11 @@ pub fn history(props: &Props) -> Html {
                                 Some("TOTAL_PASSED") => t(l, "有効", "Valid").to_string(),
                                 Some("TOTAL_FAILED") => t(l, "無効", "Invalid").to_string(),
                                 Some("INDETERMINATE") => t(l, "判定不能", "Indeterminate").to_string(),
-                                Some(other) => other.to_string(),
+                                // Another code: said plainly, the code on hover.
+                                Some(_) => t(l, "判定できませんでした", "Could not be decided").to_string(),
                                 None => String::new(),
                             };
-                            html!{ <tr><td>{ s(&r["at"]) }</td><td>{ action }</td><td><code>{ s(&r["file"]) }</code></td><td>{ verdict }</td><td>{ s(&r["signer"]) }</td></tr> }
+                            html!{ <tr><td>{ crate::i18n::when(l, &s(&r["at"]), false) }</td><td>{ action }</td><td><code>{ s(&r["file"]) }</code></td><td>{ verdict }</td><td>{ s(&r["signer"]) }</td></tr> }
                         }) }</tbody>
                     </table>
                 },

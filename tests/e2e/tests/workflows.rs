@@ -283,6 +283,11 @@ fn compose_sign_verify_shows_valid_then_tampered_shows_invalid() {
         t.contains("署名") && t.contains("無効")
     });
     assert!(hist.contains("有効"), "{hist}");
+    // Japan time, not the stored UTC.
+    assert!(
+        hist.contains("年") && hist.contains("（令和") && !hist.contains(":00Z"),
+        "{hist}"
+    );
     // The signing log: every signature and verification, chained.
     let audit = r.s.wait_text("#audit-state", 10, |t| !t.is_empty());
     assert!(audit.contains("改ざんなし"), "{audit}");
