@@ -47,24 +47,34 @@ pub fn verify(explicit: Option<PathBuf>, json: bool, lang: Lang) -> Result<(), F
         crate::output::print_json(&state);
     } else {
         match (&state.first_broken, lang) {
-            (None, Lang::Ja) => println!(
-                "署名ログは改ざんされていません（{} 件、{}、鍵: {}）",
-                state.records,
-                d.display(),
-                match state.key_store {
-                    KeyStore::Keyring => "OS のキーリング",
-                    _ => "鍵ファイル audit.key",
+            (None, Lang::Ja) => {
+                println!(
+                    "署名ログは改ざんされていません（{} 件、{}、鍵: {}）",
+                    state.records,
+                    d.display(),
+                    match state.key_store {
+                        KeyStore::Keyring => "OS のキーリング",
+                        _ => "鍵ファイル audit.key",
+                    }
+                );
+                if let Some((id, hash)) = &state.head {
+                    println!("最新の記録 {id} のハッシュ: {hash}（控えておくと、末尾の記録が消されたことも後で分かります）");
                 }
-            ),
-            (None, Lang::En) => println!(
-                "The audit log is intact ({} records, {}, key: {})",
-                state.records,
-                d.display(),
-                match state.key_store {
-                    KeyStore::Keyring => "the OS keyring",
-                    _ => "the key file audit.key",
+            }
+            (None, Lang::En) => {
+                println!(
+                    "The audit log is intact ({} records, {}, key: {})",
+                    state.records,
+                    d.display(),
+                    match state.key_store {
+                        KeyStore::Keyring => "the OS keyring",
+                        _ => "the key file audit.key",
+                    }
+                );
+                if let Some((id, hash)) = &state.head {
+                    println!("Newest record {id}, hash {hash} (kept elsewhere, it shows later whether records were cut from the end)");
                 }
-            ),
+            }
             (Some(b), Lang::Ja) => println!(
                 "署名ログが改ざんされています: 記録 {} で連鎖が切れています（{}）",
                 b.id,

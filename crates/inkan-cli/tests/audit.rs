@@ -49,10 +49,28 @@ fn verifications_are_logged_and_an_edited_record_is_named() {
     assert_eq!(records[1]["action"], "verified");
     assert_eq!(records[1]["verdict"], "TOTAL_FAILED");
     assert_eq!(records[1]["prev_hash"], records[0]["hash"]);
+    // The head printed by verify is the newest record's hash.
+    assert_eq!(state["head"][0], 3);
+    assert_eq!(state["head"][1], records[2]["hash"]);
     assert!(records[0]["time_jst"]
         .as_str()
         .expect("jst")
         .ends_with("+09:00"));
+    let o = inkan(
+        &data,
+        &[
+            "audit",
+            "verify",
+            "--dir",
+            data.join("typo").to_str().expect("utf-8"),
+        ],
+    );
+    assert_ne!(
+        o.status.code(),
+        Some(0),
+        "a folder without a log is not an intact log"
+    );
+    assert!(!data.join("typo").exists(), "verify started a log");
     let o = inkan(&data, &["audit", "export", "--csv"]);
     let csv = stdout(&o);
     assert_eq!(csv.lines().count(), 4, "{csv}");

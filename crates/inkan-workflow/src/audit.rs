@@ -318,6 +318,10 @@ pub struct ChainState {
     pub first_broken: Option<BrokenRecord>,
     /// Where the key that anchors the chain is kept.
     pub key_store: KeyStore,
+    /// The newest record's id and hash, when the chain holds. Records cut
+    /// from the end leave an intact, shorter chain: only this value, written
+    /// down elsewhere (the clinic's records), shows it later.
+    pub head: Option<(i64, String)>,
 }
 
 impl ChainState {
@@ -654,6 +658,7 @@ impl AuditLog {
                 key_store: self.store,
                 records: all.len() as i64,
                 first_broken: Some(BrokenRecord { id: r.id, reason }),
+                head: None,
             };
             if r.id != expected_id {
                 return Ok(broken("id"));
@@ -671,6 +676,7 @@ impl AuditLog {
             key_store: self.store,
             records: all.len() as i64,
             first_broken: None,
+            head: all.last().map(|r| (r.id, r.hash.clone())),
         })
     }
 }
