@@ -142,14 +142,17 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
+    // One temporary file per write: two saves at once never share one.
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let tmp = dir.join(format!(
-        ".{}.{}.tmp",
+        ".{}.{}-{}.tmp",
         path.file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-        std::process::id()
+        std::process::id(),
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
+    opts.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -283,6 +286,24 @@ mod tests {
         assert!(save_draft(&p, &serde_json::json!("not an object")).is_err());
         let huge = serde_json::json!({"x": "a".repeat(DRAFT_LIMIT)});
         assert!(save_draft(&p, &huge).is_err());
+        // Saves at once (the autosave of a fast typist) leave one whole draft.
+        let handles: Vec<_> = (0..8)
+            .map(|n| {
+                let p = p.clone();
+                let draft = serde_json::json!({"n": n, "text": "x".repeat(100_000)});
+                std::thread::spawn(move || save_draft(&p, &draft))
+            })
+            .collect();
+        for h in handles {
+            h.join().expect("thread").expect("save");
+        }
+        let kept = load_draft(&p).expect("a whole draft");
+        assert_eq!(kept["text"].as_str().map(str::len), Some(100_000));
+        assert_eq!(
+            std::fs::read_dir(&d).expect("dir").count(),
+            1,
+            "no temporary file left"
+        );
         clear_draft(&p);
         assert!(!p.exists());
         clear_draft(&p);
