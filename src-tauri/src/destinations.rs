@@ -44,6 +44,10 @@ pub enum PickKind {
     SaveReports,
     /// A certificate (a TSA trust anchor).
     Certificate,
+    /// A signed document to submit (送信): read and sent, once.
+    SubmitFile,
+    /// A shared folder to deliver submissions to (a lasting destination).
+    SubmitFolder,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +56,8 @@ enum Approval {
     SettingsFolder(PathBuf),
     SaveFile(PathBuf),
     Certificate(PathBuf),
+    Submit(PathBuf),
+    SubmitFolder(PathBuf),
 }
 
 /// The destinations the user approved, and the folders never written to.
@@ -140,6 +146,8 @@ impl Destinations {
             }),
             PickKind::SaveReports => real_file(path).map(Approval::SaveFile),
             PickKind::Certificate => path.canonicalize().ok().map(Approval::Certificate),
+            PickKind::SubmitFile => path.canonicalize().ok().map(Approval::Submit),
+            PickKind::SubmitFolder => path.canonicalize().ok().map(Approval::SubmitFolder),
             _ => None,
         };
         if let Some(a) = approval {
@@ -267,6 +275,61 @@ impl Destinations {
     }
 }
 
+impl Destinations {
+    /// A signed file the window just wrote may be submitted (its signature
+    /// `.p7s` beside it goes with it).
+    pub fn allow_submit(&self, path: &Path) {
+        if let Ok(p) = path.canonicalize() {
+            self.approvals().push(Approval::Submit(p));
+        }
+    }
+
+    /// A file to submit: one signed in this session or chosen in the
+    /// submission dialog (or typed, in the end-to-end tests). Documents
+    /// leave the computer, so a script in the webview must not name one.
+    pub fn submit_file(&self, s: &str) -> Result<PathBuf, Message> {
+        let path = ui_path(s)?;
+        let real = path.canonicalize().map_err(|_| {
+            message(
+                "app.path",
+                format!("ファイルがありません（{}）", path.display()),
+                format!("No such file ({})", path.display()),
+            )
+        })?;
+        let approved = self
+            .approvals()
+            .iter()
+            .any(|a| matches!(a, Approval::Submit(f) if *f == real));
+        if approved || self.typed {
+            Ok(real)
+        } else {
+            Err(message(
+                "app.submit_pick",
+                "送信する文書は、この画面で署名したものか「文書を選ぶ…」で選んだものに限ります。"
+                    .into(),
+                "Only documents signed here or chosen with “Choose documents…” are sent.".into(),
+            ))
+        }
+    }
+
+    /// A shared folder to deliver to: exactly the one the dialog returned
+    /// (once), never one of the app's own folders.
+    pub fn submit_folder(&self, s: &str) -> Result<PathBuf, Message> {
+        let path = ui_path(s)?;
+        let real = path
+            .canonicalize()
+            .ok()
+            .filter(|p| p.is_dir())
+            .ok_or_else(|| Self::no_folder(&path))?;
+        self.refuse_protected(&real)?;
+        if self.take(|a| matches!(a, Approval::SubmitFolder(f) if *f == real)) || self.typed {
+            Ok(real)
+        } else {
+            Err(Self::choose_with_browse())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,6 +365,40 @@ mod tests {
         );
         // `..` out of the chosen folder is another place.
         assert!(dest.folder(s(&d.join("out/sub/../.."))).is_err());
+        std::fs::remove_dir_all(&d).expect("cleanup");
+    }
+
+    #[test]
+    fn only_signed_or_chosen_files_are_submitted_and_a_drop_folder_needs_the_dialog() {
+        let d = tmp("submit");
+        std::fs::write(d.join("a.xml"), b"x").expect("write");
+        std::fs::write(d.join("b.xml"), b"x").expect("write");
+        std::fs::create_dir_all(d.join("share")).expect("dir");
+        let dest = Destinations::new(vec![d.join("app")], false);
+        assert_eq!(
+            dest.submit_file(s(&d.join("a.xml")))
+                .expect_err("typed")
+                .code,
+            "app.submit_pick"
+        );
+        dest.approve(PickKind::SubmitFile, &d.join("a.xml"));
+        dest.allow_submit(&d.join("b.xml"));
+        assert!(dest.submit_file(s(&d.join("a.xml"))).is_ok());
+        assert!(dest.submit_file(s(&d.join("b.xml"))).is_ok());
+        // A file picked to verify is not one to send.
+        std::fs::write(d.join("c.xml"), b"x").expect("write");
+        dest.approve(PickKind::Signed, &d.join("c.xml"));
+        assert!(dest.submit_file(s(&d.join("c.xml"))).is_err());
+        assert!(dest.submit_folder(s(&d.join("share"))).is_err());
+        dest.approve(PickKind::SubmitFolder, &d.join("share"));
+        assert_eq!(
+            dest.submit_folder(s(&d.join("share"))).expect("chosen"),
+            d.join("share")
+        );
+        assert!(
+            dest.submit_folder(s(&d.join("share"))).is_err(),
+            "used once"
+        );
         std::fs::remove_dir_all(&d).expect("cleanup");
     }
 

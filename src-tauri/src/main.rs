@@ -9,6 +9,7 @@
 mod commands;
 mod daily;
 mod destinations;
+mod submission;
 mod window_state;
 
 use inkan_workflow::History;
@@ -177,7 +178,14 @@ fn main() {
             commands::pick_path,
             commands::ui_painted,
             commands::tsa_settings,
-            commands::save_tsa_settings
+            commands::save_tsa_settings,
+            submission::submission_destinations,
+            submission::save_submission_destination,
+            submission::remove_submission_destination,
+            submission::submit_files,
+            submission::outbox_list,
+            submission::outbox_run,
+            submission::outbox_retry
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -810,6 +810,14 @@ pub fn compose(props: &Props) -> Html {
         }
     };
 
+    // "送信…" under a sign result: closed for each new result.
+    let sending = use_state(|| false);
+    {
+        let sending = sending.clone();
+        use_effect_with(result.as_ref().map(|r| r.is_ok()), move |_| {
+            sending.set(false)
+        });
+    }
     let result_html = match &*result {
         None => html! {},
         Some(Ok(v)) => {
@@ -850,6 +858,10 @@ pub fn compose(props: &Props) -> Html {
                 let (first, on_verify) = (first.clone(), props.on_verify.clone());
                 Callback::from(move |_: MouseEvent| on_verify.emit(first.clone()))
             };
+            let toggle_send = {
+                let sending = sending.clone();
+                Callback::from(move |_: MouseEvent| sending.set(!*sending))
+            };
             html! {
                 <div id="sign-result" class="banner banner-ok" role="status" data-level={level.clone()}>
                     <strong>{ t(l, "署名しました", "Signed") }</strong>
@@ -858,7 +870,11 @@ pub fn compose(props: &Props) -> Html {
                     <div class="result-actions">
                         <button id="open-folder" type="button" class="secondary" onclick={open_folder}>{ t(l, "フォルダを開く", "Open the folder") }</button>
                         <button id="verify-signed" type="button" class="secondary" onclick={verify_it}>{ t(l, "この署名を検証", "Verify this signature") }</button>
+                        <button id="send-signed" type="button" class="secondary" aria-expanded={sending.to_string()} onclick={toggle_send}>{ t(l, "送信…", "Send…") }</button>
                     </div>
+                    if *sending {
+                        <crate::submission::SendPanel lang={l} paths={vec![first.clone()]} on_sent={props.on_signed.clone()} />
+                    }
                     if let Some(m) = &*open_error {
                         <p class="status-error" role="alert">{ msg(l, m) }</p>
                     }

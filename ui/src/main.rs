@@ -9,6 +9,7 @@ mod form;
 mod history;
 mod i18n;
 mod settings;
+mod submission;
 mod tauri;
 mod verify;
 
@@ -50,14 +51,16 @@ enum Tab {
     Card,
     Compose,
     Verify,
+    Outbox,
     History,
     Diagnostics,
 }
 
-const TABS: [Tab; 5] = [
+const TABS: [Tab; 6] = [
     Tab::Card,
     Tab::Compose,
     Tab::Verify,
+    Tab::Outbox,
     Tab::History,
     Tab::Diagnostics,
 ];
@@ -68,6 +71,7 @@ impl Tab {
             Tab::Card => "tab-card",
             Tab::Compose => "tab-compose",
             Tab::Verify => "tab-verify",
+            Tab::Outbox => "tab-outbox",
             Tab::History => "tab-history",
             Tab::Diagnostics => "tab-diagnostics",
         }
@@ -77,6 +81,7 @@ impl Tab {
             Tab::Card => t(l, "カード", "Card"),
             Tab::Compose => t(l, "作成・署名", "Compose & sign"),
             Tab::Verify => t(l, "検証", "Verify"),
+            Tab::Outbox => t(l, "送信", "Send"),
             Tab::History => t(l, "履歴", "History"),
             Tab::Diagnostics => t(l, "設定・診断", "Settings & diagnostics"),
         }
@@ -245,9 +250,11 @@ fn app() -> Html {
         // neither the letter being written nor the results on screen.
         Tab::Compose | Tab::Verify => html! {},
         Tab::History => html! { <history::History lang={l} generation={*generation} /> },
+        Tab::Outbox => html! { <submission::OutboxView lang={l} generation={*generation} /> },
         Tab::Diagnostics => {
             html! { <>
                 <settings::Settings lang={l} on_lang={on_lang.clone()} on_out_dir={on_out_dir.clone()} />
+                <submission::DestinationSettings lang={l} />
                 <diag::TsaSettings lang={l} />
                 <diag::Diagnostics lang={l} />
             </> }

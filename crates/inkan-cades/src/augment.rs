@@ -17,16 +17,9 @@ fn malformed(what: &'static str) -> impl Fn(tlv::TlvError) -> CadesError {
     move |e| CadesError::malformed(what, e)
 }
 
-/// `signature` (a DER ContentInfo(SignedData)) with the attribute
-/// `attr_type` = { `value_der` } added to the unsigned attributes of
-/// SignerInfo `signer_index`. BER input is refused: it would have to be
-/// re-encoded, which breaks what later time-stamps cover.
-pub fn add_unsigned_attribute(
-    signature: &[u8],
-    signer_index: usize,
-    attr_type: &ObjectIdentifier,
-    value_der: &[u8],
-) -> Result<Vec<u8>, CadesError> {
+/// The parts of a DER ContentInfo(SignedData): the contentType's encoding
+/// and the SignedData's fields, each with its exact bytes.
+fn signed_data_fields(signature: &[u8]) -> Result<(&[u8], Vec<tlv::Tlv<'_>>), CadesError> {
     let ci = tlv::read_exact(signature).map_err(malformed("ContentInfo"))?;
     let mut r = tlv::Reader::new(ci.value);
     let ct = r
@@ -43,6 +36,20 @@ pub fn add_unsigned_attribute(
     let fields = tlv::Reader::new(sd.value)
         .all()
         .map_err(malformed("SignedData"))?;
+    Ok((ct.raw, fields))
+}
+
+/// `signature` (a DER ContentInfo(SignedData)) with the attribute
+/// `attr_type` = { `value_der` } added to the unsigned attributes of
+/// SignerInfo `signer_index`. BER input is refused: it would have to be
+/// re-encoded, which breaks what later time-stamps cover.
+pub fn add_unsigned_attribute(
+    signature: &[u8],
+    signer_index: usize,
+    attr_type: &ObjectIdentifier,
+    value_der: &[u8],
+) -> Result<Vec<u8>, CadesError> {
+    let (ct_raw, fields) = signed_data_fields(signature)?;
     let Some((signer_infos, before)) = fields.split_last() else {
         return Err(CadesError::malformed("SignedData", "empty"));
     };
@@ -101,7 +108,54 @@ pub fn add_unsigned_attribute(
     let sd_new = tlv::encode(tag::SEQUENCE, &sd_body);
     Ok(tlv::encode_parts(
         tag::SEQUENCE,
-        &[ct.raw, &tlv::encode(tag::CTX0_CONS, &sd_new)],
+        &[ct_raw, &tlv::encode(tag::CTX0_CONS, &sd_new)],
+    ))
+}
+
+/// A detached signature made attached: `signature` (a DER
+/// ContentInfo(SignedData) without eContent) with `content` placed in
+/// `encapContentInfo.eContent` (`[0] EXPLICIT OCTET STRING`, RFC 5652
+/// §5.2). With signed attributes the signature value covers only them (the
+/// message-digest among them binds the content), so it stays valid; every
+/// other element keeps its bytes. For carriers that re-serialise the
+/// document (a FHIR server stores JSON as it likes): the exact signed bytes
+/// travel inside the signature. Refused when eContent is already present.
+pub fn encapsulate_content(signature: &[u8], content: &[u8]) -> Result<Vec<u8>, CadesError> {
+    let (ct_raw, fields) = signed_data_fields(signature)?;
+    let Some(eci) = fields.get(2).filter(|f| f.tag == tag::SEQUENCE) else {
+        return Err(CadesError::malformed("SignedData", "no encapContentInfo"));
+    };
+    let eci_fields = tlv::Reader::new(eci.value)
+        .all()
+        .map_err(malformed("encapContentInfo"))?;
+    let [ectype] = eci_fields.as_slice() else {
+        return Err(CadesError::malformed(
+            "encapContentInfo",
+            "the signature already carries its content",
+        ));
+    };
+    if ectype.tag != tag::OID {
+        return Err(CadesError::malformed("encapContentInfo", "eContentType"));
+    }
+    let new_eci = tlv::encode_parts(
+        tag::SEQUENCE,
+        &[
+            ectype.raw,
+            &tlv::encode(tag::CTX0_CONS, &tlv::encode(tag::OCTET_STRING, content)),
+        ],
+    );
+    let mut sd_body = Vec::new();
+    for (i, f) in fields.iter().enumerate() {
+        if i == 2 {
+            sd_body.extend_from_slice(&new_eci);
+        } else {
+            sd_body.extend_from_slice(f.raw);
+        }
+    }
+    let sd_new = tlv::encode(tag::SEQUENCE, &sd_body);
+    Ok(tlv::encode_parts(
+        tag::SEQUENCE,
+        &[ct_raw, &tlv::encode(tag::CTX0_CONS, &sd_new)],
     ))
 }
 
@@ -176,18 +230,7 @@ pub fn add_validation_data_unchecked(
             "BER-encoded: adding validation data would re-encode signed bytes",
         ));
     }
-    let ci = tlv::read_exact(signature).map_err(malformed("ContentInfo"))?;
-    let mut r = tlv::Reader::new(ci.value);
-    let ct = r
-        .expect(tag::OID, "contentType")
-        .map_err(malformed("ContentInfo"))?;
-    let explicit = r
-        .expect(tag::CTX0_CONS, "content")
-        .map_err(malformed("ContentInfo"))?;
-    let sd = tlv::read_exact(explicit.value).map_err(malformed("SignedData"))?;
-    let fields = tlv::Reader::new(sd.value)
-        .all()
-        .map_err(malformed("SignedData"))?;
+    let (ct_raw, fields) = signed_data_fields(signature)?;
     // version, digestAlgorithms, encapContentInfo, [0] certificates?, [1] crls?, signerInfos
     if fields.len() < 4 {
         return Err(CadesError::malformed("SignedData", "too few fields"));
@@ -235,6 +278,6 @@ pub fn add_validation_data_unchecked(
     let sd_new = tlv::encode(tag::SEQUENCE, &body);
     Ok(tlv::encode_parts(
         tag::SEQUENCE,
-        &[ct.raw, &tlv::encode(tag::CTX0_CONS, &sd_new)],
+        &[ct_raw, &tlv::encode(tag::CTX0_CONS, &sd_new)],
     ))
 }

@@ -336,3 +336,25 @@ fn openssl_two_signers_are_verified_one_by_one() {
     expected.sort();
     assert_eq!(signers, expected);
 }
+
+/// A detached signature made attached (`augment::encapsulate_content`, for
+/// FHIR `Bundle.signature`): openssl verifies it with the content taken from
+/// inside, Inkan too, and a signature that already carries content is refused.
+#[test]
+fn a_detached_signature_encapsulated_verifies_in_openssl_and_inkan() {
+    let dir = tmp_dir("ossl-encapsulated");
+    let detached = sign_as("doctor", false);
+    let attached = inkan_cades::augment::encapsulate_content(&detached, DOC).unwrap();
+    let (ok, out) = openssl_verify(&dir, &attached, false);
+    assert!(ok, "openssl rejected the encapsulated signature: {out}");
+    assert_eq!(std::fs::read(dir.join("verified.out")).unwrap(), DOC);
+    let parsed = parse(&attached).unwrap();
+    verify_integrity(&parsed, None, &[]).unwrap();
+    // Other content inside: the message digest no longer matches.
+    let wrong = inkan_cades::augment::encapsulate_content(&detached, b"other").unwrap();
+    assert!(verify_integrity(&parse(&wrong).unwrap(), None, &[]).is_err());
+    assert!(matches!(
+        inkan_cades::augment::encapsulate_content(&attached, DOC),
+        Err(CadesError::Malformed { .. })
+    ));
+}

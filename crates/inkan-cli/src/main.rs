@@ -8,6 +8,7 @@ mod audit;
 mod card;
 mod letter;
 mod output;
+mod send;
 mod signature;
 #[cfg(feature = "dev-tools")]
 mod testpki;
@@ -222,6 +223,32 @@ enum Command {
         #[arg(long)]
         inhibit_any_policy: bool,
     },
+    /// Submit (送信) signed documents: verify, queue in the outbox, deliver to a FHIR server or a shared folder
+    Send {
+        /// Signed documents (their FILE.p7s beside them) or signed packages
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// Destination: a name from destinations.json, fhir:URL[?mode=bundle|mhd] or folder:DIR[?layout=plain|xdm|ssmix2]
+        #[arg(long)]
+        to: String,
+        /// Trust store for the check before queueing: default (the pinned MHLW root) or test:DIR
+        #[arg(long, default_value = "default")]
+        trust: String,
+        /// Queue a document whose signature is indeterminate (判定不能), by explicit choice
+        #[arg(long)]
+        allow_indeterminate: bool,
+        /// Queue only; deliver later with `inkan outbox run`
+        #[arg(long)]
+        no_deliver: bool,
+        /// Machine-readable JSON output
+        #[arg(long)]
+        json: bool,
+    },
+    /// The submission outbox: list, deliver, retry
+    Outbox {
+        #[command(subcommand)]
+        command: send::OutboxCommand,
+    },
     /// Referral letters (診療情報提供書): create, show and check HS008 / HS038 files
     Letter {
         #[command(subcommand)]
@@ -329,6 +356,23 @@ fn main() -> ExitCode {
         Command::Readers { json } => readers(lang, json),
         Command::Trust { json } => trust(lang, json),
         Command::Letter { command } => letter::run(command, lang),
+        Command::Send {
+            files,
+            to,
+            trust,
+            allow_indeterminate,
+            no_deliver,
+            json,
+        } => send::send(
+            &files,
+            &to,
+            &trust,
+            allow_indeterminate,
+            no_deliver,
+            json,
+            lang,
+        ),
+        Command::Outbox { command } => send::run(command, lang),
         Command::Archive { command } => match command {
             ArchiveCommand::Add {
                 signatures,

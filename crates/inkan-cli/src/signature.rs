@@ -560,7 +560,7 @@ pub fn trust_store(spec: &str) -> Result<TrustStore, Failure> {
     ))
 }
 
-fn crl_cache_dir() -> Option<PathBuf> {
+pub(crate) fn crl_cache_dir() -> Option<PathBuf> {
     std::env::var_os("INKAN_CRL_CACHE")
         .map(PathBuf::from)
         .or_else(|| {

@@ -874,6 +874,37 @@ fn declared_shift_jis(bytes: &[u8]) -> Option<&'static str> {
         .find(|l| l.eq_ignore_ascii_case(name))
 }
 
+/// The document's identifier, `ClinicalDocument/id`: `(urn:oid:<root>,
+/// <extension>)`, or `(urn:ietf:rfc:3986, urn:oid:<root>)` without an
+/// extension. `None` when the bytes are not a CDA document or have no id.
+pub fn document_id(bytes: &[u8]) -> Option<(String, String)> {
+    let decoded;
+    let root = match declared_shift_jis(bytes) {
+        Some(label) => {
+            decoded = encoding_rs::SHIFT_JIS
+                .decode_without_bom_handling_and_without_replacement(bytes)?;
+            crate::xml::parse_decoded(&decoded, Some(label)).ok()?
+        }
+        None => crate::xml::parse(text_of(bytes).ok()?).ok()?,
+    };
+    if root.name != "ClinicalDocument" || root.ns.as_deref() != Some(NS) {
+        return None;
+    }
+    let id = root.child(NS, "id")?;
+    let oid = id.attr("root")?.trim();
+    if oid.is_empty() {
+        return None;
+    }
+    match id
+        .attr("extension")
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        Some(ext) => Some((format!("urn:oid:{oid}"), ext.to_owned())),
+        None => Some(("urn:ietf:rfc:3986".into(), format!("urn:oid:{oid}"))),
+    }
+}
+
 /// Reads an HS008 CDA document into the model, with the header and body
 /// problems found. Fails when the bytes are not a CDA `ClinicalDocument`.
 pub fn read(bytes: &[u8]) -> Result<Document, ReadError> {

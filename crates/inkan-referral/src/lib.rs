@@ -94,6 +94,27 @@ pub fn read(bytes: &[u8]) -> Result<Document, ReadError> {
     }
 }
 
+/// The letter's business identifier, `(system, value)`: HS038's
+/// `Bundle.identifier`, HS008's `ClinicalDocument/id`, the letter's inside a
+/// package. What a receiving system deduplicates on (the submission
+/// outbox's idempotency key). `None` when there is none to read.
+pub fn document_identifier(bytes: &[u8]) -> Option<(String, String)> {
+    match detect(bytes).ok()? {
+        Format::Hs008 => hs008::document_id(bytes),
+        Format::Hs038 => {
+            let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+            let id = v.get("identifier")?;
+            let system = id.get("system")?.as_str()?.trim();
+            let value = id.get("value")?.as_str()?.trim();
+            (!system.is_empty() && !value.is_empty()).then(|| (system.to_owned(), value.to_owned()))
+        }
+        Format::Package => {
+            let opened = package::Package::open(bytes).ok()?;
+            document_identifier(&opened.letter().bytes)
+        }
+    }
+}
+
 /// Reads a letter and validates it as received: the serialisation's
 /// structural and profile rules, and the form model's rules (required
 /// items, institution numbers, dates, lengths) apart from those that are

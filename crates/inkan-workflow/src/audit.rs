@@ -729,6 +729,12 @@ pub fn sha256_file(path: &Path) -> Option<String> {
     Some(hex::encode(h.finalize()))
 }
 
+/// SHA-256 (hex) of bytes in memory.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 /// A file's name for a record.
 pub fn file_name(path: &Path) -> String {
     path.file_name()

@@ -114,6 +114,19 @@ pub enum WorkflowError {
     /// keyring is locked …): nothing was signed, the card was not used.
     #[error("signing log: {0}")]
     Audit(#[from] crate::audit::AuditError),
+    /// The submission outbox refused (a destination, its database).
+    #[error(transparent)]
+    Outbox(#[from] inkan_outbox::OutboxError),
+    /// A document whose signature is not valid is never sent.
+    #[error("{} does not verify ({indication}); it is not sent", path.display())]
+    NotSendable {
+        /// The document.
+        path: PathBuf,
+        /// The verdict (`TOTAL_FAILED`, or `INDETERMINATE` without the user's choice).
+        indication: String,
+        /// The verifier's summary.
+        summary: Text,
+    },
     /// An internal invariant did not hold (a bug): nothing was written.
     #[error("internal error: {detail}")]
     Internal {
@@ -201,6 +214,14 @@ impl Localized for WorkflowError {
             WorkflowError::Internal { .. } => "workflow.internal",
             WorkflowError::PreviewMismatch { .. } => "workflow.preview_mismatch",
             WorkflowError::Audit(e) => e.code(),
+            WorkflowError::Outbox(e) => e.code(),
+            WorkflowError::NotSendable { indication, .. } => {
+                if indication == "INDETERMINATE" {
+                    "submit.indeterminate"
+                } else {
+                    "submit.not_valid"
+                }
+            }
         }
     }
 
@@ -322,6 +343,40 @@ impl Localized for WorkflowError {
                     format!("署名ログに記録できないため署名しません（カードは使っていません）。{}", t.ja),
                     format!("Nothing is signed because the signing log cannot record it (the card was not used): {}", t.en),
                 )
+            }
+            WorkflowError::Outbox(e) => e.text(),
+            WorkflowError::NotSendable {
+                path,
+                indication,
+                summary,
+            } => {
+                if indication == "INDETERMINATE" {
+                    Text::new(
+                        format!(
+                            "{} の署名は判定不能のため、送信キューに入れていません（{}）。それでも送る場合は、判定不能を承知のうえで送信することを明示してください（--allow-indeterminate）",
+                            path.display(),
+                            summary.ja
+                        ),
+                        format!(
+                            "the signature of {} is indeterminate, so it was not queued ({}); to send it anyway, say so explicitly (--allow-indeterminate)",
+                            path.display(),
+                            summary.en
+                        ),
+                    )
+                } else {
+                    Text::new(
+                        format!(
+                            "{} の署名は有効ではないため送信しません（{}）",
+                            path.display(),
+                            summary.ja
+                        ),
+                        format!(
+                            "the signature of {} is not valid, so it is not sent ({})",
+                            path.display(),
+                            summary.en
+                        ),
+                    )
+                }
             }
             WorkflowError::Internal { detail } => Text::new(
                 format!("内部エラーです（ファイルは作成されていません）: {detail}"),

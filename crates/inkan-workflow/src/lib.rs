@@ -10,7 +10,9 @@
 //!   files and signed packages;
 //! - [`history`]: the local SQLite log of what was signed and verified;
 //! - [`preview`]: the letter rendered from the exact bytes that would be signed;
-//! - [`card_view`]: what the live card panel shows.
+//! - [`card_view`]: what the live card panel shows;
+//! - [`submit`]: queueing verified documents for submission (送信) and
+//!   delivering them through [`inkan_outbox`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -23,6 +25,7 @@ pub mod history;
 mod letter;
 pub mod settings;
 mod sign;
+pub mod submit;
 mod verify;
 
 pub use card::{card_view, CardAdapter, CardView};

@@ -3,11 +3,10 @@
 //! guarantees that nothing is written when anything fails.
 
 mod common;
-use common::Counting;
+use common::{fixture, temp_dir, Counting};
 use inkan_cades::{ExternalSigner, SignerError, SoftwareSigner};
 use inkan_l10n::Localized;
 use inkan_referral::ReferralLetter;
-use inkan_testpki::{PkiConfig, TestPki};
 use inkan_trust::TrustStore;
 use inkan_validation::Indication;
 use inkan_workflow::{
@@ -16,47 +15,7 @@ use inkan_workflow::{
 };
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-
-struct Fixture {
-    pki: Arc<TestPki>,
-    trust_dir: PathBuf,
-    crl_cache: PathBuf,
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let d = std::env::temp_dir().join(format!(
-        "inkan-workflow-it-{tag}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("mkdir");
-    d
-}
-
-fn fixture() -> &'static Fixture {
-    static F: OnceLock<Fixture> = OnceLock::new();
-    F.get_or_init(|| {
-        let pki = inkan_testpki::cached(&PkiConfig::default());
-        let trust_dir = temp_dir("pki");
-        pki.write_to(&trust_dir).expect("write the test PKI");
-        // The CRLs as if fetched earlier: verification runs offline.
-        let crl_cache = temp_dir("crl");
-        for crl in &pki.crls {
-            let url = format!("{}{}", pki.crl_base_url, crl.name);
-            std::fs::write(inkan_trust::crl::cache_path(&crl_cache, &url), &crl.der)
-                .expect("cache CRL");
-        }
-        Fixture {
-            pki,
-            trust_dir,
-            crl_cache,
-        }
-    })
-}
+use std::sync::Mutex;
 
 fn config() -> VerifyConfig {
     let f = fixture();

@@ -9,8 +9,10 @@
 // A harness fails loudly: panicking with the reason is its error handling.
 #![allow(clippy::unwrap_used)]
 
+pub mod fhir;
 pub mod pcscd;
 pub mod process;
+pub mod sending;
 pub mod webdriver;
 pub mod xvfb;
 

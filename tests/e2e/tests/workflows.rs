@@ -1030,3 +1030,91 @@ fn the_keyboard_alone_composes_signs_and_verifies() {
     r.s.wait_text("#verify-results .banner", 30, |t| !t.is_empty());
     assert_eq!(indication(&r.s, "#verify-results .banner"), "TOTAL_PASSED");
 }
+
+/// Issue 13 in the window: a destination set up in 設定, "送信…" after
+/// signing, the 送信 page following the item to 送信済み and its receipt;
+/// a real FHIR server (helios-hfs) holds the document once, however often
+/// it is sent.
+#[test]
+fn sending_from_the_window_delivers_once_and_shows_the_receipt() {
+    use inkan_e2e::fhir::FhirServer;
+    let r = rig("wf-send");
+    let server = FhirServer::start(&r.dir.join("fhir"));
+    // 設定 › 送信先.
+    r.s.click_css("#tab-diagnostics");
+    r.s.wait_text("#destinations", 10, |t| t.contains("送信先"));
+    r.s.set_value("#dest-name", "地域連携サーバ");
+    r.s.set_value("#dest-url", &format!("{}/", server.base()));
+    r.s.set_value("#dest-mode", "mhd");
+    r.s.set_value("#dest-token", "secret-token");
+    r.s.click_css("#dest-save");
+    let table =
+        r.s.wait_text("#destinations-table", 10, |t| t.contains("地域連携サーバ"));
+    assert!(
+        table.contains("IHE MHD") && table.contains("トークンあり"),
+        "{table}"
+    );
+    let token_left = r.s.execute(
+        "return document.querySelector('#dest-token').value;",
+        serde_json::json!([]),
+    );
+    assert_eq!(
+        token_left.as_str(),
+        Some(""),
+        "the token is not kept in the page"
+    );
+    // Sign, then 送信….
+    compose(&r);
+    open_pin_dialog(&r);
+    enter_pin(&r, "1234");
+    r.s.wait_text("#sign-result", 30, |t| t.contains("署名しました"));
+    r.s.click_css("#send-signed");
+    r.s.wait_text("#send-panel", 10, |t| t.contains("地域連携サーバ"));
+    r.s.click_css("#send-submit");
+    r.s.wait_text("#send-outcome", 60, |t| {
+        t.contains("送信キューに入れました")
+    });
+    // The 送信 page: 送信済み, with a receipt.
+    r.s.click_css("#tab-outbox");
+    let row =
+        r.s.wait_text("#outbox-row-1", 60, |t| t.contains("送信済み"));
+    assert!(
+        row.contains("有効") && row.contains("地域連携サーバ"),
+        "{row}"
+    );
+    shot(&r.s, "29-outbox");
+    let violations = r.s.axe_serious();
+    assert!(
+        violations.is_empty(),
+        "axe on the 送信 page: {violations:?}"
+    );
+    r.s.click_css("#receipt-1");
+    let receipt =
+        r.s.wait_text("#receipt-details", 10, |t| t.contains("DocumentReference/"));
+    assert!(receipt.contains("新規に登録されました"), "{receipt}");
+    shot(&r.s, "30-receipt");
+    let violations = r.s.axe_serious();
+    assert!(violations.is_empty(), "axe on the receipt: {violations:?}");
+    assert_eq!(r.s.focused(), "receipt-close");
+    r.s.keys("\u{E00C}"); // Escape
+    inkan_e2e::wait_for(5, "the receipt to close", || {
+        r.s.find("#receipt-details").is_none().then_some(())
+    });
+    assert_eq!(
+        r.s.focused(),
+        "receipt-1",
+        "the focus returns to the row's button"
+    );
+    let refs = server.all("DocumentReference");
+    assert_eq!(refs.len(), 1, "{refs:?}");
+    // Sent again from the compose page: a second item, the same resource.
+    r.s.click_css("#tab-compose");
+    r.s.click_css("#send-submit");
+    r.s.wait_text("#send-outcome", 60, |t| {
+        t.contains("送信キューに入れました")
+    });
+    r.s.click_css("#tab-outbox");
+    r.s.wait_text("#outbox-row-2", 60, |t| t.contains("送信済み"));
+    assert_eq!(server.all("DocumentReference").len(), 1, "no duplicate");
+    assert_eq!(server.all("List").len(), 1);
+}
