@@ -276,6 +276,11 @@ impl Destinations {
 }
 
 impl Destinations {
+    /// Whether typed destinations stand for dialogs (the end-to-end tests).
+    pub fn typed(&self) -> bool {
+        self.typed
+    }
+
     /// A signed file the window just wrote may be submitted (its signature
     /// `.p7s` beside it goes with it).
     pub fn allow_submit(&self, path: &Path) {

@@ -122,6 +122,7 @@ pub async fn save_submission_destination(
     await_result: Option<bool>,
     token: Option<String>,
     clear_token: Option<bool>,
+    app: AppHandle,
     state: State<'_, AppState>,
 ) -> Result<Vec<DestinationView>, Message> {
     let to = match kind.as_str() {
@@ -161,16 +162,46 @@ pub async fn save_submission_destination(
             })
         }
     };
-    Destination::parse(&to).map_err(msg)?;
+    let new_dest = Destination::parse(&to).map_err(msg)?;
     let dir = config_dir()?;
+    let typed = state.destinations.typed();
     blocking(move || {
         let path = dir.join(inkan_outbox::config::FILE);
         let mut d = Named::load(&path).map_err(msg)?;
         let name = name.trim().to_owned();
-        let old_token = d
-            .destinations
-            .iter()
-            .find(|n| n.name == name)
+        let old = d.destinations.iter().find(|n| n.name == name).cloned();
+        let same_place = |n: &NamedDestination| match (Destination::parse(&n.to), &new_dest) {
+            (Ok(Destination::Fhir { base: a, .. }), Destination::Fhir { base: b, .. }) => a == *b,
+            (Ok(a), b) => a == *b,
+            _ => false,
+        };
+        // Patients' letters leave the computer for this server: the user
+        // confirms each new one in a native dialog, which a script in the
+        // window cannot answer. (The end-to-end tests type instead.)
+        if let Destination::Fhir { base, .. } = &new_dest {
+            if !typed && !old.as_ref().is_some_and(same_place) {
+                use tauri_plugin_dialog::{DialogExt, MessageDialogButtons};
+                let ok = app
+                    .dialog()
+                    .message(format!(
+                        "署名した文書を次の FHIR サーバへ送れるようにします。よろしいですか？\n\n{base}\n\nDocuments you sign will be sent to this FHIR server. Continue?"
+                    ))
+                    .title("送信先の確認 / Confirm the destination")
+                    .buttons(MessageDialogButtons::OkCancel)
+                    .blocking_show();
+                if !ok {
+                    return Err(Message {
+                        code: "app.destination_cancelled".into(),
+                        ja: "送信先の登録をやめました".into(),
+                        en: "the destination was not saved".into(),
+                    });
+                }
+            }
+        }
+        // A token belongs to its server: re-pointing a name drops it.
+        let old_token = old
+            .as_ref()
+            .filter(|n| same_place(n))
             .and_then(|n| n.bearer_token.clone());
         let bearer_token = match (
             token.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()),

@@ -160,7 +160,7 @@ pub fn send_panel(props: &SendProps) -> Html {
             </select>
             <label class="inline">
                 <input id="send-allow-indeterminate" type="checkbox" checked={*allow_indet} onchange={on_indet} />
-                { t(l, "判定不能の署名でも送信する（受信側に判定不能と伝わります）", "Send even if the signature is indeterminate (the receiver is told)") }
+                { t(l, "判定不能の署名でも送信する（失効の疑いがあるものは送りません。判定不能で送ったことは送信キューに記録されます）", "Send even if the signature is indeterminate (never a possibly revoked one; the queue records it was sent as indeterminate)") }
             </label>
             <button id="send-submit" type="button" disabled={*busy || chosen.is_empty()} onclick={on_send}>
                 { if *busy { t(l, "確認中…", "Checking…") } else { t(l, "送信する", "Send") } }
@@ -215,7 +215,6 @@ pub fn outbox_view(props: &OutboxProps) -> Html {
     let error = use_state(|| None::<Message>);
     let receipt = use_state(|| None::<Value>);
     let picked = use_state(|| None::<String>);
-    let tick = use_state(|| 0u32);
     let reload = {
         let items = items.clone();
         Callback::from(move |_: ()| {
@@ -227,27 +226,34 @@ pub fn outbox_view(props: &OutboxProps) -> Html {
     };
     {
         let reload = reload.clone();
-        use_effect_with((props.generation, *tick), move |_| reload.emit(()));
+        use_effect_with(props.generation, move |_| reload.emit(()));
     }
     // The app says when deliveries change something; every 5 s the page
-    // also looks for retries that fell due and asks for them (only items
-    // the user already chose to send).
+    // also asks for the queue and, when a retry fell due (or an item was
+    // left queued), for delivery: only items the user already chose to send.
     {
         let reload = reload.clone();
-        let (tick, items) = (tick.clone(), items.clone());
+        let setter = items.setter();
         use_effect_with((), move |_| {
             let sub = tauri::on_event("outbox-changed", move |_| reload.emit(()));
             let interval = gloo_timers::callback::Interval::new(5_000, move || {
-                let due = matches!(&*items, Some(Ok(list)) if list.iter().any(|i| {
-                    i["state"] == "retry_wait"
-                        && i["next_at"].as_f64().is_some_and(|n| n * 1000.0 <= js_sys::Date::now())
-                }));
-                if due {
-                    wasm_bindgen_futures::spawn_local(async move {
-                        let _ = tauri::call::<Value>("outbox_run").await;
+                let setter = setter.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let list = tauri::call::<Vec<Value>>("outbox_list").await;
+                    let due = list.as_ref().is_ok_and(|l| {
+                        l.iter().any(|i| {
+                            i["state"] == "queued"
+                                || (i["state"] == "retry_wait"
+                                    && i["next_at"]
+                                        .as_f64()
+                                        .is_some_and(|n| n * 1000.0 <= js_sys::Date::now()))
+                        })
                     });
-                }
-                tick.set(*tick + 1);
+                    setter.set(Some(list));
+                    if due {
+                        let _ = tauri::call::<Value>("outbox_run").await;
+                    }
+                });
             });
             move || {
                 drop(sub);

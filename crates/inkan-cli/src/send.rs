@@ -2,7 +2,7 @@
 //! outbox (`inkan_outbox`), shared with the app (the same data folder).
 
 use crate::output::{print_json, Failure};
-use inkan_l10n::{japan_time, Lang, Message};
+use inkan_l10n::{escape_display, japan_time, Lang, Message};
 use inkan_outbox::{Item, Outbox, RunOptions, RunSummary, State};
 use inkan_workflow::submit;
 use inkan_workflow::VerifyConfig;
@@ -92,8 +92,8 @@ fn print_item(it: &Item, lang: Lang) {
     println!(
         "    {} {}|{}  {} {}",
         if ja { "識別子" } else { "identifier" },
-        it.key.system,
-        it.key.value,
+        escape_display(&it.key.system),
+        escape_display(&it.key.value),
         if ja { "検証結果" } else { "verdict" },
         it.verdict
     );

@@ -21,7 +21,7 @@ pub const FILE: &str = "destinations.json";
 const MAX_FILE_BYTES: u64 = 256 * 1024;
 
 /// One named destination.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Named {
     /// What the staff see and type (`--to NAME`).
@@ -31,6 +31,19 @@ pub struct Named {
     /// A bearer token for a FHIR server (sent over https:// only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bearer_token: Option<String>,
+}
+
+impl std::fmt::Debug for Named {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Named")
+            .field("name", &self.name)
+            .field("to", &self.to)
+            .field(
+                "bearer_token",
+                &self.bearer_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
 }
 
 /// Every named destination.
@@ -137,12 +150,16 @@ impl Destinations {
         }
     }
 
-    /// The token of the destination named `name`.
-    pub fn token(&self, name: Option<&str>) -> Option<String> {
+    /// The token of the destination named `name`, only while that name
+    /// still points where the item goes (`spec`): an item queued for server
+    /// A never carries the token of server B the name now means.
+    pub fn token(&self, name: Option<&str>, spec: &str) -> Option<String> {
         let name = name?;
+        let wanted = Destination::parse(spec).ok()?;
         self.destinations
             .iter()
             .find(|n| n.name == name)
+            .filter(|n| Destination::parse(&n.to).ok().as_ref() == Some(&wanted))
             .and_then(|n| n.bearer_token.clone())
     }
 
@@ -193,7 +210,24 @@ mod tests {
         assert_eq!(back.destinations, d.destinations);
         let r = back.resolve("地域連携サーバ").expect("name");
         assert_eq!(r.name.as_deref(), Some("地域連携サーバ"));
-        assert_eq!(back.token(r.name.as_deref()).as_deref(), Some("abc"));
+        assert_eq!(
+            back.token(
+                r.name.as_deref(),
+                "fhir:https://fhir.example.jp/r4?mode=mhd"
+            )
+            .as_deref(),
+            Some("abc")
+        );
+        // The name now means another server: an item queued for the old one
+        // gets no token.
+        assert_eq!(
+            back.token(r.name.as_deref(), "fhir:https://old.example.jp/r4?mode=mhd"),
+            None
+        );
+        assert!(
+            !format!("{back:?}").contains("abc"),
+            "Debug hides the token"
+        );
         let r = back.resolve("folder:/x?layout=xdm").expect("spec");
         assert_eq!(r.name, None);
         let e = back.resolve("typo").expect_err("unknown");

@@ -50,11 +50,19 @@ impl Answer {
 }
 
 /// A FHIR server.
-#[derive(Debug)]
 pub struct Client {
     agent: ureq::Agent,
     base: String,
     token: Option<String>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 fn is_loopback(url: &str) -> bool {
@@ -224,19 +232,6 @@ fn outcome_text(v: &Value) -> Option<String> {
     Some(s)
 }
 
-/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
-fn pct(s: &str) -> String {
-    let mut o = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            o.push(b as char);
-        } else {
-            o.push_str(&format!("%{b:02X}"));
-        }
-    }
-    o
-}
-
 /// Delivers `item` to the FHIR server at `base`.
 pub fn deliver(
     item: &Item,
@@ -384,7 +379,7 @@ fn reconcile(
     rtype: &str,
     ours: &dyn Fn(&Value) -> bool,
 ) -> Result<Option<Receipt>, DeliveryError> {
-    let path = format!("{rtype}?identifier={}", pct(&item.key.token()));
+    let path = format!("{rtype}?{}", item.key.condition());
     let a = client.get(&path)?;
     if a.status != 200 {
         return Err(client.status_error(&path, &a));
@@ -393,6 +388,16 @@ fn reconcile(
         .json()
         .ok_or_else(|| client.bad(&path, "the search answer is not JSON"))?;
     let hits = search_hits(&v);
+    // More matches than this page holds: as ambiguous as two on it.
+    let total = v
+        .get("total")
+        .and_then(Value::as_u64)
+        .unwrap_or(hits.len() as u64);
+    let hits = if total > hits.len() as u64 {
+        vec![Value::Null; total.min(1000) as usize]
+    } else {
+        hits
+    };
     match hits.as_slice() {
         [] => Ok(None),
         [one] if ours(one) => Ok(Some(receipt_of(
@@ -435,7 +440,7 @@ fn deliver_bundle(
         return Ok(r);
     }
     let body = serde_json::to_vec(&bundle).map_err(|e| client.bad("Bundle", e.to_string()))?;
-    let cond = format!("identifier={}", item.key.token());
+    let cond = item.key.condition();
     let a = client.post("Bundle", &body, Some(&cond))?;
     match a.status {
         200 | 201 => {
@@ -482,7 +487,7 @@ fn deliver_mhd(
     if let Some(r) = reconcile(client, item, "DocumentReference", &ours)? {
         return Ok(r);
     }
-    let tx = mhd::transaction(item, artefacts);
+    let tx = mhd::transaction(item, artefacts)?;
     let body = serde_json::to_vec(&tx).map_err(|e| client.bad("", e.to_string()))?;
     let a = client.post("", &body, None)?;
     if a.status != 200 {
@@ -571,7 +576,9 @@ mod tests {
             Err(DeliveryError::Insecure)
         ));
         assert!(Client::new("https://example.org/fhir", Some("t".into())).is_ok());
-        assert_eq!(pct("a|b^c d"), "a%7Cb%5Ec%20d");
+        assert_eq!(crate::model::pct("a|b^c d"), "a%7Cb%5Ec%20d");
+        let c = Client::new("https://example.org/fhir", Some("s3cret".into())).expect("client");
+        assert!(!format!("{c:?}").contains("s3cret"));
         let oo = json!({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"invalid","diagnostics":"bad status"},{"details":{"text":"x"}}]});
         assert_eq!(outcome_text(&oo).as_deref(), Some("bad status; x"));
     }

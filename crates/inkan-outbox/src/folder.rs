@@ -80,7 +80,14 @@ pub fn placement_for(
 }
 
 fn check_names(files: &[(String, Vec<u8>)]) -> Result<(), DeliveryError> {
+    let mut seen = std::collections::HashSet::new();
     for (name, _) in files {
+        if !seen.insert(name.to_ascii_lowercase()) {
+            return Err(DeliveryError::Unsupported {
+                why: format!("two files would be named {name:?} (manifest.json is the layout's own)"),
+                ja: format!("同じ名前 {name:?} のファイルが二つになります（manifest.json は送信の目録の名前です）"),
+            });
+        }
         let ok = !name.is_empty()
             && name != "."
             && name != ".."
@@ -115,7 +122,7 @@ fn plain_manifest(item: &Item, artefacts: &[Artefact]) -> Vec<u8> {
         "title": item.meta.title,
         "document_type": { "system": "http://loinc.org", "code": item.meta.type_code, "display": item.meta.type_display },
         "created": item.meta.created,
-        "queued_utc": item.created_utc,
+        "signed_utc": item.meta.signed_utc,
         "patient": item.meta.patient,
         "author": item.meta.author,
         "recipient": item.meta.recipient,
@@ -161,32 +168,65 @@ pub fn deliver(
     }
     let target = dir.join(&placement.target);
     let parent = target.parent().unwrap_or(dir).to_path_buf();
-    fs::create_dir_all(&parent).map_err(|e| folder_err(&parent, e))?;
-    remove_stale_temps(&parent, &placement.target);
-    let outcome = if target.symlink_metadata().is_ok() {
-        same_as(&target, &placement)?;
-        "existing"
-    } else {
-        match place(&parent, &target, &placement) {
-            Ok(()) => "created",
-            // Appeared meanwhile (another program): judge what is there.
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+    let mut name = target.as_os_str().to_owned();
+    name.push(RESULT_SUFFIX);
+    let result = PathBuf::from(name);
+    let placed_before = item
+        .last_error
+        .as_ref()
+        .is_some_and(|m| m.code == "outbox.awaiting_result");
+    // A receiver that answered, or that took the files away while its
+    // answer is awaited, is not given them again.
+    let answered = await_result && result.symlink_metadata().is_ok();
+    let outcome =
+        if answered || (await_result && placed_before && target.symlink_metadata().is_err()) {
+            "placed earlier"
+        } else {
+            fs::create_dir_all(&parent).map_err(|e| folder_err(&parent, e))?;
+            // Every level must stay inside the destination: a symbolic link
+            // made on a shared folder by someone else must not lead the
+            // patient's files elsewhere.
+            let inside = match (parent.canonicalize(), dir.canonicalize()) {
+                (Ok(p), Ok(d)) => p.starts_with(&d),
+                _ => false,
+            };
+            if !inside
+                || target
+                    .symlink_metadata()
+                    .is_ok_and(|m| m.file_type().is_symlink())
+            {
+                return Err(DeliveryError::Conflict {
+                    place: target.display().to_string(),
+                    key: placement.target.display().to_string(),
+                });
+            }
+            remove_stale_temps(&parent, &placement.target);
+            if target.symlink_metadata().is_ok() {
                 same_as(&target, &placement)?;
                 "existing"
+            } else {
+                match place(&parent, &target, &placement) {
+                    Ok(()) => "created",
+                    // Appeared meanwhile (another program): judge what is there.
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                        same_as(&target, &placement)?;
+                        "existing"
+                    }
+                    Err(e) => return Err(folder_err(&target, e)),
+                }
             }
-            Err(e) => return Err(folder_err(&target, e)),
-        }
-    };
+        };
     let mut receipt = Receipt {
         delivered_utc: utc_string(unix_now()),
-        outcome: outcome.into(),
+        outcome: if outcome == "placed earlier" {
+            "created".into()
+        } else {
+            outcome.into()
+        },
         path: Some(target.display().to_string()),
         ..Receipt::default()
     };
     if await_result {
-        let mut name = target.as_os_str().to_owned();
-        name.push(RESULT_SUFFIX);
-        let result = PathBuf::from(name);
         let (ok, text, sha) = match read_result(&result) {
             Ok(Some(r)) => r,
             Ok(None) => return Err(DeliveryError::Awaiting { file: result }),
@@ -208,33 +248,58 @@ pub fn deliver(
 /// `"status": "ok" | "error"` and an optional `"message"`.
 fn read_result(path: &Path) -> io::Result<Option<(bool, String, String)>> {
     use sha2::Digest as _;
-    let meta = match fs::metadata(path) {
+    use std::io::Read as _;
+    let meta = match fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
-    if !meta.is_file() || meta.len() > MAX_RESULT_BYTES {
+    if !meta.is_file() {
+        // A link could make Inkan read (and show) any file of the user's.
         return Ok(Some((
             false,
-            "the result file is not a small regular file".into(),
+            "the result file is not a regular file".into(),
             String::new(),
         )));
     }
-    let bytes = fs::read(path)?;
-    let sha = hex::encode(sha2::Sha256::digest(&bytes));
+    let mut bytes = Vec::new();
+    File::open(path)?
+        .take(MAX_RESULT_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_RESULT_BYTES {
+        return Ok(Some((
+            false,
+            "the result file is too large".into(),
+            String::new(),
+        )));
+    }
     let text = String::from_utf8_lossy(&bytes).trim().to_owned();
+    // Created, not yet written: still awaited.
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let sha = hex::encode(sha2::Sha256::digest(&bytes));
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
         let status = v.get("status").and_then(|s| s.as_str()).unwrap_or("");
-        let msg = v
+        let msg: String = v
             .get("message")
             .and_then(|s| s.as_str())
             .unwrap_or(status)
-            .to_owned();
+            .chars()
+            .take(500)
+            .collect();
         return Ok(Some((status.eq_ignore_ascii_case("ok"), msg, sha)));
     }
-    let first = text.lines().next().unwrap_or("").trim();
-    let ok = first.len() >= 2 && first[..2].eq_ignore_ascii_case("ok");
-    Ok(Some((ok, first.to_owned(), sha)))
+    let first: String = text
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .chars()
+        .take(500)
+        .collect();
+    let ok = first.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("ok"));
+    Ok(Some((ok, first, sha)))
 }
 
 /// Whether what is at `target` is exactly `drop` (an earlier delivery).

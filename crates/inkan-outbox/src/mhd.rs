@@ -15,7 +15,8 @@
 //!   patient feed) resolves the reference; the same patient is also
 //!   `context.sourcePatientInfo`, contained, as MHD asks.
 
-use crate::model::{Artefact, Item, Role};
+use crate::error::DeliveryError;
+use crate::model::{Artefact, IdempotencyKey, Item, Role};
 use crate::xdm::{oid_from, parse_rfc3339, sha1_hex, split_name, uuid_from, uuid_text};
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -91,13 +92,29 @@ fn patient(item: &Item, id: Option<&str>) -> Value {
     v
 }
 
+/// Refuses a patient the receiver could confuse with another: no local
+/// patient ID, or no 10-digit institution number for its assigning authority
+/// (`identifier=system|` would match any patient of the clinic).
+pub fn check_patient(item: &Item) -> Result<(), DeliveryError> {
+    let p = &item.meta.patient;
+    let number = &item.meta.author.institution_number;
+    let id_ok = !p.id.trim().is_empty() && p.id.chars().all(|c| !c.is_control());
+    let number_ok = number.len() == 10 && number.chars().all(|c| c.is_ascii_digit());
+    if id_ok && number_ok && !p.id_oid.is_empty() {
+        Ok(())
+    } else {
+        Err(DeliveryError::Unsupported {
+            why: "the letter has no patient ID (or no 10-digit institution number), so the receiver could file it under another patient; add the 患者ID and sign again".into(),
+            ja: "紹介状に患者ID（または10桁の医療機関番号）がないため、受信側で別の患者に登録されるおそれがあります。患者IDを記入して署名し直してください".into(),
+        })
+    }
+}
+
 /// The ITI-65 transaction Bundle for `item` (artefacts with their bytes).
-pub fn transaction(item: &Item, artefacts: &[Artefact]) -> Value {
+pub fn transaction(item: &Item, artefacts: &[Artefact]) -> Result<Value, DeliveryError> {
+    check_patient(item)?;
     let m = &item.meta;
-    let seed = format!(
-        "{}|{}|{}",
-        item.key.system, item.key.value, item.created_utc
-    );
+    let seed = format!("{}|{}|{}", item.key.system, item.key.value, item.doc_sha256);
     let urn = |what: &str| {
         format!(
             "urn:uuid:{}",
@@ -116,7 +133,7 @@ pub fn transaction(item: &Item, artefacts: &[Artefact]) -> Value {
         "resource": patient(item, None),
         "request": {
             "method": "POST", "url": "Patient",
-            "ifNoneExist": format!("identifier=urn:oid:{}|{}", m.patient.id_oid, m.patient.id),
+            "ifNoneExist": IdempotencyKey { system: format!("urn:oid:{}", m.patient.id_oid), value: m.patient.id.clone() }.condition(),
         }
     }));
     let mut content = Vec::new();
@@ -193,7 +210,7 @@ pub fn transaction(item: &Item, artefacts: &[Artefact]) -> Value {
         "type": { "coding": [{ "system": LOINC, "code": m.type_code, "display": m.type_display }], "text": m.title },
         "category": [{ "coding": [{ "system": LOINC, "code": m.type_code, "display": m.type_display }] }],
         "subject": { "reference": patient_urn },
-        "date": instant(&item.created_utc),
+        "date": instant(item.stable_time()),
         "author": [{ "reference": "#author" }, { "reference": "#org" }],
         "description": m.title,
         "securityLabel": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "N", "display": "normal" }] }],
@@ -210,7 +227,7 @@ pub fn transaction(item: &Item, artefacts: &[Artefact]) -> Value {
     entries.push(json!({
         "fullUrl": docref_urn,
         "resource": docref,
-        "request": { "method": "POST", "url": "DocumentReference", "ifNoneExist": format!("identifier={}", item.key.token()) }
+        "request": { "method": "POST", "url": "DocumentReference", "ifNoneExist": item.key.condition() }
     }));
     let ss_unique = format!("urn:oid:{}", oid_from(&format!("ss|{seed}")));
     let mut list = json!({
@@ -229,7 +246,7 @@ pub fn transaction(item: &Item, artefacts: &[Artefact]) -> Value {
         "title": format!("{}の送付", m.title),
         "code": { "coding": [{ "system": "https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes", "code": "submissionset" }] },
         "subject": { "reference": patient_urn },
-        "date": instant(&item.created_utc),
+        "date": instant(item.stable_time()),
         "entry": [{ "item": { "reference": docref_urn } }],
     });
     if let Some(r) = &m.recipient {
@@ -243,14 +260,14 @@ pub fn transaction(item: &Item, artefacts: &[Artefact]) -> Value {
     entries.push(json!({
         "fullUrl": list_urn,
         "resource": list,
-        "request": { "method": "POST", "url": "List", "ifNoneExist": format!("identifier=urn:ietf:rfc:3986|{ss_unique}") }
+        "request": { "method": "POST", "url": "List", "ifNoneExist": IdempotencyKey { system: "urn:ietf:rfc:3986".into(), value: ss_unique.clone() }.condition() }
     }));
-    json!({
+    Ok(json!({
         "resourceType": "Bundle",
         "meta": { "profile": ["https://profiles.ihe.net/ITI/MHD/StructureDefinition/IHE.MHD.Comprehensive.ProvideBundle"] },
         "type": "transaction",
         "entry": entries,
-    })
+    }))
 }
 
 /// The index of the `DocumentReference` entry in [`transaction`]'s entries.

@@ -33,6 +33,13 @@ impl IdempotencyKey {
         format!("{}|{}", esc(&self.system), esc(&self.value))
     }
 
+    /// `identifier=system|value` for a conditional create or a search,
+    /// percent-encoded as a URL query (so `&`, `+`, `%`, `#` or a line
+    /// break in an identifier match only itself).
+    pub fn condition(&self) -> String {
+        format!("identifier={}", pct(&self.token()))
+    }
+
     /// A name derived from the key that is safe in every file system and as
     /// a FHIR id (`[A-Za-z0-9-.]{1,64}`): a readable prefix of the value and
     /// 16 hex digits of the SHA-256 of `system|value`, so that two keys never
@@ -326,6 +333,19 @@ impl Destination {
     }
 }
 
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
+pub(crate) fn pct(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            o.push(b as char);
+        } else {
+            o.push_str(&format!("%{b:02X}"));
+        }
+    }
+    o
+}
+
 /// Splits Inkan's own parameters (`names`) off the end of `s`; the rest of
 /// a URL's query stays with the URL.
 fn split_params(s: &str, names: &[&str]) -> (String, Vec<(String, String)>) {
@@ -456,6 +476,20 @@ pub struct Receipt {
     /// Folder: the receiver's result file, when one is awaited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_file: Option<String>,
+}
+
+impl Item {
+    /// The time a delivery's bytes are dated with: when the document was
+    /// signed (as verified), else when it was queued. Not the time of the
+    /// attempt, and not the queue time when the signing time is known: the
+    /// same document queued twice makes the same bytes, so the second is
+    /// found `existing`, never a conflict or a duplicate.
+    pub fn stable_time(&self) -> &str {
+        match self.meta.signed_utc.as_deref() {
+            Some(t) if t.len() >= 20 && t.ends_with('Z') => t,
+            _ => &self.created_utc,
+        }
+    }
 }
 
 /// A queued item as stored.

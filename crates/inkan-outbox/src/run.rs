@@ -121,7 +121,7 @@ pub fn deliver_one(item: &Item, artefacts: &[Artefact], destinations: &Destinati
             artefacts,
             &base,
             mode,
-            destinations.token(item.dest_name.as_deref()),
+            destinations.token(item.dest_name.as_deref(), &item.destination),
         )
         .into(),
         Destination::Folder {
@@ -186,7 +186,17 @@ pub fn run_loop(
             }
             Err(e) => return Err(e),
         };
-        match deliver(&item, &artefacts) {
+        // A bug met on one item's data must not stop the queue behind it
+        // (the item would be claimed first on every run, and fail again).
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| deliver(&item, &artefacts)))
+            .unwrap_or_else(|_| {
+                Outcome::Failed(Message {
+                    code: "outbox.internal".into(),
+                    ja: "この文書の送信中に内部エラーが起きました。送信していません。サポートにお問い合わせください".into(),
+                    en: "an internal error occurred while delivering this document; it was not sent. Please contact support".into(),
+                })
+            });
+        match outcome {
             Outcome::Sent(receipt) => {
                 outbox.mark_sent(item.id, &receipt)?;
                 summary.retry.retain(|&i| i != item.id);
@@ -196,7 +206,9 @@ pub fn run_loop(
             Outcome::Retry { why, after } => {
                 let delay = opts.backoff.delay(item.attempts, after, backoff::random());
                 // Whole seconds, rounded up: never due again before the wait.
-                let secs = i64::try_from(delay.as_millis().div_ceil(1000)).unwrap_or(i64::MAX);
+                let secs = i64::try_from(delay.as_millis().div_ceil(1000))
+                    .unwrap_or(i64::MAX)
+                    .max(1);
                 outbox.mark_retry(item.id, unix_now().saturating_add(secs), &why)?;
                 if !summary.retry.contains(&item.id) {
                     summary.retry.push(item.id);
@@ -218,6 +230,7 @@ mod tests {
     use crate::model::{
         AuthorMeta, DocumentMeta, IdempotencyKey, Layout, NewItem, PatientMeta, Role, State,
     };
+    use std::path::PathBuf;
 
     fn item(dir: &Path, value: &str) -> NewItem {
         NewItem {
@@ -274,6 +287,16 @@ mod tests {
         }
     }
 
+    fn deliver_all(ob: &mut Outbox, opts: &RunOptions) -> RunSummary {
+        run_loop(
+            ob,
+            &mut |it, arts| deliver_one(it, arts, &Destinations::default()),
+            opts,
+            &mut |_, _| {},
+        )
+        .expect("run")
+    }
+
     fn quick() -> RunOptions {
         RunOptions {
             backoff: Backoff {
@@ -328,6 +351,172 @@ mod tests {
     }
 
     #[test]
+    fn a_poison_item_does_not_block_later_items() {
+        let data = crate::testutil::temp_dir("run-poison");
+        let drop = crate::testutil::temp_dir("run-poison-drop");
+        let mut ob = Outbox::open_in(&data).expect("open");
+        let a = ob.queue(&item(&drop, "A")).expect("queue");
+        let b = ob.queue(&item(&drop, "B")).expect("queue");
+        let mut poisoned = |it: &Item, arts: &[Artefact]| {
+            if it.id == a.id {
+                panic!("a bug met on this item's data");
+            }
+            deliver_one(it, arts, &Destinations::default())
+        };
+        let s = run_loop(&mut ob, &mut poisoned, &quick(), &mut |_, _| {}).expect("run");
+        assert_eq!((s.failed.clone(), s.sent.clone()), (vec![a.id], vec![b.id]));
+        assert_eq!(
+            ob.get(a.id).expect("a").last_error.expect("why").code,
+            "outbox.internal"
+        );
+        std::fs::remove_dir_all(&data).expect("cleanup");
+        std::fs::remove_dir_all(&drop).expect("cleanup");
+    }
+
+    #[test]
+    fn a_japanese_or_empty_result_file_does_not_panic_and_an_empty_one_is_awaited() {
+        let data = crate::testutil::temp_dir("run-result");
+        let drop = crate::testutil::temp_dir("run-result-drop");
+        let mut ob = Outbox::open_in(&data).expect("open");
+        let mut n = item(&drop, "A");
+        n.destination = Destination::Folder {
+            dir: drop.clone(),
+            layout: Layout::Plain,
+            await_result: true,
+        };
+        let a = ob.queue(&n).expect("queue");
+        let run = |ob: &mut Outbox| {
+            deliver_all(
+                ob,
+                &RunOptions {
+                    wait: None,
+                    ..quick()
+                },
+            )
+        };
+        run(&mut ob);
+        let target = std::fs::read_dir(&drop)
+            .expect("ls")
+            .flatten()
+            .next()
+            .expect("placed")
+            .path();
+        let result = PathBuf::from(format!("{}.result", target.display()));
+        std::fs::write(&result, b"").expect("empty result");
+        std::thread::sleep(Duration::from_millis(1100));
+        run(&mut ob);
+        assert_eq!(
+            ob.get(a.id).expect("a").state,
+            State::RetryWait,
+            "an empty result is still awaited"
+        );
+        // The receiver takes the files away, then answers: never placed twice.
+        std::fs::remove_dir_all(&target).expect("taken away");
+        std::thread::sleep(Duration::from_millis(1100));
+        run(&mut ob);
+        assert!(
+            !target.exists(),
+            "not placed again while its answer is awaited"
+        );
+        std::fs::write(&result, "受付エラー: 患者不一致").expect("result");
+        std::thread::sleep(Duration::from_millis(1100));
+        let s = run(&mut ob);
+        assert_eq!(s.failed, vec![a.id]);
+        let why = ob.get(a.id).expect("a").last_error.expect("why");
+        assert_eq!(why.code, "outbox.refused");
+        assert!(why.ja.contains("患者不一致"));
+        assert!(!target.exists());
+        std::fs::remove_dir_all(&data).expect("cleanup");
+        std::fs::remove_dir_all(&drop).expect("cleanup");
+    }
+
+    #[test]
+    fn a_symlinked_level_does_not_lead_outside_the_destination() {
+        let data = crate::testutil::temp_dir("run-link");
+        let drop = crate::testutil::temp_dir("run-link-drop");
+        let elsewhere = crate::testutil::temp_dir("run-link-elsewhere");
+        let mut ob = Outbox::open_in(&data).expect("open");
+        let mut n = item(&drop, "A");
+        n.destination = Destination::Folder {
+            dir: drop.clone(),
+            layout: Layout::Ssmix2,
+            await_result: false,
+        };
+        // Patient 0012345: levels 001/234 (another share user made 001 a link).
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&elsewhere, drop.join("001")).expect("link");
+        let a = ob.queue(&n).expect("queue");
+        let s = deliver_all(
+            &mut ob,
+            &RunOptions {
+                wait: None,
+                ..quick()
+            },
+        );
+        #[cfg(unix)]
+        {
+            assert_eq!(s.failed, vec![a.id]);
+            assert_eq!(
+                ob.get(a.id).expect("a").last_error.expect("why").code,
+                "outbox.conflict"
+            );
+            let mut found = Vec::new();
+            let mut stack = vec![elsewhere.clone()];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).expect("ls").flatten() {
+                    if e.path().is_dir() {
+                        stack.push(e.path());
+                    } else {
+                        found.push(e.path());
+                    }
+                }
+            }
+            assert!(found.is_empty(), "written outside: {found:?}");
+        }
+        let _ = s;
+        for d in [&data, &drop, &elsewhere] {
+            std::fs::remove_dir_all(d).expect("cleanup");
+        }
+    }
+
+    #[test]
+    fn mhd_without_a_patient_id_is_refused_not_linked_to_another_patient() {
+        let dir = std::path::Path::new("/unused");
+        let mut n = item(dir, "A");
+        let data = crate::testutil::temp_dir("mhd-patient");
+        let mut ob = Outbox::open_in(&data).expect("open");
+        let ok = ob.queue(&n).expect("queue");
+        let tx = crate::mhd::transaction(&ok, &n.artefacts).expect("a patient ID");
+        let cond = tx["entry"][0]["request"]["ifNoneExist"]
+            .as_str()
+            .expect("condition");
+        assert_eq!(
+            cond,
+            "identifier=urn%3Aoid%3A1.2.392.100495.20.3.51.11311234567%7C0012345"
+        );
+        n.meta.patient.id = String::new();
+        let none = ob.queue(&n).expect("queue");
+        let e = crate::mhd::transaction(&none, &n.artefacts).expect_err("no patient ID");
+        assert_eq!(inkan_l10n::Localized::code(&e), "outbox.unsupported");
+        std::fs::remove_dir_all(&data).expect("cleanup");
+    }
+
+    #[test]
+    fn an_identifier_with_ampersand_plus_or_a_line_break_matches_only_itself() {
+        let k = IdempotencyKey {
+            system: "urn:x".into(),
+            value: "A&identifier=other+1%\r\n".into(),
+        };
+        let c = k.condition();
+        assert!(
+            c.starts_with("identifier=urn%3Ax%7CA%26identifier%3Dother%2B1%25"),
+            "{c}"
+        );
+        assert_eq!(c.matches('&').count(), 0);
+        assert_eq!(c.matches('=').count(), 1);
+    }
+
+    #[test]
     fn a_second_runner_is_refused_while_the_first_holds_the_lock() {
         let data = crate::testutil::temp_dir("run-lock");
         let held = RunnerLock::try_take(&data).expect("first");
@@ -355,13 +544,7 @@ mod tests {
         );
         let a = ob.queue(&first).expect("queue");
         let b = ob.queue(&second).expect("queue");
-        let s = run_loop(
-            &mut ob,
-            &mut |it, arts| deliver_one(it, arts, &Destinations::default()),
-            &quick(),
-            &mut |_, _| {},
-        )
-        .expect("run");
+        let s = deliver_all(&mut ob, &quick());
         assert_eq!((s.sent.clone(), s.failed.clone()), (vec![a.id], vec![b.id]));
         let failed = ob.get(b.id).expect("get");
         assert_eq!(failed.state, State::Failed);
@@ -377,16 +560,13 @@ mod tests {
         let share = base.join("share");
         let mut ob = Outbox::open_in(&data).expect("open");
         let a = ob.queue(&item(&share, "A")).expect("queue");
-        let s = run_loop(
+        let s = deliver_all(
             &mut ob,
-            &mut |it, arts| deliver_one(it, arts, &Destinations::default()),
             &RunOptions {
                 wait: None,
                 ..quick()
             },
-            &mut |_, _| {},
-        )
-        .expect("run");
+        );
         assert_eq!(s.retry, vec![a.id]);
         let waiting = ob.get(a.id).expect("get");
         assert_eq!(waiting.state, State::RetryWait);
@@ -396,13 +576,7 @@ mod tests {
             "a missing share is not created on the local disk"
         );
         std::fs::create_dir(&share).expect("share back");
-        let s = run_loop(
-            &mut ob,
-            &mut |it, arts| deliver_one(it, arts, &Destinations::default()),
-            &quick(),
-            &mut |_, _| {},
-        )
-        .expect("run");
+        let s = deliver_all(&mut ob, &quick());
         assert_eq!(s.sent, vec![a.id]);
         std::fs::remove_dir_all(&data).expect("cleanup");
         std::fs::remove_dir_all(&base).expect("cleanup");

@@ -12,7 +12,7 @@
 //! code LOINC 57133-1, as the National Hospital Organization's SS-MIX2
 //! specification maps it); 診療日 = the letter's date (YYYYMMDD); 特定キー =
 //! the document's identifier made file-safe; 発生日時 = when it was queued,
-//! Japan time, `YYYYMMDDHHMMSSfff`; 診療科コード `-` (no code table is
+//! Japan time, `YYYYMMDDHHMMSSfff`, of the signature (else of queueing); 診療科コード `-` (no code table is
 //! shared); コンディションフラグ `1` (valid).
 //!
 //! Not settled by the sources we could read: how IDs shorter than 6
@@ -56,10 +56,10 @@ pub fn content_path(item: &Item) -> Result<PathBuf, DeliveryError> {
     })?;
     let padded = format!("{pid:0>6}");
     let (l1, l2) = (&padded[..3], &padded[3..6]);
-    let occurred = occurred_jst(&item.created_utc).ok_or_else(|| {
+    let occurred = occurred_jst(item.stable_time()).ok_or_else(|| {
         unsupported(
-            format!("the queue time {:?} is not UTC RFC 3339", item.created_utc),
-            format!("登録時刻 {:?} を読めません", item.created_utc),
+            format!("the time {:?} is not UTC RFC 3339", item.stable_time()),
+            format!("時刻 {:?} を読めません", item.stable_time()),
         )
     })?;
     let key = item.key.file_stem();

@@ -50,7 +50,8 @@ CREATE TABLE item (
     next_at INTEGER,
     last_error TEXT,
     receipt TEXT,
-    updated_utc TEXT NOT NULL
+    updated_utc TEXT NOT NULL,
+    sealed INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX item_due ON item (state, next_at);
 CREATE TABLE artefact (
@@ -73,9 +74,21 @@ CREATE TRIGGER artefact_is_immutable BEFORE UPDATE ON artefact
 BEGIN SELECT RAISE(ABORT, 'an outbox artefact is immutable'); END;
 CREATE TRIGGER artefact_is_never_deleted BEFORE DELETE ON artefact
 BEGIN SELECT RAISE(ABORT, 'outbox artefacts are kept'); END;
-CREATE TRIGGER sent_is_final BEFORE UPDATE OF state ON item
-WHEN OLD.state = 'sent' AND NEW.state <> 'sent'
+CREATE TRIGGER sent_is_final BEFORE UPDATE OF state, receipt ON item
+WHEN OLD.state = 'sent'
 BEGIN SELECT RAISE(ABORT, 'a delivered item stays delivered'); END;
+CREATE TRIGGER artefacts_only_while_queued BEFORE INSERT ON artefact
+WHEN (SELECT sealed FROM item WHERE id = NEW.item_id) <> 0
+BEGIN SELECT RAISE(ABORT, 'an outbox item is immutable once queued'); END;
+CREATE TRIGGER item_is_never_replaced BEFORE INSERT ON item
+WHEN EXISTS (SELECT 1 FROM item WHERE id = NEW.id)
+BEGIN SELECT RAISE(ABORT, 'an outbox item is immutable once queued'); END;
+CREATE TRIGGER artefact_is_never_replaced BEFORE INSERT ON artefact
+WHEN EXISTS (SELECT 1 FROM artefact WHERE item_id = NEW.item_id AND seq = NEW.seq)
+BEGIN SELECT RAISE(ABORT, 'an outbox artefact is immutable'); END;
+CREATE TRIGGER sealed_stays_sealed BEFORE UPDATE OF sealed ON item
+WHEN OLD.sealed <> 0
+BEGIN SELECT RAISE(ABORT, 'an outbox item is immutable once queued'); END;
 ";
 
 const ITEM_COLUMNS: &str = "id, created_utc, destination, dest_name, key_system, key_value, doc_sha256, doc_name, verdict, signer, signer_fingerprint, meta, state, attempts, next_at, last_error, receipt, updated_utc";
@@ -201,6 +214,9 @@ impl Outbox {
             )
             .map_err(&db)?;
         }
+        // From here on no artefact can be added.
+        tx.execute("UPDATE item SET sealed = 1 WHERE id = ?1", [id])
+            .map_err(&db)?;
         tx.commit().map_err(&db)?;
         self.get(id)
     }
@@ -557,6 +573,10 @@ mod tests {
             "UPDATE artefact SET bytes = X'00' WHERE item_id = 1",
             "DELETE FROM artefact",
             "DELETE FROM item",
+            "INSERT INTO artefact (item_id, seq, name, role, media_type, sha256, bytes) VALUES (1, 9, 'extra', 'document', 'x', 'x', X'00')",
+            "UPDATE item SET sealed = 0 WHERE id = 1",
+            "INSERT OR REPLACE INTO artefact (item_id, seq, name, role, media_type, sha256, bytes) VALUES (1, 0, 'x', 'document', 'x', 'x', X'00')",
+            "INSERT OR REPLACE INTO item (id, created_utc, destination, key_system, key_value, doc_sha256, doc_name, verdict, meta, state, updated_utc) VALUES (1, 'x', 'x', 'x', 'x', 'x', 'x', 'x', '{}', 'queued', 'x')",
         ] {
             let e = ob.conn.execute(sql, []).expect_err(sql);
             assert!(e.to_string().contains("outbox"), "{sql}: {e}");

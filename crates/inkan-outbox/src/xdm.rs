@@ -198,7 +198,8 @@ pub(crate) fn parse_rfc3339(s: &str) -> Option<i64> {
         "Z" => 0,
         r if r.len() == 6 && (r.starts_with('+') || r.starts_with('-')) => {
             let sign = if r.starts_with('-') { -1 } else { 1 };
-            sign * (r[1..3].parse::<i64>().ok()? * 3600 + r[4..6].parse::<i64>().ok()? * 60)
+            sign * (r.get(1..3)?.parse::<i64>().ok()? * 3600
+                + r.get(4..6)?.parse::<i64>().ok()? * 60)
         }
         _ => return None,
     };
@@ -236,10 +237,7 @@ fn uri(n: usize, a: &Artefact) -> String {
 
 /// `METADATA.XML` of `item`.
 pub fn metadata_xml(item: &Item, artefacts: &[Artefact]) -> String {
-    let seed = format!(
-        "{}|{}|{}",
-        item.key.system, item.key.value, item.created_utc
-    );
+    let seed = format!("{}|{}|{}", item.key.system, item.key.value, item.doc_sha256);
     let ss_id = format!("urn:uuid:{}", uuid_text(&uuid_from(&format!("ss|{seed}"))));
     let entries: Vec<Entry<'_>> = artefacts
         .iter()
@@ -468,7 +466,7 @@ pub fn metadata_xml(item: &Item, artefacts: &[Artefact]) -> String {
     slot(
         &mut x,
         "submissionTime",
-        &[creation_or_queue(&item.created_utc)],
+        &[creation_or_queue(item.stable_time())],
     );
     if let Some(r) = &m.recipient {
         slot(&mut x, "intendedRecipient", &[v2(r)]);
@@ -677,7 +675,7 @@ fn readme_txt(item: &Item, artefacts: &[Artefact]) -> String {
 Sender / 紹介元: {inst} (保険医療機関番号 {num}), {dr}\r\n\
 Document / 文書: {title}, identifier {sys}|{val}\r\n\
 Signed by / 署名者: {signer} (verified when queued: {verdict})\r\n\
-Queued / 登録: {queued}\r\n\r\nFiles:\r\n",
+Signed / 署名: {queued}\r\n\r\nFiles:\r\n",
         ver = env!("CARGO_PKG_VERSION"),
         inst = m.author.institution_name,
         num = m.author.institution_number,
@@ -687,7 +685,7 @@ Queued / 登録: {queued}\r\n\r\nFiles:\r\n",
         val = item.key.value,
         signer = item.signer.as_deref().unwrap_or("-"),
         verdict = item.verdict,
-        queued = item.created_utc,
+        queued = item.stable_time(),
     );
     for (i, a) in artefacts.iter().enumerate() {
         let _ = write!(

@@ -195,9 +195,16 @@ fn queue_one(
         }
     };
     let indication = report.indication.as_str().to_string();
+    // 判定不能 by choice means "could not be decided" (no CRL reachable,
+    // say), never "revoked, and nothing proves it signed before": such a
+    // signature is not sent whatever the choice.
+    let revoked = report
+        .sub_indication
+        .as_deref()
+        .is_some_and(|s| s.contains("REVOKED"));
     let acceptable = match report.indication {
         inkan_validation::Indication::TotalPassed => true,
-        inkan_validation::Indication::Indeterminate => allow_indeterminate,
+        inkan_validation::Indication::Indeterminate => allow_indeterminate && !revoked,
         inkan_validation::Indication::TotalFailed => false,
     };
     if !acceptable {

@@ -28,8 +28,18 @@ fn config(crls: bool) -> VerifyConfig {
 
 /// A signed letter (document number `number`) in `out`.
 fn signed(out: &Path, number: &str, format: LetterFormat, attachments: Vec<PathBuf>) -> PathBuf {
+    signed_by("doctor", out, number, format, attachments)
+}
+
+fn signed_by(
+    who: &str,
+    out: &Path,
+    number: &str,
+    format: LetterFormat,
+    attachments: Vec<PathBuf>,
+) -> PathBuf {
     let pki = &fixture().pki;
-    let id = pki.identity("doctor").expect("doctor");
+    let id = pki.identity(who).expect("identity");
     let mut signer = SoftwareSigner::new(id.cert_der.clone(), id.key.clone());
     let mut letter = ReferralLetter::example();
     if attachments.is_empty() {
@@ -738,4 +748,34 @@ fn what_is_sent_is_what_was_verified_even_if_the_file_changes_afterwards() {
         .path();
     let name = letter.file_name().expect("name");
     assert_eq!(std::fs::read(folder.join(name)).expect("sent"), original);
+}
+
+#[test]
+fn a_revoked_signer_is_not_queued_even_when_indeterminate_is_allowed() {
+    let c = case("revoked");
+    let letter = signed_by(
+        "revoked",
+        &c.letters,
+        "REVOKED-1",
+        LetterFormat::Hs008,
+        vec![],
+    );
+    let to = format!("folder:{}", c.drop.display());
+    let q = queue_files(
+        std::slice::from_ref(&letter),
+        &to,
+        true,
+        &config(true),
+        &c.data,
+        None,
+    )
+    .expect("queue");
+    let e = q[0].error.as_ref().expect("refused");
+    assert!(e.code.starts_with("submit."), "{}", e.code);
+    assert!(q[0].item.is_none());
+    assert!(Outbox::open_in(&c.data)
+        .expect("outbox")
+        .list()
+        .expect("list")
+        .is_empty());
 }

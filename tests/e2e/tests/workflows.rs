@@ -1118,3 +1118,40 @@ fn sending_from_the_window_delivers_once_and_shows_the_receipt() {
     assert_eq!(server.all("DocumentReference").len(), 1, "no duplicate");
     assert_eq!(server.all("List").len(), 1);
 }
+
+/// A submission that could not be delivered (the server was down) is
+/// delivered by the open window once its retry falls due, with no click.
+#[test]
+fn a_retry_that_falls_due_while_the_window_is_open_is_delivered() {
+    use inkan_e2e::fhir::FhirServer;
+    let r = rig_with(
+        "wf-send-retry",
+        &["doctor"],
+        &[("INKAN_OUTBOX_RETRY_BASE_MS", "500")],
+    );
+    let mut server = FhirServer::start(&r.dir.join("fhir"));
+    r.s.click_css("#tab-diagnostics");
+    r.s.wait_text("#destinations", 10, |t| t.contains("送信先"));
+    r.s.set_value("#dest-name", "病院");
+    r.s.set_value("#dest-url", &server.base());
+    r.s.set_value("#dest-mode", "mhd");
+    r.s.click_css("#dest-save");
+    r.s.wait_text("#destinations-table", 10, |t| t.contains("病院"));
+    server.stop();
+    compose(&r);
+    open_pin_dialog(&r);
+    enter_pin(&r, "1234");
+    r.s.wait_text("#sign-result", 30, |t| t.contains("署名しました"));
+    r.s.click_css("#send-signed");
+    r.s.click_css("#send-submit");
+    r.s.wait_text("#send-outcome", 60, |t| {
+        t.contains("送信キューに入れました")
+    });
+    r.s.click_css("#tab-outbox");
+    let row =
+        r.s.wait_text("#outbox-row-1", 30, |t| t.contains("再試行待ち"));
+    assert!(row.contains("接続できません"), "{row}");
+    server.restart();
+    r.s.wait_text("#outbox-row-1", 60, |t| t.contains("送信済み"));
+    assert_eq!(server.all("DocumentReference").len(), 1);
+}
