@@ -75,10 +75,12 @@ fn print_item(it: &Item, lang: Lang) {
         "#{} {} — {} → {}{}",
         it.id,
         state_words(it.state, lang),
-        it.doc_name,
-        it.dest_name
-            .clone()
-            .unwrap_or_else(|| it.destination.clone()),
+        escape_display(&it.doc_name),
+        escape_display(
+            &it.dest_name
+                .clone()
+                .unwrap_or_else(|| it.destination.clone())
+        ),
         if it.attempts > 0 {
             if ja {
                 format!("（試行 {} 回）", it.attempts)

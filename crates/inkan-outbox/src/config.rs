@@ -97,6 +97,14 @@ impl Destinations {
         Ok(d)
     }
 
+    /// Parses and checks the file's text.
+    pub fn from_text(text: &str) -> Result<Destinations, String> {
+        let d: Destinations = serde_json::from_str(text)
+            .map_err(|e| format!("line {}, column {}: {}", e.line(), e.column(), classify(&e)))?;
+        d.check()?;
+        Ok(d)
+    }
+
     /// Reads `destinations.json` from the settings folder `dir`.
     pub fn load_in(dir: &Path) -> Result<Destinations, OutboxError> {
         Destinations::load(&dir.join(FILE))

@@ -207,7 +207,7 @@ impl Client {
 }
 
 /// The OperationOutcome's issues in words.
-fn outcome_text(v: &Value) -> Option<String> {
+pub(crate) fn outcome_text(v: &Value) -> Option<String> {
     if v.get("resourceType")?.as_str()? != "OperationOutcome" {
         return None;
     }
@@ -352,6 +352,25 @@ fn receipt_of(
         }),
         ..Receipt::default()
     }
+}
+
+/// A search's answer: the matches (more than the page holds count as
+/// ambiguous as two on it), or `None` when it is not a FHIR Bundle.
+pub(crate) fn search_answer(body: &[u8]) -> Option<Vec<Value>> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    if v.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
+        return None;
+    }
+    let hits = search_hits(&v);
+    let total = v
+        .get("total")
+        .and_then(Value::as_u64)
+        .unwrap_or(hits.len() as u64);
+    Some(if total > hits.len() as u64 {
+        vec![Value::Null; total.min(1000) as usize]
+    } else {
+        hits
+    })
 }
 
 /// The resources a search answered with.

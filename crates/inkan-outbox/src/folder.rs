@@ -247,7 +247,6 @@ pub fn deliver(
 /// A result file: `OK …` / `NG …` on its first line, or JSON with
 /// `"status": "ok" | "error"` and an optional `"message"`.
 fn read_result(path: &Path) -> io::Result<Option<(bool, String, String)>> {
-    use sha2::Digest as _;
     use std::io::Read as _;
     let meta = match fs::symlink_metadata(path) {
         Ok(m) => m,
@@ -266,19 +265,21 @@ fn read_result(path: &Path) -> io::Result<Option<(bool, String, String)>> {
     File::open(path)?
         .take(MAX_RESULT_BYTES + 1)
         .read_to_end(&mut bytes)?;
+    Ok(parse_result(&bytes))
+}
+
+/// A result file's bytes: `None` while empty (created, not yet written),
+/// else (accepted, what it says, SHA-256 of the bytes).
+pub(crate) fn parse_result(bytes: &[u8]) -> Option<(bool, String, String)> {
+    use sha2::Digest as _;
     if bytes.len() as u64 > MAX_RESULT_BYTES {
-        return Ok(Some((
-            false,
-            "the result file is too large".into(),
-            String::new(),
-        )));
+        return Some((false, "the result file is too large".into(), String::new()));
     }
-    let text = String::from_utf8_lossy(&bytes).trim().to_owned();
-    // Created, not yet written: still awaited.
+    let text = String::from_utf8_lossy(bytes).trim().to_owned();
     if text.is_empty() {
-        return Ok(None);
+        return None;
     }
-    let sha = hex::encode(sha2::Sha256::digest(&bytes));
+    let sha = hex::encode(sha2::Sha256::digest(bytes));
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
         let status = v.get("status").and_then(|s| s.as_str()).unwrap_or("");
         let msg: String = v
@@ -288,7 +289,7 @@ fn read_result(path: &Path) -> io::Result<Option<(bool, String, String)>> {
             .chars()
             .take(500)
             .collect();
-        return Ok(Some((status.eq_ignore_ascii_case("ok"), msg, sha)));
+        return Some((status.eq_ignore_ascii_case("ok"), msg, sha));
     }
     let first: String = text
         .lines()
@@ -299,7 +300,7 @@ fn read_result(path: &Path) -> io::Result<Option<(bool, String, String)>> {
         .take(500)
         .collect();
     let ok = first.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("ok"));
-    Ok(Some((ok, first, sha)))
+    Some((ok, first, sha))
 }
 
 /// Whether what is at `target` is exactly `drop` (an earlier delivery).

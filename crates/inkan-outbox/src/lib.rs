@@ -53,6 +53,40 @@ pub use run::{run_due, Outcome, RunOptions, RunSummary};
 pub use store::Outbox;
 pub use time::{unix_now, utc_string};
 
+/// The parsers of what receivers send back, for the fuzz target
+/// (`fuzz/fuzz_targets/outbox.rs`). Not an API.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// A FHIR answer as the client reads it: a search, an OperationOutcome,
+    /// a transaction-response's DocumentReference entry.
+    pub fn fhir_answer(body: &[u8]) {
+        let _ = crate::fhir::search_answer(body);
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
+            let _ = crate::fhir::outcome_text(&v);
+            let _ = v.pointer("/entry/1/response/status");
+        }
+    }
+
+    /// A receiver's result file.
+    pub fn result_file(bytes: &[u8]) {
+        let _ = crate::folder::parse_result(bytes);
+    }
+
+    /// A destination as typed, and `destinations.json`: what parses prints
+    /// back to itself.
+    pub fn destination(text: &str) {
+        if let Ok(d) = crate::Destination::parse(text) {
+            let again = crate::Destination::parse(&d.spec());
+            assert_eq!(
+                again.ok().as_ref(),
+                Some(&d),
+                "{text:?} does not print back"
+            );
+        }
+        let _ = crate::config::Destinations::from_text(text);
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod testutil {
     use std::path::PathBuf;

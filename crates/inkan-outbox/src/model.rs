@@ -258,6 +258,20 @@ impl Destination {
                     "the FHIR base URL has a fragment, a space or a control character",
                 ));
             }
+            let authority = url
+                .split_once("://")
+                .map(|(_, r)| r)
+                .unwrap_or("")
+                .split(['/', '?'])
+                .next()
+                .unwrap_or("");
+            if authority.is_empty() || authority.contains('@') {
+                // A password in the URL would be kept in the outbox, the
+                // receipts and the signing log: tokens go in destinations.json.
+                return Err(bad(
+                    "the FHIR base URL has no host, or carries a user name or password (put a token in destinations.json)",
+                ));
+            }
             let mode = match params
                 .iter()
                 .find(|(k, _)| k == "mode")
@@ -571,6 +585,8 @@ mod tests {
             "folder:/d?layout=zip",
             "smtp:x",
             "folder:",
+            "fhir:http://",
+            "fhir:https://user:pw@example.org/fhir",
         ] {
             let e = Destination::parse(bad).expect_err(bad);
             assert_eq!(inkan_l10n::Localized::code(&e), "outbox.bad_destination");

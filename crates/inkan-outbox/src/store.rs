@@ -114,6 +114,11 @@ impl Outbox {
             .map_err(&db)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(&db)?;
+        // `INSERT OR REPLACE` deletes the row it replaces: with recursive
+        // triggers the "never deleted" triggers refuse that too (besides the
+        // "never replaced" ones).
+        conn.pragma_update(None, "recursive_triggers", "ON")
+            .map_err(&db)?;
         let mut outbox = Outbox {
             conn,
             path: path.to_path_buf(),
