@@ -34,8 +34,9 @@ APT_APP=(build-essential pkg-config file libssl-dev libwebkit2gtk-4.1-dev libxdo
          libayatana-appindicator3-dev librsvg2-dev pcscd libpcsclite-dev vsmartcard-vpcd
          libdbus-1-dev openssl ca-certificates curl fonts-ipafont-gothic)
 # ...and what the tests need on top: a virtual X server, the WebKit WebDriver,
-# and a Secret Service (the signing log's key in a real keyring).
-APT_TEST=(xvfb xauth webkit2gtk-driver python3-venv dbus gnome-keyring)
+# a Secret Service (the signing log's key in a real keyring), and poppler's
+# pdftotext (the PDFs' text as a reader sees it).
+APT_TEST=(xvfb xauth webkit2gtk-driver python3-venv dbus gnome-keyring poppler-utils)
 # ...and what scripts/package.sh needs to check the packages it builds.
 APT_PACKAGE=(lintian desktop-file-utils dpkg-dev)
 

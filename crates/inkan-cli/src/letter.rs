@@ -57,6 +57,17 @@ pub enum LetterCommand {
         #[arg(long)]
         html: bool,
     },
+    /// The letter (HS008/HS038, or a package's letter) as an A4 PDF/A-2b in Japanese, as the views show it
+    Pdf {
+        /// The letter or package file
+        file: PathBuf,
+        /// The PDF to write
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Replace the output file if it exists
+        #[arg(long)]
+        force: bool,
+    },
     /// Check a letter or package (exit code 0 only when valid)
     Check {
         /// The HS008 (XML) or HS038 (JSON) file, or a referral package (zip)
@@ -239,6 +250,7 @@ pub fn run(command: LetterCommand, lang: Lang) -> Result<(), Failure> {
         } => new(from.as_deref(), example, format, &out, force, lang),
         LetterCommand::Show { file, html } => show(&file, html, lang),
         LetterCommand::Check { file, json } => check(&file, json, lang),
+        LetterCommand::Pdf { file, out, force } => pdf(&file, &out, force, lang),
         LetterCommand::Package { command } => match command {
             PackageCommand::Create {
                 letter,
@@ -375,6 +387,29 @@ fn package_summary(p: &OpenedPackage, lang: Lang) {
             (Lang::En, false) => "signature: none",
         }
     );
+}
+
+/// `inkan letter pdf`: the letter as the views show it, in a PDF/A-2b file
+/// written atomically.
+fn pdf(path: &Path, out: &Path, force: bool, lang: Lang) -> Result<(), Failure> {
+    let letter = match load(path)? {
+        Loaded::Package(opened) => {
+            let p = (*opened).map_err(|e: PackageError| {
+                eprint_problems(&e.problems(), lang);
+                Failure::from(e)
+            })?;
+            p.document().letter.clone()
+        }
+        Loaded::Other(_, bytes) => {
+            inkan_referral::check(&bytes)
+                .inspect_err(|e| eprint_problems(e.problems(), lang))?
+                .letter
+        }
+    };
+    let (_, font) = inkan_pdf::find_font()?;
+    let bytes = inkan_pdf::letter_pdf(&letter, &font)?;
+    write_output(out, &bytes, force)?;
+    Ok(())
 }
 
 fn show(path: &Path, html: bool, lang: Lang) -> Result<(), Failure> {

@@ -445,3 +445,66 @@ fn a_package_is_created_checked_and_shown() {
     let o = inkan(&["--lang", "en", "letter", "package", "check", s(&tampered)]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
 }
+
+/// Issue 12, part 1: the letter as a PDF whose text a reader gets back
+/// (poppler's pdftotext), in both formats and from a package, PDF/A-2b.
+#[test]
+fn letter_pdf_text_is_searchable_japanese_in_pdf_a() {
+    let d = TempDir::new();
+    for format in ["hs008", "hs038"] {
+        let letter = d.path(&format!("l-{format}"));
+        let o = inkan(&[
+            "letter",
+            "new",
+            "--example",
+            "--format",
+            format,
+            "--out",
+            s(&letter),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let pdf = d.path(&format!("l-{format}.pdf"));
+        let o = inkan(&["letter", "pdf", s(&letter), "--out", s(&pdf)]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let bytes = std::fs::read(&pdf).unwrap();
+        assert!(bytes.starts_with(b"%PDF-"));
+        let text = Command::new("pdftotext")
+            .arg(&pdf)
+            .arg("-")
+            .output()
+            .unwrap();
+        assert!(text.status.success());
+        let text = String::from_utf8_lossy(&text.stdout);
+        for want in [
+            "診療情報提供書",
+            "山田 太郎",
+            "2型糖尿病",
+            "紹介目的",
+            "さくら内科クリニック",
+        ] {
+            assert!(text.contains(want), "{format}: no {want} in\n{text}");
+        }
+        // PDF/A-2b: the identification in the XMP metadata.
+        let info = String::from_utf8_lossy(&bytes);
+        assert!(
+            info.contains("pdfaid:part") && info.contains("pdfaid:conformance"),
+            "no PDF/A identification"
+        );
+        let fonts = Command::new("pdffonts").arg(&pdf).output().unwrap();
+        let fonts = String::from_utf8_lossy(&fonts.stdout);
+        assert!(
+            fonts.contains('+') && fonts.contains("yes yes yes"),
+            "an embedded subset with ToUnicode:\n{fonts}"
+        );
+        // Never replaced without --force.
+        let o = inkan(&["letter", "pdf", s(&letter), "--out", s(&pdf)]);
+        assert!(!o.status.success());
+    }
+    // A file that is no letter: a clear error and no PDF.
+    let junk = d.path("junk.xml");
+    std::fs::write(&junk, b"<x/>").unwrap();
+    let out = d.path("junk.pdf");
+    let o = inkan(&["letter", "pdf", s(&junk), "--out", s(&out), "--lang", "en"]);
+    assert!(!o.status.success());
+    assert!(!out.exists());
+}

@@ -12,9 +12,12 @@ use crate::date::{Date, Stamp};
 use crate::model::{Category, Institution, ReferralLetter};
 
 /// One block of the view: a heading and its lines.
-struct Block {
-    heading: &'static str,
-    lines: Vec<String>,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// The heading (紹介先, 患者, 傷病名 …).
+    pub heading: &'static str,
+    /// Its lines, as the views show them.
+    pub lines: Vec<String>,
 }
 
 fn date_ja(s: &str) -> String {
@@ -51,7 +54,10 @@ fn text_lines(s: &str) -> Vec<String> {
 }
 
 /// The view as data: title lines, then blocks.
-fn blocks(l: &ReferralLetter) -> (Vec<String>, Vec<Block>) {
+/// The letter as the views show it: the header lines (date, number,
+/// category) and the blocks in 様式11 order. The text, HTML and PDF views
+/// are drawn from this one list, so they show the same content.
+pub fn blocks(l: &ReferralLetter) -> (Vec<String>, Vec<Block>) {
     let category = match l.category {
         Category::Outpatient => "外来",
         Category::Discharge => "退院時",
