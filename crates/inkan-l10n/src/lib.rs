@@ -7,7 +7,7 @@
 #![warn(missing_docs)]
 
 mod japan_time;
-pub use japan_time::{japan_time, JapanTime};
+pub use japan_time::{japan_time, utc_string, JapanTime};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

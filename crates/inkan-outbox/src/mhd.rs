@@ -17,7 +17,7 @@
 
 use crate::error::DeliveryError;
 use crate::model::{Artefact, IdempotencyKey, Item, Role};
-use crate::xdm::{oid_from, parse_rfc3339, sha1_hex, split_name, uuid_from, uuid_text};
+use crate::xdm::{oid_from, parse_rfc3339, split_name, uuid_from, uuid_text};
 use base64::Engine as _;
 use serde_json::{json, Value};
 
@@ -144,9 +144,7 @@ pub fn transaction(item: &Item, artefacts: &[Artefact]) -> Result<Value, Deliver
             "resource": { "resourceType": "Binary", "id": id, "contentType": a.media_type, "data": b64.encode(&a.bytes) },
             "request": { "method": "PUT", "url": format!("Binary/{id}") }
         }));
-        let hash_b64 = hex::decode(sha1_hex(&a.bytes))
-            .map(|h| b64.encode(h))
-            .unwrap_or_default();
+        let hash_b64 = sha1_b64(&a.bytes);
         let (fmt_system, fmt_code, fmt_display) = match (a.role, m.format.as_str()) {
             (Role::Signature, _) => (
                 "urn:ietf:rfc:5652",
@@ -281,7 +279,11 @@ pub fn docref_index(artefacts: &[Artefact]) -> usize {
 /// The SHA-1 (base64) the `DocumentReference` gives its first content.
 pub fn first_hash(artefacts: &[Artefact]) -> Option<String> {
     let a = artefacts.iter().find(|a| a.role != Role::Enveloped)?;
-    hex::decode(sha1_hex(&a.bytes))
-        .ok()
-        .map(|h| base64::engine::general_purpose::STANDARD.encode(h))
+    Some(sha1_b64(&a.bytes))
+}
+
+/// SHA-1, base64: FHIR `Attachment.hash`.
+fn sha1_b64(bytes: &[u8]) -> String {
+    use sha1::Digest as _;
+    base64::engine::general_purpose::STANDARD.encode(sha1::Sha1::digest(bytes))
 }

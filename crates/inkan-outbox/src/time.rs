@@ -12,35 +12,13 @@ pub fn unix_now() -> i64 {
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds `t`.
 pub fn utc_string(t: i64) -> String {
-    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    inkan_l10n::utc_string(t)
 }
 
 /// `YYYYMMDDHHMMSS` in UTC (XDS `creationTime` / `submissionTime`).
 pub(crate) fn dtm_utc(t: i64) -> String {
     let s = utc_string(t);
     s.chars().filter(char::is_ascii_digit).collect()
-}
-
-/// Howard Hinnant's days-to-civil: the proleptic Gregorian date of a day
-/// number counted from 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]

@@ -238,7 +238,8 @@ fn queue_one(
         .clone()
         .or_else(|| report.claimed_signing_time.clone());
     let meta = meta_of(&letter, format, signed_utc);
-    let key = match inkan_referral::document_identifier(&read.doc.1) {
+    // The package was opened above: its letter's bytes carry the identifier.
+    let key = match inkan_referral::document_identifier(&letter_bytes) {
         Some((system, value)) => IdempotencyKey { system, value },
         None => IdempotencyKey {
             system: "urn:inkan:sha256".into(),
